@@ -1,0 +1,199 @@
+//! Every error a client sees is `application/problem+json` (RFC 9457): `type`, `title`, `status`,
+//! `detail`, and `errors` for invalid fields. Internal errors are logged with their cause chain and
+//! show the client only a reference to quote.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::services::{Error as ServiceError, FieldError};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For server errors: a reference to quote when asking for help.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_id: Option<String>,
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
+        let slug = match status.as_u16() {
+            400 => "bad-request",
+            401 => "unauthorized",
+            403 => "forbidden",
+            404 => "not-found",
+            405 => "method-not-allowed",
+            409 => "conflict",
+            413 => "payload-too-large",
+            415 => "unsupported-media-type",
+            422 => "unprocessable",
+            429 => "too-many-requests",
+            503 => "unavailable",
+            500 => "internal",
+            _ => "http",
+        };
+        Problem {
+            kind: format!("urn:coprod:problem:{slug}"),
+            title: status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            error_id: None,
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
+        self.errors = errors;
+        self
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    pub fn not_found() -> Problem {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "There is nothing here, or you may not see it.",
+        )
+    }
+
+    /// The problem for a status the framework produced without a body (unknown route, wrong method).
+    pub fn for_status(status: StatusCode) -> Problem {
+        let detail = match status.as_u16() {
+            404 => "There is nothing here, or you may not see it.",
+            405 => "This address does not accept that method; see /api/docs for what it does accept.",
+            413 => "The request body is larger than the server accepts.",
+            415 => "The request body must be JSON, sent with Content-Type: application/json.",
+            401 => "Sign in first: send Authorization: Bearer <token>.",
+            _ => "The request could not be handled.",
+        };
+        Problem::new(status, detail)
+    }
+
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.title, self.detail)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        Problem::status_code(self)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status_code());
+        builder.content_type(PROBLEM_JSON);
+        if let Some(secs) = self.retry_after_secs {
+            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        builder.body(serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string()))
+    }
+}
+
+impl From<ServiceError> for Problem {
+    fn from(e: ServiceError) -> Problem {
+        match e {
+            ServiceError::NotFound => Problem::not_found(),
+            ServiceError::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, m),
+            ServiceError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, m),
+            ServiceError::Conflict(m) => Problem::new(StatusCode::CONFLICT, m),
+            ServiceError::Validation(errors) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Some fields are not valid; see errors.",
+            )
+            .with_errors(errors),
+            ServiceError::TooManyRequests { retry_after_secs } => {
+                let mut p = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("Too many attempts. Try again in {retry_after_secs} seconds."),
+                );
+                p.retry_after_secs = Some(retry_after_secs);
+                p
+            }
+            ServiceError::Unavailable(cause) => {
+                tracing::warn!(%cause, "answering 503");
+                let mut p = Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is busy for a moment. Please try again.",
+                );
+                p.retry_after_secs = Some(2);
+                p
+            }
+            ServiceError::Internal(cause) => internal(&cause),
+        }
+    }
+}
+
+/// Logs `cause` with its chain and returns a 500 that shows only a reference.
+pub fn internal(cause: &anyhow::Error) -> Problem {
+    let id = uuid::Uuid::now_v7().simple().to_string()[20..].to_string();
+    tracing::error!(error_id = %id, error = ?cause, "internal error");
+    let mut p = Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("Something went wrong on our side. If it happens again, quote reference {id}."),
+    );
+    p.error_id = Some(id);
+    p
+}
+
+/// For `ErrorHandlers`: gives any error response that has no problem body one (the framework's own
+/// 404, 405, 413 and the like), keeping its status and headers such as `Allow`.
+pub fn ensure_problem_body<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let mut new = match old.error() {
+        // An error the framework raised and rendered as text (a bad query string, say): keep its words.
+        Some(err) if status.is_client_error() && status != StatusCode::NOT_FOUND => {
+            Problem::new(status, err.to_string()).error_response()
+        }
+        _ => Problem::for_status(status).error_response(),
+    };
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    new.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(PROBLEM_JSON),
+    );
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}

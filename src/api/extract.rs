@@ -1,0 +1,156 @@
+//! Request extractors that answer problem+json: `Json<T>` (content type, size limit, and the path of
+//! the field that failed), and query-string errors.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use super::error::Problem;
+use crate::services::FieldError;
+
+/// The largest body accepted, in bytes (app data; set from `server.body_limit_bytes`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+const DEFAULT_BODY_LIMIT: usize = 262_144;
+
+/// A JSON body, deserialized with `deny_unknown_fields` types: 415 without a JSON content type, 413
+/// over the body limit, 400 for malformed JSON or a field of the wrong type (naming the field).
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Json<T>, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if declared_len.is_some_and(|len| len > limit) {
+                return Err(Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE));
+            }
+            if !is_json {
+                return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+            }
+            let bytes = bytes.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE),
+                _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE)
+                }
+                _ => Problem::bad_request(format!("The request body could not be read: {e}")),
+            })?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+/// Deserializes a JSON body, naming the field that failed.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = clean_serde_message(&inner.to_string());
+        if inner.is_syntax() || inner.is_eof() {
+            Problem::bad_request(format!("The request body is not valid JSON: {message}."))
+        } else {
+            let field = if path == "." { String::new() } else { path };
+            Problem::bad_request("Some fields are missing or have the wrong type; see errors.")
+                .with_errors(vec![FieldError::new(field, message)])
+        }
+    })
+}
+
+/// serde_json adds " at line 1 column 17" to its messages; clients want the reason alone.
+fn clean_serde_message(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// For `QueryConfig`: a malformed query string is a 400 problem naming what was wrong.
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    Problem::bad_request(format!("The query string is not valid: {err}.")).into()
+}
+
+/// For `PathConfig`: a path segment of the wrong shape is simply not found.
+pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    Problem::not_found().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::Money;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Claim {
+        amount: Money,
+        lines: Vec<Line>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Line {
+        minutes: u32,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let p = parse::<Claim>(br#"{"amount": 150.0, "lines": []}"#).unwrap_err();
+        assert_eq!(p.status, 400);
+        assert_eq!(p.errors[0].field, "amount");
+        assert!(p.errors[0].message.contains("string"), "{:?}", p.errors);
+
+        let p = parse::<Claim>(br#"{"amount": "1.00", "lines": [{"minutes": -5}]}"#).unwrap_err();
+        assert_eq!(p.errors[0].field, "lines[0].minutes");
+
+        let p = parse::<Claim>(br#"{"amount": "1.00", "lines": [], "extra": 1}"#).unwrap_err();
+        assert!(p.errors[0].message.contains("unknown field `extra`"), "{:?}", p.errors);
+
+        let p = parse::<Claim>(br#"{"lines": []}"#).unwrap_err();
+        assert!(p.errors[0].message.contains("missing field `amount`"), "{:?}", p.errors);
+
+        let p = parse::<Claim>(br#"{"amount": "#).unwrap_err();
+        assert!(p.errors.is_empty());
+        assert!(p.detail.contains("not valid JSON"), "{}", p.detail);
+    }
+}

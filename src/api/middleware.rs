@@ -1,0 +1,72 @@
+//! Every request gets an id (taken from a sane incoming X-Request-Id, or new), a tracing span that
+//! carries it onto every log line, one log line when answered, an X-Request-Id response header, and
+//! a place in the metrics. Paths are logged without their query strings.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage};
+use tracing::Instrument;
+
+use super::metrics::Metrics;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being handled, for handlers that want to mention it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn incoming_id(req: &ServiceRequest) -> Option<String> {
+    let v = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    ok.then(|| v.to_string())
+}
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let started = Instant::now();
+
+    let result = next.call(req).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    let _entered = span.enter();
+    match result {
+        Ok(mut res) => {
+            let status = res.status().as_u16();
+            let route = res
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_string());
+            if let Some(m) = &metrics {
+                m.observe(&method, &route, status, elapsed);
+            }
+            if let Ok(v) = HeaderValue::from_str(&id) {
+                res.headers_mut().insert(REQUEST_ID, v);
+            }
+            let latency_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+            if status >= 500 {
+                tracing::error!(status, latency_ms, %route, "answered");
+            } else {
+                tracing::info!(status, latency_ms, %route, "answered");
+            }
+            Ok(res)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "request failed before an answer");
+            Err(e)
+        }
+    }
+}

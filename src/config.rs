@@ -1,0 +1,293 @@
+//! Settings: the embedded `config/default.toml`, then `config/$COPROD_ENV.toml`, then a file given with
+//! `--config`, then `COPROD__SECTION__KEY` environment variables. Later sources win.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The defaults, compiled in so the binary runs from any folder.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub mail: MailSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: String,
+    pub body_limit_bytes: usize,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// May hold a password: never logged as is (see `db::url::DatabaseUrl::redacted`).
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub dir: PathBuf,
+    pub from: String,
+    pub max_attempts: u32,
+    pub retry_base_secs: u64,
+    pub retry_max_secs: u64,
+    pub poll_interval_ms: u64,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Empty means no authentication.
+    pub username: String,
+    pub password: SecretString,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// Where settings come from; `Settings::load` fills it from the process, tests fill it by hand.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The folder holding `$COPROD_ENV.toml` (normally `config`).
+    pub config_dir: PathBuf,
+    /// The value of `COPROD_ENV`, if set.
+    pub environment: Option<String>,
+    /// A file named with `--config`.
+    pub file: Option<PathBuf>,
+    /// Environment variables (only those starting `COPROD__` are read).
+    pub env: HashMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the settings file {0} does not exist")]
+    MissingFile(String),
+    #[error("the settings could not be read: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Settings of this process: `config/`, `COPROD_ENV`, the `--config` file and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Settings::load_from(&Sources {
+            config_dir: PathBuf::from("config"),
+            environment: std::env::var("COPROD_ENV").ok().filter(|e| !e.is_empty()),
+            file: file.map(Path::to_path_buf),
+            env: std::env::vars().collect(),
+        })
+    }
+
+    pub fn load_from(sources: &Sources) -> Result<Settings, ConfigError> {
+        use config::{Config, Environment, File, FileFormat};
+
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        if let Some(env_name) = &sources.environment {
+            let path = sources.config_dir.join(format!("{env_name}.toml"));
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(format!(
+                    "{} (named by COPROD_ENV={env_name})",
+                    path.display()
+                )));
+            }
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+        }
+        if let Some(path) = &sources.file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.display().to_string()));
+            }
+            builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
+        }
+        let env: HashMap<String, String> = sources
+            .env
+            .iter()
+            .filter(|(k, _)| k.starts_with("COPROD__"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("COPROD")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(false)
+                .source(Some(env)),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if self.server.body_limit_bytes < 1024 {
+            return bad("server.body_limit_bytes must be at least 1024");
+        }
+        if url::Url::parse(&self.server.public_url).is_err() {
+            return bad("server.public_url must be an absolute URL such as https://coprod.example.org");
+        }
+        if self.mail.max_attempts == 0 {
+            return bad("mail.max_attempts must be at least 1");
+        }
+        if self.mail.poll_interval_ms == 0 {
+            return bad("mail.poll_interval_ms must be at least 1");
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return bad("mail.from must be an address such as \"coprod <no-reply@example.org>\"");
+        }
+        Ok(())
+    }
+
+    /// `public_url` without a trailing slash, for building links.
+    pub fn public_base(&self) -> &str {
+        self.server.public_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn sources() -> Sources {
+        Sources {
+            config_dir: PathBuf::from("config"),
+            ..Sources::default()
+        }
+    }
+
+    #[test]
+    fn defaults_need_nothing_installed() {
+        let s = Settings::load_from(&sources()).unwrap();
+        assert_eq!(s.server.host, "127.0.0.1");
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(
+            s.database.url.expose_secret(),
+            "sqlite://data/coprod.sqlite3"
+        );
+        assert_eq!(s.mail.transport, MailTransportKind::File);
+        assert_eq!(s.mail.dir, PathBuf::from("data/outbox"));
+        assert_eq!(s.log.format, LogFormat::Pretty);
+        assert_eq!(s.mail.smtp.tls, SmtpTls::None);
+    }
+
+    #[test]
+    fn environment_variables_override_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("local.toml");
+        std::fs::write(&file, "[server]\nport = 9000\n[log]\nformat = \"json\"\n").unwrap();
+        let mut s = sources();
+        s.file = Some(file);
+        s.env.insert("COPROD__SERVER__PORT".into(), "9100".into());
+        s.env
+            .insert("COPROD__MAIL__SMTP__TLS".into(), "starttls".into());
+        s.env
+            .insert("COPROD__MAIL__SMTP__PASSWORD".into(), "12345".into());
+        s.env.insert("UNRELATED".into(), "x".into());
+        let settings = Settings::load_from(&s).unwrap();
+        assert_eq!(settings.server.port, 9100, "environment beats the file");
+        assert_eq!(settings.log.format, LogFormat::Json, "the file beats defaults");
+        assert_eq!(settings.mail.smtp.tls, SmtpTls::Starttls);
+        assert_eq!(settings.mail.smtp.password.expose_secret(), "12345");
+    }
+
+    #[test]
+    fn the_named_environment_file_is_layered() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("staging.toml"),
+            "[database]\npool_size = 3\n",
+        )
+        .unwrap();
+        let s = Sources {
+            config_dir: dir.path().to_path_buf(),
+            environment: Some("staging".into()),
+            ..Sources::default()
+        };
+        assert_eq!(Settings::load_from(&s).unwrap().database.pool_size, 3);
+    }
+
+    #[test]
+    fn a_missing_environment_file_is_an_error() {
+        let s = Sources {
+            config_dir: PathBuf::from("config"),
+            environment: Some("nowhere".into()),
+            ..Sources::default()
+        };
+        let err = Settings::load_from(&s).unwrap_err().to_string();
+        assert!(err.contains("nowhere.toml"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let mut s = sources();
+        s.env
+            .insert("COPROD__SERVER__PORT".into(), "eighty".into());
+        assert!(Settings::load_from(&s).is_err());
+        let mut s = sources();
+        s.env
+            .insert("COPROD__MAIL__TRANSPORT".into(), "pigeon".into());
+        let err = Settings::load_from(&s).unwrap_err().to_string();
+        assert!(err.contains("pigeon") || err.contains("transport"), "{err}");
+    }
+
+    #[test]
+    fn the_production_example_parses() {
+        let s = Sources {
+            config_dir: PathBuf::from("config"),
+            environment: Some("production".into()),
+            ..Sources::default()
+        };
+        let settings = Settings::load_from(&s).unwrap();
+        assert_eq!(settings.mail.transport, MailTransportKind::Smtp);
+    }
+}

@@ -1,0 +1,10 @@
+//! coprod: records co-production work and pays the people who do it, exactly and on their terms.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod mail;
+pub mod services;
+pub mod telemetry;

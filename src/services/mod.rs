@@ -1,0 +1,7 @@
+//! Use cases: each function takes a connection and the acting account, runs in one transaction,
+//! checks what the account may do, calls the domain, and writes rows, the audit event and any mail.
+//! The API and the portal both call these; neither holds business logic.
+
+pub mod error;
+
+pub use error::{Error, FieldError, Result};
