@@ -173,7 +173,9 @@ impl Settings {
             return bad("server.body_limit_bytes must be at least 1024");
         }
         if url::Url::parse(&self.server.public_url).is_err() {
-            return bad("server.public_url must be an absolute URL such as https://coprod.example.org");
+            return bad(
+                "server.public_url must be an absolute URL such as https://coprod.example.org",
+            );
         }
         if self.mail.max_attempts == 0 {
             return bad("mail.max_attempts must be at least 1");
@@ -235,7 +237,11 @@ mod tests {
         s.env.insert("UNRELATED".into(), "x".into());
         let settings = Settings::load_from(&s).unwrap();
         assert_eq!(settings.server.port, 9100, "environment beats the file");
-        assert_eq!(settings.log.format, LogFormat::Json, "the file beats defaults");
+        assert_eq!(
+            settings.log.format,
+            LogFormat::Json,
+            "the file beats defaults"
+        );
         assert_eq!(settings.mail.smtp.tls, SmtpTls::Starttls);
         assert_eq!(settings.mail.smtp.password.expose_secret(), "12345");
     }
@@ -270,8 +276,7 @@ mod tests {
     #[test]
     fn bad_values_are_explained() {
         let mut s = sources();
-        s.env
-            .insert("COPROD__SERVER__PORT".into(), "eighty".into());
+        s.env.insert("COPROD__SERVER__PORT".into(), "eighty".into());
         assert!(Settings::load_from(&s).is_err());
         let mut s = sources();
         s.env

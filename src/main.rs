@@ -10,7 +10,11 @@ use coprod::config::Settings;
 use coprod::mail::Sender;
 
 #[derive(Parser)]
-#[command(name = "coprod", version, about = "Fair, exact payments for people with lived experience in co-production.")]
+#[command(
+    name = "coprod",
+    version,
+    about = "Fair, exact payments for people with lived experience in co-production."
+)]
 struct Cli {
     /// A settings file layered over config/default.toml and config/$COPROD_ENV.toml
     /// (COPROD__SECTION__KEY environment variables still win).
@@ -47,7 +51,10 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     coprod::telemetry::init(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };

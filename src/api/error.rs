@@ -18,8 +18,8 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
+    pub kind: &'static str,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -28,32 +28,29 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_id: Option<String>,
     #[serde(skip)]
-    pub retry_after_secs: Option<u64>,
+    pub retry_after_secs: Option<u32>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
-        let slug = match status.as_u16() {
-            400 => "bad-request",
-            401 => "unauthorized",
-            403 => "forbidden",
-            404 => "not-found",
-            405 => "method-not-allowed",
-            409 => "conflict",
-            413 => "payload-too-large",
-            415 => "unsupported-media-type",
-            422 => "unprocessable",
-            429 => "too-many-requests",
-            503 => "unavailable",
-            500 => "internal",
-            _ => "http",
+        let kind = match status.as_u16() {
+            400 => "urn:coprod:problem:bad-request",
+            401 => "urn:coprod:problem:unauthorized",
+            403 => "urn:coprod:problem:forbidden",
+            404 => "urn:coprod:problem:not-found",
+            405 => "urn:coprod:problem:method-not-allowed",
+            409 => "urn:coprod:problem:conflict",
+            413 => "urn:coprod:problem:payload-too-large",
+            415 => "urn:coprod:problem:unsupported-media-type",
+            422 => "urn:coprod:problem:unprocessable",
+            429 => "urn:coprod:problem:too-many-requests",
+            500 => "urn:coprod:problem:internal",
+            503 => "urn:coprod:problem:unavailable",
+            _ => "about:blank",
         };
         Problem {
-            kind: format!("urn:coprod:problem:{slug}"),
-            title: status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_string(),
+            kind,
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
@@ -82,7 +79,9 @@ impl Problem {
     pub fn for_status(status: StatusCode) -> Problem {
         let detail = match status.as_u16() {
             404 => "There is nothing here, or you may not see it.",
-            405 => "This address does not accept that method; see /api/docs for what it does accept.",
+            405 => {
+                "This address does not accept that method; see /api/docs for what it does accept."
+            }
             413 => "The request body is larger than the server accepts.",
             415 => "The request body must be JSON, sent with Content-Type: application/json.",
             401 => "Sign in first: send Authorization: Bearer <token>.",
@@ -134,7 +133,7 @@ impl From<ServiceError> for Problem {
                     StatusCode::TOO_MANY_REQUESTS,
                     format!("Too many attempts. Try again in {retry_after_secs} seconds."),
                 );
-                p.retry_after_secs = Some(retry_after_secs);
+                p.retry_after_secs = Some(u32::try_from(retry_after_secs).unwrap_or(u32::MAX));
                 p
             }
             ServiceError::Unavailable(cause) => {
@@ -189,10 +188,8 @@ pub fn ensure_problem_body<B: MessageBody + 'static>(
             new.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    new.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(PROBLEM_JSON),
-    );
+    new.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, new).map_into_right_body(),
     ))

@@ -52,7 +52,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 m.type_() == mime::APPLICATION
                     && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
             });
-        let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_BODY_LIMIT, |l| l.0);
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(DEFAULT_BODY_LIMIT, |l| l.0);
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -66,13 +68,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if !is_json {
                 return Err(Problem::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
             }
-            let bytes = bytes.await.map_err(|e| match e.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE),
-                _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE)
-                }
-                _ => Problem::bad_request(format!("The request body could not be read: {e}")),
-            })?;
+            let bytes = bytes
+                .await
+                .map_err(|e| match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => {
+                        Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE)
+                    }
+                    _ if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        Problem::for_status(StatusCode::PAYLOAD_TOO_LARGE)
+                    }
+                    _ => Problem::bad_request(format!("The request body could not be read: {e}")),
+                })?;
             parse(&bytes).map(Json)
         })
     }
@@ -104,7 +110,10 @@ fn clean_serde_message(message: &str) -> String {
 }
 
 /// For `QueryConfig`: a malformed query string is a 400 problem naming what was wrong.
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
     Problem::bad_request(format!("The query string is not valid: {err}.")).into()
 }
 
@@ -144,10 +153,18 @@ mod tests {
         assert_eq!(p.errors[0].field, "lines[0].minutes");
 
         let p = parse::<Claim>(br#"{"amount": "1.00", "lines": [], "extra": 1}"#).unwrap_err();
-        assert!(p.errors[0].message.contains("unknown field `extra`"), "{:?}", p.errors);
+        assert!(
+            p.errors[0].message.contains("unknown field `extra`"),
+            "{:?}",
+            p.errors
+        );
 
         let p = parse::<Claim>(br#"{"lines": []}"#).unwrap_err();
-        assert!(p.errors[0].message.contains("missing field `amount`"), "{:?}", p.errors);
+        assert!(
+            p.errors[0].message.contains("missing field `amount`"),
+            "{:?}",
+            p.errors
+        );
 
         let p = parse::<Claim>(br#"{"amount": "#).unwrap_err();
         assert!(p.errors.is_empty());

@@ -58,7 +58,9 @@ impl Metrics {
     pub fn render(&self, gauges: &Gauges) -> String {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
-        out.push_str("# HELP coprod_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP coprod_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE coprod_http_requests_total counter\n");
         for ((method, route, status), n) in &inner.requests {
             let _ = writeln!(
@@ -68,7 +70,9 @@ impl Metrics {
                 label(route)
             );
         }
-        out.push_str("# HELP coprod_http_request_duration_seconds Time to answer HTTP requests, by route.\n");
+        out.push_str(
+            "# HELP coprod_http_request_duration_seconds Time to answer HTTP requests, by route.\n",
+        );
         out.push_str("# TYPE coprod_http_request_duration_seconds histogram\n");
         for (route, h) in &inner.latency {
             let route = label(route);

@@ -168,28 +168,34 @@ where
     E: From<diesel::result::Error>,
 {
     type Tm = DbConnection;
-    let already_in_tx = <Tm as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .map_err(E::from)?
-        .is_some();
+    let already_in_tx =
+        <Tm as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
+            .transaction_depth()
+            .map_err(E::from)?
+            .is_some();
     if already_in_tx {
         return conn.transaction(f);
     }
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
         DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c),
     }
     .map_err(E::from)?;
     match f(conn) {
         Ok(value) => {
-            if let Err(commit_err) = <Tm as TransactionManager<DbConnection>>::commit_transaction(conn) {
+            if let Err(commit_err) =
+                <Tm as TransactionManager<DbConnection>>::commit_transaction(conn)
+            {
                 let _ = <Tm as TransactionManager<DbConnection>>::rollback_transaction(conn);
                 return Err(commit_err.into());
             }
             Ok(value)
         }
         Err(e) => {
-            <Tm as TransactionManager<DbConnection>>::rollback_transaction(conn).map_err(E::from)?;
+            <Tm as TransactionManager<DbConnection>>::rollback_transaction(conn)
+                .map_err(E::from)?;
             Err(e)
         }
     }
@@ -284,6 +290,7 @@ mod tests {
     #[test]
     fn sqlite_pragmas_are_set_on_every_connection() {
         use diesel::sql_types::{BigInt, Text};
+        use diesel::RunQueryDsl;
         #[derive(diesel::QueryableByName)]
         struct Mode {
             #[diesel(sql_type = Text)]
@@ -315,7 +322,10 @@ mod tests {
         let url = format!("sqlite://{}/m.sqlite3", dir.path().display());
         let db = Database::connect(&url, 2, Duration::from_secs(5)).unwrap();
         assert!(!db.migrate().unwrap().is_empty());
-        assert!(db.migrate().unwrap().is_empty(), "a second run applies nothing");
+        assert!(
+            db.migrate().unwrap().is_empty(),
+            "a second run applies nothing"
+        );
     }
 
     #[test]
@@ -341,7 +351,7 @@ mod tests {
             diesel::sql_query("INSERT INTO t VALUES (1)").execute(c)?;
             write_tx(c, |c| {
                 diesel::sql_query("INSERT INTO t VALUES (2)").execute(c)?;
-                Ok(())
+                Ok::<_, diesel::result::Error>(())
             })?;
             Err(diesel::result::Error::RollbackTransaction)
         });

@@ -248,8 +248,14 @@ mod tests {
 
     #[test]
     fn parsing_refuses_what_is_not_pounds_and_pence() {
-        for bad in ["", "-", ".", "1.", ".5", "1e3", "£5", "1,000", "1.2.3", "abc", " ", "+5", "NaN"] {
-            assert_eq!(bad.parse::<Money>(), Err(MoneyError::NotAnAmount), "{bad:?}");
+        for bad in [
+            "", "-", ".", "1.", ".5", "1e3", "£5", "1,000", "1.2.3", "abc", " ", "+5", "NaN",
+        ] {
+            assert_eq!(
+                bad.parse::<Money>(),
+                Err(MoneyError::NotAnAmount),
+                "{bad:?}"
+            );
         }
         assert_eq!("150.001".parse::<Money>(), Err(MoneyError::TooManyDecimals));
         assert_eq!("0.005".parse::<Money>(), Err(MoneyError::TooManyDecimals));
@@ -267,10 +273,17 @@ mod tests {
         assert_eq!(serde_json::to_string(&m("150")).unwrap(), "\"150.00\"");
         let back: Money = serde_json::from_str("\"150.00\"").unwrap();
         assert_eq!(back, m("150"));
-        let err = serde_json::from_str::<Money>("150.0").unwrap_err().to_string();
-        assert!(err.contains("as a string") || err.contains("string"), "{err}");
+        let err = serde_json::from_str::<Money>("150.0")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("as a string") || err.contains("string"),
+            "{err}"
+        );
         assert!(serde_json::from_str::<Money>("150").is_err());
-        let err = serde_json::from_str::<Money>("\"1.234\"").unwrap_err().to_string();
+        let err = serde_json::from_str::<Money>("\"1.234\"")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("two decimal places"), "{err}");
     }
 

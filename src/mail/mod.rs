@@ -24,8 +24,12 @@ impl Sender {
                 .map_err(|e| format!("mail.from is not an address: {e}"))?,
             policy: RetryPolicy {
                 max_attempts: mail.max_attempts,
-                base: TimeDelta::seconds(i64::try_from(mail.retry_base_secs).unwrap_or(i64::MAX / 2_000_000)),
-                max_delay: TimeDelta::seconds(i64::try_from(mail.retry_max_secs).unwrap_or(i64::MAX / 2_000_000)),
+                base: TimeDelta::seconds(
+                    i64::try_from(mail.retry_base_secs).unwrap_or(i64::MAX / 2_000_000),
+                ),
+                max_delay: TimeDelta::seconds(
+                    i64::try_from(mail.retry_max_secs).unwrap_or(i64::MAX / 2_000_000),
+                ),
             },
         })
     }

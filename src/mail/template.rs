@@ -74,7 +74,10 @@ impl Template {
             "<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
         );
-        html.push_str(&format!("<title>{}</title></head>\n", escape(&self.subject)));
+        html.push_str(&format!(
+            "<title>{}</title></head>\n",
+            escape(&self.subject)
+        ));
         html.push_str(
             "<body style=\"font-family: Arial, sans-serif; font-size: 18px; line-height: 1.5; \
              color: #0b0c0c; max-width: 40em;\">\n",
@@ -160,7 +163,9 @@ mod tests {
         assert!(email.text.trim_end().ends_with(DEFAULT_FOOTER));
         assert!(email.html.contains("Dear Sam &amp; Alex,"));
         assert!(email.html.contains("&lt;approved&gt;"));
-        assert!(email.html.contains("href=\"https://coprod.example.org/me?x=1&amp;y=2\""));
+        assert!(email
+            .html
+            .contains("href=\"https://coprod.example.org/me?x=1&amp;y=2\""));
         assert!(!email.html.contains("<approved>"));
     }
 }

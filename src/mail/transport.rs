@@ -34,7 +34,10 @@ impl Transport {
         match mail.transport {
             MailTransportKind::File => {
                 std::fs::create_dir_all(&mail.dir).map_err(|e| {
-                    format!("the mail folder {} cannot be created: {e}", mail.dir.display())
+                    format!(
+                        "the mail folder {} cannot be created: {e}",
+                        mail.dir.display()
+                    )
                 })?;
                 Ok(Transport::File(mail.dir.clone()))
             }

@@ -25,7 +25,9 @@ impl Worker {
                         tracing::debug!(?report, "mail delivery pass");
                     }
                     Ok(Ok(_)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "mail delivery pass failed; will try again"),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "mail delivery pass failed; will try again")
+                    }
                     Err(e) => tracing::error!(error = %e, "mail delivery pass panicked"),
                 }
                 tokio::select! {

@@ -1,0 +1,10 @@
+//! Integration tests: each starts the real server on a free port with a fresh database and talks
+//! HTTP. One binary, so the crate links once.
+
+mod helpers;
+
+mod cli;
+mod errors;
+mod health;
+mod mail;
+mod schema;
