@@ -16,6 +16,7 @@ use crate::api::{self, metrics::Metrics};
 use crate::config::Settings;
 use crate::db::Database;
 use crate::mail::{worker::Worker, Sender};
+use crate::services::auth::Policy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -131,12 +132,14 @@ fn http_server(
     let metrics = web::Data::new(Metrics::default());
     let db = web::Data::new(db);
     let settings_data = web::Data::from(settings.clone());
+    let policy = web::Data::new(Policy::new(&settings.auth, settings.public_base()));
     let limit = settings.server.body_limit_bytes;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(db.clone())
             .app_data(metrics.clone())
             .app_data(settings_data.clone())
+            .app_data(policy.clone())
             .app_data(web::PayloadConfig::new(limit))
             .app_data(api::extract::BodyLimit(limit))
             .app_data(web::QueryConfig::default().error_handler(api::extract::query_error))

@@ -16,7 +16,22 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub mail: MailSettings,
+    pub auth: AuthSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub session_lifetime_minutes: u64,
+    pub session_idle_minutes: u64,
+    pub invitation_days: u64,
+    pub reset_minutes: u64,
+    pub api_token_max_days: u64,
+    pub throttle_window_minutes: u64,
+    pub max_failures_per_address: u64,
+    pub max_failures_per_account_address: u64,
+    pub max_failures_per_account: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +43,8 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
+    /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -36,6 +36,25 @@ enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Manage administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make an admin account. The password is asked for on the terminal (twice), or read from the
+    /// first line of standard input with --password-stdin.
+    Create {
+        /// The admin's email address, used to sign in.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of asking on the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -65,6 +84,13 @@ fn main() -> ExitCode {
             Command::Mail {
                 command: MailCommand::SendPending,
             } => send_pending(settings).await,
+            Command::Admin {
+                command:
+                    AdminCommand::Create {
+                        email,
+                        password_stdin,
+                    },
+            } => create_admin(settings, email, password_stdin).await,
         }
     });
     match result {
@@ -73,10 +99,23 @@ fn main() -> ExitCode {
     }
 }
 
-type CliResult = Result<(), Box<dyn std::error::Error>>;
+type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
 async fn serve(settings: Settings) -> CliResult {
     let app = Application::build(settings).await?;
+    let db = app.database().clone();
+    let has_admin = tokio::task::spawn_blocking(move || {
+        let mut conn = db.get()?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(coprod::services::accounts::admin_exists(
+            &mut conn,
+        )?)
+    })
+    .await??;
+    if !has_admin {
+        tracing::warn!(
+            "no admin account exists yet; make one with: coprod admin create --email you@example.org"
+        );
+    }
     app.run_until_stopped().await?;
     Ok(())
 }
@@ -105,6 +144,47 @@ async fn send_pending(settings: Settings) -> CliResult {
     println!(
         "sent {}, to retry later {}, failed for good {}",
         report.sent, report.retrying, report.failed
+    );
+    Ok(())
+}
+
+async fn create_admin(settings: Settings, email: String, password_stdin: bool) -> CliResult {
+    use secrecy::{ExposeSecret, SecretString};
+    use std::io::IsTerminal;
+
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        SecretString::from(line.trim_end_matches(['\r', '\n']).to_string())
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return Err(
+                "there is no terminal to ask for a password on: pipe it in with --password-stdin"
+                    .into(),
+            );
+        }
+        let first = SecretString::from(rpassword::prompt_password("Password for the new admin: ")?);
+        let again = SecretString::from(rpassword::prompt_password("The same password again: ")?);
+        if first.expose_secret() != again.expose_secret() {
+            return Err("the two passwords differ; nothing was changed".into());
+        }
+        first
+    };
+    let password = coprod::domain::NewPassword::parse(&password, &[&email])
+        .map_err(|m| format!("the password {m}"))?;
+    let db = open_database(&settings).await?;
+    let view = tokio::task::spawn_blocking(move || {
+        db.migrate()?;
+        let hash = coprod::services::secrets::hash_password(&password)?;
+        let mut conn = db.get()?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(coprod::services::accounts::create_admin(
+            &mut conn, &email, hash,
+        )?)
+    })
+    .await??;
+    println!(
+        "Admin {} created. Sign in with POST /api/v1/auth/login.",
+        view.email
     );
     Ok(())
 }

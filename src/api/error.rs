@@ -109,6 +109,9 @@ impl ResponseError for Problem {
     fn error_response(&self) -> HttpResponse {
         let mut builder = HttpResponse::build(self.status_code());
         builder.content_type(PROBLEM_JSON);
+        if self.status == 401 {
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
         if let Some(secs) = self.retry_after_secs {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
         }

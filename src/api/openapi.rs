@@ -1,9 +1,10 @@
 //! The OpenAPI document, generated from the handlers' annotations and served at
 //! /api/v1/openapi.json, with interactive docs (assets compiled in) at /api/docs/.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
-use super::{error, health};
+use super::{accounts, audit, error, health, sessions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -11,13 +12,43 @@ use super::{error, health};
         title = "coprod",
         description = "Fair, exact and benefit-aware payments for people with lived experience in \
 co-production. Money is a string with two decimals (\"150.00\"); dates are YYYY-MM-DD; instants are \
-RFC 3339 in UTC. Every error is application/problem+json.",
+RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, next_cursor}` with \
+`?limit=` (1-200, default 50) and `?cursor=`.",
     ),
-    paths(health::health, health::ready, health::metrics),
-    components(schemas(error::Problem, crate::services::FieldError, health::Status)),
-    tags((name = "operations", description = "Health, readiness and metrics")),
+    paths(
+        health::health, health::ready, health::metrics,
+        sessions::login, sessions::logout, sessions::me, sessions::change_password,
+        sessions::forgot_password, sessions::reset_password, sessions::accept_invitation,
+        sessions::list_tokens, sessions::create_token, sessions::revoke_token,
+        accounts::create, accounts::list, accounts::get, accounts::update,
+        audit::list,
+    ),
+    components(schemas(
+        error::Problem, crate::services::FieldError, health::Status,
+        crate::services::Role, crate::services::accounts::AccountView,
+        crate::services::audit::AuditEvent,
+    )),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "sessions", description = "Signing in and out, passwords, invitations, API tokens"),
+        (name = "accounts", description = "Accounts and roles (admin)"),
+        (name = "audit", description = "Who changed what (admin, finance)"),
+    ),
 )]
 pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()

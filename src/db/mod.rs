@@ -1,8 +1,11 @@
 //! The data layer: one connection type over PostgreSQL and SQLite, its pool, the embedded migrations,
 //! and one module per table group with its rows and queries. Nothing here knows about HTTP.
 
+pub mod accounts;
+pub mod audit;
 pub mod outbox;
 pub mod schema;
+pub mod sessions;
 pub mod url;
 
 use std::path::Path;
@@ -17,6 +20,18 @@ pub use self::url::DatabaseUrl;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Runs the same diesel expression on the concrete connection of either backend, for the few
+/// queries the multi-backend cannot express (multi-row inserts).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
 
 /// A connection to either backend; queries written once against `schema.rs` run on both.
 #[derive(diesel::MultiConnection)]

@@ -1,6 +1,10 @@
 //! Pure rules and types: no I/O, no database, no HTTP. Money, periods, rate cards, preferences and
 //! caps, expenses and the pay-run calculation live here, with their unit and property tests.
 
+pub mod email;
 pub mod money;
+pub mod password;
 
+pub use email::EmailAddress;
 pub use money::Money;
+pub use password::NewPassword;

@@ -2,6 +2,13 @@
 //! checks what the account may do, calls the domain, and writes rows, the audit event and any mail.
 //! The API and the portal both call these; neither holds business logic.
 
+pub mod accounts;
+pub mod actor;
+pub mod audit;
+pub mod auth;
 pub mod error;
+pub mod page;
+pub mod secrets;
 
+pub use actor::{Actor, Role};
 pub use error::{Error, FieldError, Result};

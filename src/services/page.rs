@@ -1,0 +1,54 @@
+//! Keyset paging: `?limit=` (default 50, at most 200) and `?cursor=` (the last id of the page
+//! before). Never OFFSET, so deep pages cost what the first one does.
+
+use serde::Serialize;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    pub fn limit(&self) -> Result<i64, super::Error> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(super::Error::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// From up to `limit + 1` rows: the extra row only says there is a next page.
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        limit: i64,
+        id_of: impl Fn(&R) -> String,
+        view: impl FnMut(R) -> T,
+    ) -> Page<T> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(&id_of)
+        } else {
+            None
+        };
+        Page {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+        }
+    }
+}
