@@ -219,6 +219,25 @@ pub fn clear_failures(conn: &mut DbConnection, scopes: &[String]) -> QueryResult
     diesel::delete(login_failures::table.filter(login_failures::scope.eq_any(scopes))).execute(conn)
 }
 
+/// Clears every count that names the account (alone, or with an address): its owner has just
+/// proved they control its email.
+pub fn clear_account_failures(conn: &mut DbConnection, email: &str) -> QueryResult<usize> {
+    let escaped = email
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    diesel::delete(
+        login_failures::table.filter(
+            login_failures::scope
+                .eq(format!("acct:{email}"))
+                .or(login_failures::scope
+                    .like(format!("acct:{escaped}|addr:%"))
+                    .escape('\\')),
+        ),
+    )
+    .execute(conn)
+}
+
 pub fn prune_failures(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before))).execute(conn)
 }

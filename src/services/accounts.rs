@@ -303,11 +303,10 @@ fn check_scope(
             "member_id",
             "a member account must be linked to a member record",
         )),
-        (Role::Member, Some(id)) => {
-            if !rows::member_exists(conn, id)? {
-                errors.push(FieldError::new("member_id", "no member has this id"));
-            }
+        (Role::Member, Some(id)) if !rows::member_exists(conn, id)? => {
+            errors.push(FieldError::new("member_id", "no member has this id"));
         }
+        (Role::Member, Some(_)) => {}
         (_, Some(_)) => errors.push(FieldError::new(
             "member_id",
             "only member accounts are linked to a member record",

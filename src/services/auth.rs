@@ -84,8 +84,11 @@ fn expose<S: serde::Serializer>(s: &SecretString, ser: S) -> std::result::Result
     ser.serialize_str(s.expose_secret())
 }
 
+/// A throttle scope and the policy's limit for it.
+type Scope = (String, fn(&Policy) -> i64);
+
 /// Throttle scopes of one sign-in attempt.
-fn scopes(email: &str, client: &str) -> [(String, fn(&Policy) -> i64); 3] {
+fn scopes(email: &str, client: &str) -> [Scope; 3] {
     [
         (format!("addr:{client}"), |p| p.max_per_address),
         (format!("acct:{email}|addr:{client}"), |p| {
@@ -227,7 +230,7 @@ pub fn authenticate(
     if account.disabled {
         return Err(unauthorized());
     }
-    if now - session.last_used_at >= TOUCH_EVERY {
+    if session.last_used_at == session.created_at || now - session.last_used_at >= TOUCH_EVERY {
         write_tx(conn, |c| rows::touch(c, &session.id, now))?;
     }
     let group_ids = account_rows::group_ids_of(conn, std::slice::from_ref(&account.id))?
@@ -352,7 +355,7 @@ fn set_password(
     )?;
     let ended = rows::revoke_all(conn, &account.id, &[rows::SESSION], keep, now)?;
     rows::void_one_time(conn, &account.id, rows::PASSWORD_RESET, now)?;
-    rows::clear_failures(conn, &[format!("acct:{}", account.email)])?;
+    rows::clear_account_failures(conn, &account.email)?;
     audit::record(
         conn,
         actor,

@@ -3,13 +3,13 @@
 //! COPROD_TEST_POSTGRES_URL is set, on PostgreSQL too.
 
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use coprod::app::Application;
 use coprod::config::{Settings, Sources};
 use coprod::db::{Database, DbConnection};
-use diesel::{Connection, RunQueryDsl};
+use diesel::prelude::*;
 use secrecy::SecretString;
 use tempfile::TempDir;
 
@@ -84,16 +84,40 @@ impl TestBackend {
     }
 }
 
-/// Logs go to the test output only when TEST_LOG is set (`TEST_LOG=1 cargo test`).
-static TRACING: LazyLock<()> = LazyLock::new(|| {
-    if std::env::var("TEST_LOG").is_ok() {
-        let log = coprod::config::LogSettings {
-            format: coprod::config::LogFormat::Pretty,
-            level: "debug".into(),
-        };
-        coprod::telemetry::init(&log);
+/// Every log line of every server in this test process, kept so tests can read them
+/// (`captured_logs`), and shown on standard error when TEST_LOG is set.
+static LOGS: LazyLock<Arc<Mutex<Vec<u8>>>> = LazyLock::new(Default::default);
+
+#[derive(Clone)]
+struct Capture;
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        if std::env::var("TEST_LOG").is_ok() {
+            std::io::stderr().write_all(buf)?;
+        }
+        Ok(buf.len())
     }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    let log = coprod::config::LogSettings {
+        format: coprod::config::LogFormat::Json,
+        level: "coprod=trace,actix_web=debug,actix_server=info,warn".into(),
+    };
+    coprod::telemetry::init_with_writer(&log, || Capture);
 });
+
+/// Everything logged so far by any test server in this process.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+}
 
 /// Settings for a test server: port 0, one worker, quick mail polling and retries.
 pub fn test_settings(database_url: &str, dir: &std::path::Path) -> Settings {
@@ -224,4 +248,209 @@ pub async fn assert_problem(res: reqwest::Response, status: u16) -> serde_json::
         "{body}"
     );
     body
+}
+
+/// The password every test account signs in with.
+pub const PASSWORD: &str = "Marmalade-Lighthouse-Tuesday";
+
+/// Hashing is slow by design: hash the test password once.
+static PASSWORD_HASH: LazyLock<String> = LazyLock::new(|| {
+    let pw = secrecy::SecretString::from(PASSWORD.to_string());
+    let pw = coprod::domain::NewPassword::parse(&pw, &[]).expect("a strong test password");
+    coprod::services::secrets::hash_password(&pw).expect("hash")
+});
+
+/// A signed-in test account.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+    pub role: Role,
+    pub member_id: Option<String>,
+    #[allow(dead_code)]
+    pub group_ids: Vec<String>,
+}
+
+pub use coprod::services::Role;
+
+impl TestApp {
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.call(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post_as(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_as(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// Signs in and returns the token, failing the test if that does not work.
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let res = self.login(email, password).await;
+        assert_eq!(res.status(), 200, "sign in as {email}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// A member record, straight into the database (its endpoints come later).
+    pub async fn insert_member(&self, full_name: &str) -> String {
+        let name = full_name.to_string();
+        self.with_db(move |c| {
+            use coprod::db::schema::members::dsl as m;
+            let id = coprod::db::new_id();
+            let now = coprod::db::now();
+            diesel::insert_into(m::members)
+                .values((
+                    m::id.eq(&id),
+                    m::full_name.eq(&name),
+                    m::created_at.eq(now),
+                    m::updated_at.eq(now),
+                ))
+                .execute(c)
+                .unwrap();
+            id
+        })
+        .await
+    }
+
+    /// A group, straight into the database.
+    pub async fn insert_group(&self, name: &str) -> String {
+        let name = name.to_string();
+        self.with_db(move |c| {
+            use coprod::db::schema::groups::dsl as g;
+            let id = coprod::db::new_id();
+            let now = coprod::db::now();
+            diesel::insert_into(g::groups)
+                .values((
+                    g::id.eq(&id),
+                    g::name.eq(&name),
+                    g::created_at.eq(now),
+                    g::updated_at.eq(now),
+                ))
+                .execute(c)
+                .unwrap();
+            id
+        })
+        .await
+    }
+
+    /// An account of `role` with the test password, signed in. Members get a member record and
+    /// coordinators a group.
+    pub async fn user(&self, role: Role) -> User {
+        let email = format!(
+            "{}-{}@example.org",
+            role.as_str(),
+            &uuid::Uuid::now_v7().simple().to_string()[20..]
+        );
+        let member_id = match role {
+            Role::Member => Some(self.insert_member("Sam Member").await),
+            _ => None,
+        };
+        let group_ids = match role {
+            Role::Coordinator => vec![self.insert_group("Regional advisory group").await],
+            _ => Vec::new(),
+        };
+        let (e, m, g) = (email.clone(), member_id.clone(), group_ids.clone());
+        let id = self
+            .with_db(move |c| {
+                let now = coprod::db::now();
+                let row = coprod::db::accounts::AccountRow {
+                    id: coprod::db::new_id(),
+                    email: e,
+                    password_hash: Some(PASSWORD_HASH.clone()),
+                    role: role.as_str().into(),
+                    member_id: m,
+                    disabled: false,
+                    password_changed_at: Some(now),
+                    last_login_at: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                coprod::db::accounts::insert(c, &row).unwrap();
+                coprod::db::accounts::set_groups(c, &row.id, &g).unwrap();
+                row.id
+            })
+            .await;
+        let token = self.token(&email, PASSWORD).await;
+        User {
+            id,
+            email,
+            token,
+            role,
+            member_id,
+            group_ids,
+        }
+    }
+
+    /// Messages queued for `to`, oldest first.
+    pub async fn emails_to(&self, to: &str) -> Vec<coprod::db::outbox::OutboxRow> {
+        let to = to.to_string();
+        self.with_db(move |c| {
+            use coprod::db::schema::outbox::dsl as o;
+            o::outbox
+                .filter(o::recipient.eq(to))
+                .order(o::created_at.asc())
+                .select(coprod::db::outbox::OutboxRow::as_select())
+                .load(c)
+                .unwrap()
+        })
+        .await
+    }
+
+    /// Audit events about `entity_id`, oldest first.
+    pub async fn audit_of(&self, entity_id: &str) -> Vec<coprod::db::audit::AuditRow> {
+        let id = entity_id.to_string();
+        self.with_db(move |c| {
+            use coprod::db::schema::audit_events::dsl as a;
+            a::audit_events
+                .filter(a::entity_id.eq(id))
+                .order(a::id.asc())
+                .select(coprod::db::audit::AuditRow::as_select())
+                .load(c)
+                .unwrap()
+        })
+        .await
+    }
+}
+
+/// The token in the first link of an email body (`...?token=XYZ`).
+pub fn link_token(body: &str) -> String {
+    let start = body.find("token=").expect("a link with a token") + "token=".len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
 }

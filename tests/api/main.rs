@@ -3,8 +3,12 @@
 
 mod helpers;
 
+mod audit;
 mod cli;
 mod errors;
 mod health;
+mod logs;
 mod mail;
+mod roles;
 mod schema;
+mod sessions;
