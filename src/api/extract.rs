@@ -171,3 +171,13 @@ mod tests {
         assert!(p.detail.contains("not valid JSON"), "{}", p.detail);
     }
 }
+
+/// For PATCH bodies: a missing field is `None` (leave alone), `null` is `Some(None)` (clear it).
+/// Use with `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}

@@ -6,7 +6,11 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod groups;
 pub mod health;
+pub mod idempotency;
+pub mod meetings;
+pub mod members;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -24,7 +28,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             SwaggerUi::new("/api/docs/{_:.*}").url("/api/v1/openapi.json", openapi::document()),
         )
-        .service(web::scope("/api/v1").configure(v1));
+        .service(
+            web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(idempotency::idempotency))
+                .configure(v1),
+        );
 }
 
 fn v1(cfg: &mut web::ServiceConfig) {
@@ -58,5 +66,74 @@ fn v1(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(accounts::get))
                 .route(web::patch().to(accounts::update)),
         )
-        .service(web::resource("/audit").route(web::get().to(audit::list)));
+        .service(web::resource("/audit").route(web::get().to(audit::list)))
+        .service(
+            web::resource("/roles")
+                .route(web::get().to(groups::list_roles))
+                .route(web::post().to(groups::add_role)),
+        )
+        .service(
+            web::resource("/activity-kinds")
+                .route(web::get().to(groups::list_activity_kinds))
+                .route(web::post().to(groups::add_activity_kind)),
+        )
+        .service(
+            web::resource("/groups")
+                .route(web::get().to(groups::list))
+                .route(web::post().to(groups::create)),
+        )
+        .service(
+            web::resource("/groups/{id}")
+                .route(web::get().to(groups::get))
+                .route(web::patch().to(groups::update)),
+        )
+        .service(
+            web::resource("/groups/{id}/memberships")
+                .route(web::get().to(groups::list_memberships))
+                .route(web::post().to(groups::add_membership)),
+        )
+        .service(
+            web::resource("/memberships/{id}").route(web::patch().to(groups::update_membership)),
+        )
+        .service(
+            web::resource("/members")
+                .route(web::get().to(members::list))
+                .route(web::post().to(members::create)),
+        )
+        .service(
+            web::resource("/members/{id}")
+                .route(web::get().to(members::get))
+                .route(web::patch().to(members::update)),
+        )
+        .service(web::resource("/members/{id}/archive").route(web::post().to(members::archive)))
+        .service(
+            web::resource("/members/{id}/attendance").route(web::get().to(members::attendance)),
+        )
+        .service(
+            web::resource("/meetings")
+                .route(web::get().to(meetings::list))
+                .route(web::post().to(meetings::create)),
+        )
+        .service(
+            web::resource("/meetings/{id}")
+                .route(web::get().to(meetings::get))
+                .route(web::patch().to(meetings::update)),
+        )
+        .service(
+            web::resource("/meetings/{id}/attendance")
+                .route(web::get().to(meetings::register))
+                .route(web::put().to(meetings::save_register)),
+        )
+        .service(
+            web::resource("/meetings/{id}/expenses")
+                .route(web::get().to(meetings::list_expenses))
+                .route(web::post().to(meetings::create_expense)),
+        )
+        .service(
+            web::resource("/expenses/{id}/approve")
+                .route(web::post().to(meetings::approve_expense)),
+        )
+        .service(
+            web::resource("/expenses/{id}/reject").route(web::post().to(meetings::reject_expense)),
+        );
 }

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, audit, error, health, sessions};
+use super::{accounts, audit, error, groups, health, meetings, members, sessions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,15 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         sessions::list_tokens, sessions::create_token, sessions::revoke_token,
         accounts::create, accounts::list, accounts::get, accounts::update,
         audit::list,
+        groups::list_roles, groups::add_role, groups::list_activity_kinds, groups::add_activity_kind,
+        groups::create, groups::list, groups::get, groups::update,
+        groups::add_membership, groups::list_memberships, groups::update_membership,
+        members::create, members::list, members::get, members::update, members::archive,
+        members::attendance,
+        meetings::create, meetings::list, meetings::get, meetings::update,
+        meetings::register, meetings::save_register,
+        meetings::create_expense, meetings::list_expenses, meetings::approve_expense,
+        meetings::reject_expense,
     ),
     components(schemas(
         error::Problem, crate::services::FieldError, health::Status,
@@ -34,6 +43,11 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         (name = "sessions", description = "Signing in and out, passwords, invitations, API tokens"),
         (name = "accounts", description = "Accounts and roles (admin)"),
         (name = "audit", description = "Who changed what (admin, finance)"),
+        (name = "reference", description = "Roles in groups and kinds of activity"),
+        (name = "groups", description = "Groups and members' roles in them over time"),
+        (name = "members", description = "Members and their records"),
+        (name = "meetings", description = "Meetings, workshops and their registers"),
+        (name = "expenses", description = "Expense claims"),
     ),
 )]
 pub struct ApiDoc;

@@ -3,7 +3,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod idempotency;
+pub mod meetings;
 pub mod outbox;
+pub mod people;
 pub mod schema;
 pub mod sessions;
 pub mod url;

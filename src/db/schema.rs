@@ -116,11 +116,113 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    roles (code) {
+        code -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    activity_kinds (code) {
+        code -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Text,
+        group_id -> Text,
+        member_id -> Text,
+        role -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Text,
+        group_id -> Text,
+        title -> Text,
+        activity_kind -> Text,
+        meeting_date -> Date,
+        starts_at -> Nullable<Text>,
+        duration_minutes -> Integer,
+        prep_minutes_allowed -> Integer,
+        location -> Nullable<Text>,
+        online -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attendance (id) {
+        id -> Text,
+        meeting_id -> Text,
+        member_id -> Text,
+        status -> Text,
+        attended_minutes -> Nullable<Integer>,
+        prep_minutes -> Integer,
+        role_override -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    expense_claims (id) {
+        id -> Text,
+        meeting_id -> Text,
+        member_id -> Text,
+        kind -> Text,
+        care_type -> Nullable<Text>,
+        miles_tenths -> Nullable<Integer>,
+        passengers -> Integer,
+        amount_pence -> Nullable<BigInt>,
+        receipt_ref -> Nullable<Text>,
+        description -> Nullable<Text>,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        rejection_reason -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, idem_key) {
+        account_id -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        status_code -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> members (member_id));
 diesel::joinable!(account_groups -> accounts (account_id));
 diesel::joinable!(account_groups -> groups (group_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(one_time_tokens -> accounts (account_id));
+diesel::joinable!(memberships -> groups (group_id));
+diesel::joinable!(memberships -> members (member_id));
+diesel::joinable!(meetings -> groups (group_id));
+diesel::joinable!(attendance -> meetings (meeting_id));
+diesel::joinable!(attendance -> members (member_id));
+diesel::joinable!(expense_claims -> meetings (meeting_id));
+diesel::joinable!(expense_claims -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     outbox,
@@ -132,4 +234,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     one_time_tokens,
     login_failures,
     audit_events,
+    roles,
+    activity_kinds,
+    memberships,
+    meetings,
+    attendance,
+    expense_claims,
+    idempotency_keys,
 );

@@ -4,6 +4,7 @@
 pub mod email;
 pub mod money;
 pub mod password;
+pub mod records;
 
 pub use email::EmailAddress;
 pub use money::Money;

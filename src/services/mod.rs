@@ -7,7 +7,12 @@ pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod expenses;
+pub mod groups;
+pub mod meetings;
+pub mod members;
 pub mod page;
+pub mod scope;
 pub mod secrets;
 
 pub use actor::{Actor, Role};

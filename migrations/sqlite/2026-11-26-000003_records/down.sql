@@ -1,0 +1,9 @@
+DROP INDEX groups_name;
+DROP INDEX members_name;
+DROP TABLE idempotency_keys;
+DROP TABLE expense_claims;
+DROP TABLE attendance;
+DROP TABLE meetings;
+DROP TABLE memberships;
+DROP TABLE activity_kinds;
+DROP TABLE roles;

@@ -1,0 +1,219 @@
+//! `Idempotency-Key` on creating requests, as one mechanism for every POST: the same key with the
+//! same request gives back the first response (marked `Idempotent-Replayed: true`); the same key
+//! with a different request answers 422; a key whose first request is still running answers 409.
+//! Keys belong to the signed-in account and are kept for 24 hours. Server errors are not kept, so
+//! a retry after one runs again.
+
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
+use chrono::TimeDelta;
+use sha2::{Digest, Sha256};
+
+use super::error::Problem;
+use super::middleware::RequestId;
+use crate::db::idempotency::{self as rows, IdempotencyRow};
+use crate::db::{self, write_tx, Database};
+use crate::services::auth::{self, Policy};
+use crate::services::Error;
+
+pub const HEADER: &str = "idempotency-key";
+const KEEP: TimeDelta = TimeDelta::hours(24);
+
+fn problem(req: ServiceRequest, p: Problem) -> ServiceResponse<BoxBody> {
+    req.into_response(p.error_response())
+}
+
+fn valid_key(k: &str) -> bool {
+    !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
+enum Found {
+    Fresh,
+    Replay(IdempotencyRow),
+    Mismatch,
+    InFlight,
+}
+
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = match (req.method() == Method::POST, req.headers().get(HEADER)) {
+        (true, Some(v)) => v.to_str().unwrap_or_default().to_string(),
+        _ => {
+            return next
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_boxed_body)
+        }
+    };
+    if !valid_key(&key) {
+        let p = Problem::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters.");
+        return Ok(problem(req, p));
+    }
+    let (Some(db), Some(policy)) = (
+        req.app_data::<web::Data<Database>>().cloned(),
+        req.app_data::<web::Data<Policy>>().cloned(),
+    ) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    // Keys belong to an account: without a valid sign-in the handler answers 401 as usual.
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string());
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    let actor = match token {
+        Some(t) => {
+            let policy = policy.clone();
+            db.run(move |c| auth::authenticate(c, &policy, &t, request_id))
+                .await
+                .ok()
+        }
+        None => None,
+    };
+    let Some(actor) = actor else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+
+    let body = match req.extract::<web::Bytes>().await {
+        Ok(b) => b,
+        Err(e) => return Ok(req.into_response(e.error_response())),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b"\n");
+    hasher.update(req.uri().to_string());
+    hasher.update(b"\n");
+    hasher.update(&body);
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(body);
+    req.set_payload(payload.into());
+
+    let account = actor.account_id.clone();
+    let (k, a, h) = (key.clone(), account.clone(), hash.clone());
+    let found = db
+        .run(move |c| -> Result<Found, Error> {
+            write_tx(c, |c| {
+                let now = db::now();
+                rows::prune(c, now - KEEP)?;
+                match rows::find(c, &a, &k)? {
+                    Some(row) if row.request_hash != h => Ok(Found::Mismatch),
+                    Some(row) if row.status_code.is_some() => Ok(Found::Replay(row)),
+                    Some(_) => Ok(Found::InFlight),
+                    None => {
+                        let row = IdempotencyRow {
+                            account_id: a.clone(),
+                            idem_key: k.clone(),
+                            request_hash: h.clone(),
+                            status_code: None,
+                            response_body: None,
+                            location: None,
+                            created_at: now,
+                        };
+                        Ok(if rows::claim(c, &row)? {
+                            Found::Fresh
+                        } else {
+                            Found::InFlight
+                        })
+                    }
+                }
+            })
+        })
+        .await;
+    match found {
+        Err(e) => return Ok(problem(req, Problem::from(e))),
+        Ok(Found::Mismatch) => {
+            let p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "This Idempotency-Key was already used with a different request; use a new key.",
+            );
+            return Ok(problem(req, p));
+        }
+        Ok(Found::InFlight) => {
+            let p = Problem::new(
+                StatusCode::CONFLICT,
+                "A request with this Idempotency-Key is still being handled; try again in a moment.",
+            );
+            return Ok(problem(req, p));
+        }
+        Ok(Found::Replay(row)) => {
+            let status = u16::try_from(row.status_code.unwrap_or(200))
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::OK);
+            let mut res = HttpResponse::build(status);
+            let content_type = if status.is_success() {
+                "application/json"
+            } else {
+                super::error::PROBLEM_JSON
+            };
+            res.content_type(content_type)
+                .insert_header(("Idempotent-Replayed", "true"));
+            if let Some(loc) = row.location {
+                res.insert_header((header::LOCATION, loc));
+            }
+            return Ok(req.into_response(res.body(row.response_body.unwrap_or_default())));
+        }
+        Ok(Found::Fresh) => {}
+    }
+
+    let res = next.call(req).await?;
+    let status = res.status();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (http_req, http_res) = res.into_parts();
+    let (head, body) = http_res.into_parts();
+    let bytes = to_bytes(body).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let keep = !status.is_server_error();
+    let stored = db
+        .run(move |c| {
+            write_tx(c, |c| {
+                if keep {
+                    rows::complete(
+                        c,
+                        &account,
+                        &key,
+                        i32::from(status.as_u16()),
+                        &text,
+                        location.as_deref(),
+                    )
+                } else {
+                    rows::release(c, &account, &key)
+                }
+            })
+            .map_err(Error::from)
+        })
+        .await;
+    if let Err(e) = stored {
+        tracing::warn!(error = %e, "could not record an idempotent response");
+    }
+    Ok(ServiceResponse::new(
+        http_req,
+        head.set_body(BoxBody::new(bytes)),
+    ))
+}

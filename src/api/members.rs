@@ -1,0 +1,181 @@
+//! /members: people, their contact details and communication needs, archiving, and their
+//! attendance.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::with_conn;
+use super::error::Problem;
+use super::extract::{double_option, Json};
+use crate::db::Database;
+use crate::services::meetings::{self, MemberAttendance};
+use crate::services::members::{self, MemberFields, MemberView};
+use crate::services::page::PageRequest;
+use crate::services::Actor;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMember {
+    pub full_name: String,
+    pub preferred_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The member's reference in finance's own systems (no bank details are kept here).
+    pub payee_reference: Option<String>,
+    /// Such as easy read or large print.
+    pub communication_needs: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Add a member. Coordinators and admins.
+#[utoipa::path(post, path = "/api/v1/members", tag = "members", security(("bearer" = [])), request_body = CreateMember,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = MemberView), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    actor: Actor,
+    db: web::Data<Database>,
+    body: Json<CreateMember>,
+) -> Result<HttpResponse, Problem> {
+    let b = body.into_inner();
+    let fields = MemberFields {
+        full_name: Some(b.full_name),
+        preferred_name: Some(b.preferred_name),
+        email: Some(b.email),
+        phone: Some(b.phone),
+        payee_reference: Some(b.payee_reference),
+        communication_needs: Some(b.communication_needs),
+        notes: Some(b.notes),
+        reason: None,
+    };
+    let view = with_conn(&db, move |c| members::create(c, &actor, fields)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/members/{}", view.id)))
+        .json(view))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct MemberParams {
+    /// Text to find in full or preferred names, whatever its case.
+    pub q: Option<String>,
+    /// Include archived members (default false).
+    #[serde(default)]
+    pub archived: bool,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Members by name. Coordinators see members of their groups and members in no group yet.
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("bearer" = [])), params(MemberParams),
+    responses((status = 200, description = "`{items: [Member], next_cursor}`")))]
+pub async fn list(
+    actor: Actor,
+    db: web::Data<Database>,
+    q: web::Query<MemberParams>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    let page = PageRequest {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let result = with_conn(&db, move |c| {
+        members::list(c, &actor, q.q.as_deref(), q.archived, &page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// A member: staff who may see them, and the member themself.
+#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = MemberView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    actor: Actor,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = path.into_inner();
+    let view = with_conn(&db, move |c| members::get(c, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMember {
+    pub full_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub preferred_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub payee_reference: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub communication_needs: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub notes: Option<Option<String>>,
+    /// Why, for the audit trail.
+    pub reason: Option<String>,
+}
+
+/// Change a member. A member may change their own contact details and communication needs.
+#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = UpdateMember, responses((status = 200, body = MemberView)))]
+pub async fn update(
+    actor: Actor,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    body: Json<UpdateMember>,
+) -> Result<HttpResponse, Problem> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let fields = MemberFields {
+        full_name: b.full_name,
+        preferred_name: b.preferred_name,
+        email: b.email,
+        phone: b.phone,
+        payee_reference: b.payee_reference,
+        communication_needs: b.communication_needs,
+        notes: b.notes,
+        reason: b.reason,
+    };
+    let view = with_conn(&db, move |c| members::update(c, &actor, &id, fields)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub reason: Option<String>,
+}
+
+/// Archive a member: off registers from now on, every record kept.
+#[utoipa::path(post, path = "/api/v1/members/{id}/archive", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = MemberView)))]
+pub async fn archive(
+    actor: Actor,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    body: Option<Json<Reason>>,
+) -> Result<HttpResponse, Problem> {
+    let id = path.into_inner();
+    let reason = body.and_then(|b| b.into_inner().reason);
+    let view = with_conn(&db, move |c| {
+        members::archive(c, &actor, &id, reason.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A member's attendance, newest first: the member, coordinators (their groups), finance, admins.
+#[utoipa::path(get, path = "/api/v1/members/{id}/attendance", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Vec<MemberAttendance>)))]
+pub async fn attendance(
+    actor: Actor,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = path.into_inner();
+    let items = with_conn(&db, move |c| meetings::of_member(c, &actor, &id)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
+}

@@ -1,0 +1,276 @@
+//! Expense claims for a meeting: made by a coordinator, or by the member for themself; approved, or
+//! rejected with a reason, by a coordinator. Mileage is claimed in miles: the remuneration engine
+//! prices it at the approved rate for the tax year.
+
+use serde::Serialize;
+
+use super::actor::{Actor, Role};
+use super::audit::{self, instant, Change};
+use super::scope::{self, Access};
+use super::{Error, FieldError, Result};
+use crate::db::meetings::{self as rows, ExpenseRow};
+use crate::db::people;
+use crate::db::{self, write_tx, DbConnection};
+use crate::domain::records::{CareType, ExpenseKind, Miles};
+use crate::domain::Money;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExpenseView {
+    pub id: String,
+    pub meeting_id: String,
+    pub member_id: String,
+    pub kind: ExpenseKind,
+    pub care_type: Option<CareType>,
+    #[schema(value_type = Option<String>, example = "28")]
+    pub miles: Option<Miles>,
+    pub passengers: i32,
+    /// Null for mileage, which is priced when paid.
+    #[schema(value_type = Option<String>, example = "12.60")]
+    pub amount: Option<Money>,
+    pub receipt_ref: Option<String>,
+    pub description: Option<String>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub rejection_reason: Option<String>,
+    pub decided_at: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&ExpenseRow> for ExpenseView {
+    fn from(r: &ExpenseRow) -> ExpenseView {
+        ExpenseView {
+            id: r.id.clone(),
+            meeting_id: r.meeting_id.clone(),
+            member_id: r.member_id.clone(),
+            kind: ExpenseKind::parse(&r.kind).unwrap_or(ExpenseKind::Other),
+            care_type: r.care_type.as_deref().and_then(CareType::parse),
+            miles: r.miles_tenths.map(Miles::from_tenths),
+            passengers: r.passengers,
+            amount: r.amount_pence.map(Money::from_pence),
+            receipt_ref: r.receipt_ref.clone(),
+            description: r.description.clone(),
+            status: r.status.clone(),
+            rejection_reason: r.rejection_reason.clone(),
+            decided_at: r.decided_at.map(instant),
+            created_at: instant(r.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewExpense {
+    pub member_id: String,
+    pub kind: ExpenseKind,
+    pub care_type: Option<CareType>,
+    pub miles: Option<Miles>,
+    pub passengers: Option<i64>,
+    pub amount: Option<Money>,
+    pub receipt_ref: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The rules of a claim's fields for its kind.
+fn check(e: &NewExpense) -> Result<()> {
+    let mut errors = Vec::new();
+    if e.kind.is_mileage() {
+        if e.miles.is_none() {
+            errors.push(FieldError::new("miles", "is needed for a mileage claim"));
+        }
+        if e.amount.is_some() {
+            errors.push(FieldError::new(
+                "amount",
+                "is worked out from the miles at the approved rate; leave it out",
+            ));
+        }
+    } else {
+        match e.amount {
+            None => errors.push(FieldError::new(
+                "amount",
+                "is needed for this kind of claim",
+            )),
+            Some(a) if !a.is_positive() => {
+                errors.push(FieldError::new("amount", "must be more than 0.00"))
+            }
+            Some(a) if a > Money::from_pence(1_000_000) => errors.push(FieldError::new(
+                "amount",
+                "must be at most 10000.00 for one claim",
+            )),
+            Some(_) => {}
+        }
+        if e.miles.is_some() {
+            errors.push(FieldError::new(
+                "miles",
+                "only mileage claims (car, motorcycle, bicycle) have miles",
+            ));
+        }
+    }
+    match e.passengers {
+        None | Some(0) => {}
+        Some(p) if e.kind == ExpenseKind::Car && (1..=8).contains(&p) => {}
+        Some(_) if e.kind != ExpenseKind::Car => errors.push(FieldError::new(
+            "passengers",
+            "only car journeys carry passengers",
+        )),
+        Some(_) => errors.push(FieldError::new("passengers", "must be between 0 and 8")),
+    }
+    if e.care_type.is_some() && e.kind != ExpenseKind::Care {
+        errors.push(FieldError::new("care_type", "is only for care claims"));
+    }
+    for (field, v, max) in [
+        ("receipt_ref", &e.receipt_ref, 200),
+        ("description", &e.description, 2000),
+    ] {
+        if v.as_ref().is_some_and(|v| v.chars().count() > max) {
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+    }
+    if e.kind == ExpenseKind::Other && e.description.as_deref().is_none_or(|d| d.trim().is_empty())
+    {
+        errors.push(FieldError::new(
+            "description",
+            "is needed to say what an `other` claim is for",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    meeting_id: &str,
+    input: NewExpense,
+) -> Result<ExpenseView> {
+    check(&input)?;
+    write_tx(conn, |conn| {
+        let meeting = rows::find_meeting(conn, meeting_id)?.ok_or(Error::NotFound)?;
+        match actor.role {
+            // A member claims for themself, for a meeting of a group they belong to.
+            Role::Member => {
+                if !actor.is_member(&input.member_id) {
+                    return Err(Error::invalid(
+                        "member_id",
+                        "you can only claim for yourself",
+                    ));
+                }
+            }
+            _ => scope::group(actor, &meeting.group_id, Access::Write)?,
+        }
+        let in_group = people::register_members(conn, &meeting.group_id, meeting.meeting_date)?
+            .into_iter()
+            .any(|(_, m)| m.id == input.member_id);
+        if !in_group {
+            return match actor.role {
+                Role::Member => Err(Error::NotFound),
+                _ => Err(Error::invalid(
+                    "member_id",
+                    "is not a current member of this group on the meeting's date",
+                )),
+            };
+        }
+        let now = db::now();
+        let row = ExpenseRow {
+            id: db::new_id(),
+            meeting_id: meeting_id.to_string(),
+            member_id: input.member_id.clone(),
+            kind: input.kind.as_str().to_string(),
+            care_type: input.care_type.map(|c| c.as_str().to_string()),
+            miles_tenths: input.miles.map(Miles::tenths),
+            passengers: input
+                .passengers
+                .and_then(|p| i32::try_from(p).ok())
+                .unwrap_or(0),
+            amount_pence: input.amount.map(Money::pence),
+            receipt_ref: input.receipt_ref.clone(),
+            description: input.description.clone(),
+            status: "pending".into(),
+            decided_by: None,
+            decided_at: None,
+            rejection_reason: None,
+            created_by: Some(actor.account_id.clone()),
+            created_at: now,
+            updated_at: now,
+        };
+        rows::insert_expense(conn, &row)?;
+        let view = ExpenseView::from(&row);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("expense.created", "expense", &row.id).after(&view),
+        )?;
+        Ok(view)
+    })
+}
+
+/// Approves, or rejects with a reason, a pending claim. Coordinators of the group and admins.
+pub fn decide(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    approve: bool,
+    reason: Option<&str>,
+) -> Result<ExpenseView> {
+    actor.require(&[Role::Admin, Role::Coordinator])?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if !approve && reason.is_none() {
+        return Err(Error::invalid(
+            "reason",
+            "say why the claim is rejected; the member will see it",
+        ));
+    }
+    if reason.is_some_and(|r| r.chars().count() > 1000) {
+        return Err(Error::invalid("reason", "must be at most 1000 characters"));
+    }
+    write_tx(conn, |conn| {
+        let before = rows::find_expense(conn, id)?.ok_or(Error::NotFound)?;
+        let meeting = rows::find_meeting(conn, &before.meeting_id)?.ok_or(Error::NotFound)?;
+        scope::group(actor, &meeting.group_id, Access::Write)?;
+        let status = if approve { "approved" } else { "rejected" };
+        if !rows::decide_expense(conn, id, status, &actor.account_id, reason, db::now())? {
+            return Err(Error::Conflict(format!(
+                "This claim was already {}.",
+                before.status
+            )));
+        }
+        let after = rows::find_expense(conn, id)?.ok_or(Error::NotFound)?;
+        let view = ExpenseView::from(&after);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new(
+                if approve {
+                    "expense.approved"
+                } else {
+                    "expense.rejected"
+                },
+                "expense",
+                id,
+            )
+            .before(ExpenseView::from(&before))
+            .after(&view)
+            .reason(reason),
+        )?;
+        Ok(view)
+    })
+}
+
+/// A meeting's claims: staff who may see its group.
+pub fn of_meeting(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    meeting_id: &str,
+) -> Result<Vec<ExpenseView>> {
+    scope::require_staff(actor)?;
+    let meeting = rows::find_meeting(conn, meeting_id)?.ok_or(Error::NotFound)?;
+    scope::group(actor, &meeting.group_id, Access::Read)?;
+    Ok(rows::expenses_of_meeting(conn, meeting_id)?
+        .iter()
+        .map(ExpenseView::from)
+        .collect())
+}

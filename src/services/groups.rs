@@ -1,0 +1,479 @@
+//! Groups, members' roles in them over time (memberships), and the reference data an admin may
+//! extend (roles in a group, kinds of activity).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::actor::{Actor, Role};
+use super::audit::{self, instant, Change};
+use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use super::scope::{self, Access};
+use super::{Error, FieldError, Result};
+use crate::db::accounts as account_rows;
+use crate::db::people::{self, GroupRow, MembershipRow, RoleRow};
+use crate::db::{self, write_tx, DbConnection};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub archived: bool,
+    pub created_at: String,
+}
+
+impl From<&GroupRow> for GroupView {
+    fn from(r: &GroupRow) -> GroupView {
+        GroupView {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            description: r.description.clone(),
+            archived: r.archived_at.is_some(),
+            created_at: instant(r.created_at),
+        }
+    }
+}
+
+fn clean_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let v = value.trim().to_string();
+    if v.is_empty() {
+        errors.push(FieldError::new(field, "must not be empty"));
+    } else if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    v
+}
+
+fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let v = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Some(v.to_string())
+}
+
+fn done(errors: Vec<FieldError>) -> Result<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// Creates a group. A coordinator who creates one coordinates it.
+pub fn create_group(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    name: &str,
+    description: Option<&str>,
+) -> Result<GroupView> {
+    actor.require(&[Role::Admin, Role::Coordinator])?;
+    let mut errors = Vec::new();
+    let name = clean_text("name", name, 200, &mut errors);
+    let description = optional_text("description", description, 2000, &mut errors);
+    done(errors)?;
+    write_tx(conn, |conn| {
+        let now = db::now();
+        let row = GroupRow {
+            id: db::new_id(),
+            name,
+            description,
+            archived_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        people::insert_group(conn, &row)?;
+        if actor.is(Role::Coordinator) {
+            let mut groups = actor.group_ids.clone();
+            groups.push(row.id.clone());
+            account_rows::set_groups(conn, &actor.account_id, &groups)?;
+        }
+        let view = GroupView::from(&row);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("group.created", "group", &row.id).after(&view),
+        )?;
+        Ok(view)
+    })
+}
+
+pub fn get_group(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<GroupView> {
+    scope::group(actor, id, Access::Read)?;
+    let row = people::find_group(conn, id)?.ok_or(Error::NotFound)?;
+    Ok(GroupView::from(&row))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct GroupUpdate {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub archived: Option<bool>,
+}
+
+pub fn update_group(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    changes: GroupUpdate,
+) -> Result<GroupView> {
+    scope::require_staff(actor)?;
+    scope::group(actor, id, Access::Write)?;
+    write_tx(conn, |conn| {
+        let row = people::find_group(conn, id)?.ok_or(Error::NotFound)?;
+        let mut errors = Vec::new();
+        let name = match &changes.name {
+            Some(n) => clean_text("name", n, 200, &mut errors),
+            None => row.name.clone(),
+        };
+        let description = match &changes.description {
+            Some(d) => optional_text("description", d.as_deref(), 2000, &mut errors),
+            None => row.description.clone(),
+        };
+        done(errors)?;
+        let now = db::now();
+        let archived_at = match changes.archived {
+            Some(true) => row.archived_at.or(Some(now)),
+            Some(false) => None,
+            None => row.archived_at,
+        };
+        people::update_group(conn, id, &name, description.as_deref(), archived_at, now)?;
+        let after = people::find_group(conn, id)?.ok_or(Error::NotFound)?;
+        let view = GroupView::from(&after);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("group.updated", "group", id)
+                .before(GroupView::from(&row))
+                .after(&view),
+        )?;
+        Ok(view)
+    })
+}
+
+/// Groups by name: all for admin and finance, their own for a coordinator.
+pub fn list_groups(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    page: &PageRequest,
+) -> Result<Page<GroupView>> {
+    scope::require_staff(actor)?;
+    let limit = page.limit()?;
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, 2))
+        .transpose()?;
+    let only = actor.is(Role::Coordinator).then(|| actor.group_ids.clone());
+    let rows = people::list_groups(
+        conn,
+        only.as_deref(),
+        after.as_ref().map(|a| (a[0].as_str(), a[1].as_str())),
+        limit + 1,
+    )?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| encode_cursor(&[&r.name, &r.id]),
+        |r| GroupView::from(&r),
+    ))
+}
+
+// ---- memberships ----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MembershipView {
+    pub id: String,
+    pub group_id: String,
+    pub member_id: String,
+    pub role: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+impl From<&MembershipRow> for MembershipView {
+    fn from(r: &MembershipRow) -> MembershipView {
+        MembershipView {
+            id: r.id.clone(),
+            group_id: r.group_id.clone(),
+            member_id: r.member_id.clone(),
+            role: r.role.clone(),
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+        }
+    }
+}
+
+fn overlaps(
+    a_start: NaiveDate,
+    a_end: Option<NaiveDate>,
+    b_start: NaiveDate,
+    b_end: Option<NaiveDate>,
+) -> bool {
+    let a_end = a_end.unwrap_or(NaiveDate::MAX);
+    let b_end = b_end.unwrap_or(NaiveDate::MAX);
+    a_start <= b_end && b_start <= a_end
+}
+
+/// Checks a membership's role and dates, and that it overlaps no other of the same member in the
+/// same group.
+fn check_membership(conn: &mut DbConnection, row: &MembershipRow) -> Result<()> {
+    let mut errors = Vec::new();
+    if !people::role_exists(conn, &row.role)? {
+        errors.push(FieldError::new(
+            "role",
+            "is not a known role; see GET /api/v1/roles",
+        ));
+    }
+    if row.ends_on.is_some_and(|e| e < row.starts_on) {
+        errors.push(FieldError::new("ends_on", "must not be before starts_on"));
+    }
+    done(errors)?;
+    let clash = people::memberships_of(conn, &row.group_id, &row.member_id)?
+        .into_iter()
+        .find(|m| m.id != row.id && overlaps(m.starts_on, m.ends_on, row.starts_on, row.ends_on));
+    if let Some(m) = clash {
+        return Err(Error::Conflict(format!(
+            "This member already has a membership of this group from {} {}; end it first or choose other dates.",
+            m.starts_on,
+            m.ends_on.map_or("with no end".to_string(), |e| format!("to {e}"))
+        )));
+    }
+    Ok(())
+}
+
+pub struct NewMembership {
+    pub member_id: String,
+    pub role: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+pub fn add_membership(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    group_id: &str,
+    input: NewMembership,
+) -> Result<MembershipView> {
+    scope::group(actor, group_id, Access::Write)?;
+    write_tx(conn, |conn| {
+        people::find_group(conn, group_id)?.ok_or(Error::NotFound)?;
+        let member = people::find_member(conn, &input.member_id)?;
+        let visible = match &member {
+            Some(_) => scope::member(conn, actor, &input.member_id, Access::Write).is_ok(),
+            None => false,
+        };
+        if !visible {
+            return Err(Error::invalid("member_id", "no member has this id"));
+        }
+        if member.is_some_and(|m| m.archived_at.is_some()) {
+            return Err(Error::invalid("member_id", "this member is archived"));
+        }
+        let now = db::now();
+        let row = MembershipRow {
+            id: db::new_id(),
+            group_id: group_id.to_string(),
+            member_id: input.member_id,
+            role: input.role,
+            starts_on: input.starts_on,
+            ends_on: input.ends_on,
+            created_at: now,
+            updated_at: now,
+        };
+        check_membership(conn, &row)?;
+        people::insert_membership(conn, &row)?;
+        let view = MembershipView::from(&row);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("membership.created", "membership", &row.id).after(&view),
+        )?;
+        Ok(view)
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct MembershipUpdate {
+    pub role: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<Option<NaiveDate>>,
+    pub reason: Option<String>,
+}
+
+pub fn update_membership(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    changes: MembershipUpdate,
+) -> Result<MembershipView> {
+    scope::require_staff(actor)?;
+    write_tx(conn, |conn| {
+        let before = people::find_membership(conn, id)?.ok_or(Error::NotFound)?;
+        scope::group(actor, &before.group_id, Access::Write)?;
+        let mut row = before.clone();
+        if let Some(r) = changes.role {
+            row.role = r;
+        }
+        if let Some(s) = changes.starts_on {
+            row.starts_on = s;
+        }
+        if let Some(e) = changes.ends_on {
+            row.ends_on = e;
+        }
+        row.updated_at = db::now();
+        check_membership(conn, &row)?;
+        people::save_membership(conn, &row)?;
+        let view = MembershipView::from(&row);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("membership.updated", "membership", id)
+                .before(MembershipView::from(&before))
+                .after(&view)
+                .reason(changes.reason.as_deref()),
+        )?;
+        Ok(view)
+    })
+}
+
+/// A group's memberships by start date; `on` keeps those in force that day (the role on a date).
+pub fn list_memberships(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    group_id: &str,
+    member_id: Option<&str>,
+    on: Option<NaiveDate>,
+    page: &PageRequest,
+) -> Result<Page<MembershipView>> {
+    scope::group(actor, group_id, Access::Read)?;
+    people::find_group(conn, group_id)?.ok_or(Error::NotFound)?;
+    let limit = page.limit()?;
+    let after = match page
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, 2))
+        .transpose()?
+    {
+        Some(parts) => Some((
+            parts[0]
+                .parse::<NaiveDate>()
+                .map_err(|_| Error::invalid("cursor", "is not a cursor this list gave out"))?,
+            parts[1].clone(),
+        )),
+        None => None,
+    };
+    let rows = people::list_memberships(
+        conn,
+        group_id,
+        member_id,
+        on,
+        after.as_ref().map(|(d, id)| (*d, id.as_str())),
+        limit + 1,
+    )?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| encode_cursor(&[&r.starts_on.to_string(), &r.id]),
+        |r| MembershipView::from(&r),
+    ))
+}
+
+// ---- reference data ----
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CodeLabel {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Reference {
+    Roles,
+    ActivityKinds,
+}
+
+pub fn list_reference(conn: &mut DbConnection, kind: Reference) -> Result<Vec<CodeLabel>> {
+    let rows = match kind {
+        Reference::Roles => people::list_roles(conn)?,
+        Reference::ActivityKinds => people::list_activity_kinds(conn)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| CodeLabel {
+            code: r.code,
+            label: r.label,
+        })
+        .collect())
+}
+
+/// Adds a role or an activity kind. Admin only; codes are lower-case words joined by `_`.
+pub fn add_reference(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    kind: Reference,
+    code: &str,
+    label: &str,
+) -> Result<CodeLabel> {
+    actor.require(&[Role::Admin])?;
+    let mut errors = Vec::new();
+    let code = code.trim();
+    let code_ok = !code.is_empty()
+        && code.len() <= 50
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && code.starts_with(|c: char| c.is_ascii_lowercase());
+    if !code_ok {
+        errors.push(FieldError::new(
+            "code",
+            "must be 1 to 50 lower-case letters, digits or _, starting with a letter",
+        ));
+    }
+    let label = clean_text("label", label, 100, &mut errors);
+    done(errors)?;
+    write_tx(conn, |conn| {
+        let exists = match kind {
+            Reference::Roles => people::role_exists(conn, code)?,
+            Reference::ActivityKinds => people::activity_kind_exists(conn, code)?,
+        };
+        if exists {
+            return Err(Error::Conflict(format!("`{code}` already exists.")));
+        }
+        let row = RoleRow {
+            code: code.to_string(),
+            label: label.clone(),
+            created_at: db::now(),
+        };
+        let entity = match kind {
+            Reference::Roles => {
+                people::insert_role(conn, &row)?;
+                "role"
+            }
+            Reference::ActivityKinds => {
+                people::insert_activity_kind(conn, &row)?;
+                "activity_kind"
+            }
+        };
+        let view = CodeLabel {
+            code: row.code,
+            label: row.label,
+        };
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new(&format!("{entity}.created"), entity, &view.code).after(&view),
+        )?;
+        Ok(view)
+    })
+}

@@ -1,0 +1,269 @@
+//! Members: the people paid for their time. No bank details are kept here: finance holds those,
+//! matched by the payee reference. Archiving keeps every record and takes the member off registers.
+
+use serde::Serialize;
+
+use super::actor::{Actor, Role};
+use super::audit::{self, instant, Change};
+use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use super::scope::{self, Access};
+use super::{Error, FieldError, Result};
+use crate::db::people::{self, MemberFilter, MemberRow};
+use crate::db::{self, write_tx, DbConnection};
+use crate::domain::EmailAddress;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MemberView {
+    pub id: String,
+    pub full_name: String,
+    pub preferred_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// The member's reference in finance's own systems.
+    pub payee_reference: Option<String>,
+    /// Such as easy read or large print.
+    pub communication_needs: Option<String>,
+    /// Seen by staff only.
+    pub notes: Option<String>,
+    pub archived: bool,
+    pub created_at: String,
+}
+
+impl MemberView {
+    fn new(r: &MemberRow, staff: bool) -> MemberView {
+        MemberView {
+            id: r.id.clone(),
+            full_name: r.full_name.clone(),
+            preferred_name: r.preferred_name.clone(),
+            email: r.email.clone(),
+            phone: r.phone.clone(),
+            payee_reference: r.payee_reference.clone(),
+            communication_needs: r.communication_needs.clone(),
+            notes: if staff { r.notes.clone() } else { None },
+            archived: r.archived_at.is_some(),
+            created_at: instant(r.created_at),
+        }
+    }
+}
+
+/// Every field a member record has; `None` in an update leaves the field alone, `Some(None)`
+/// clears it.
+#[derive(Debug, Default, Clone)]
+pub struct MemberFields {
+    pub full_name: Option<String>,
+    pub preferred_name: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub payee_reference: Option<Option<String>>,
+    pub communication_needs: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    pub reason: Option<String>,
+}
+
+/// Trims an optional text field; empty becomes None; too long is an error.
+fn text(field: &str, v: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+    let v = v.map(str::trim).filter(|v| !v.is_empty())?;
+    if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Some(v.to_string())
+}
+
+fn apply(row: &mut MemberRow, f: &MemberFields) -> Result<()> {
+    let mut errors = Vec::new();
+    if let Some(name) = &f.full_name {
+        match text("full_name", Some(name), 200, &mut errors) {
+            Some(n) => row.full_name = n,
+            None => errors.push(FieldError::new("full_name", "must not be empty")),
+        }
+    }
+    if let Some(v) = &f.preferred_name {
+        row.preferred_name = text("preferred_name", v.as_deref(), 100, &mut errors);
+    }
+    if let Some(v) = &f.phone {
+        row.phone = text("phone", v.as_deref(), 40, &mut errors);
+    }
+    if let Some(v) = &f.payee_reference {
+        row.payee_reference = text("payee_reference", v.as_deref(), 100, &mut errors);
+    }
+    if let Some(v) = &f.communication_needs {
+        row.communication_needs = text("communication_needs", v.as_deref(), 1000, &mut errors);
+    }
+    if let Some(v) = &f.notes {
+        row.notes = text("notes", v.as_deref(), 4000, &mut errors);
+    }
+    if let Some(v) = &f.email {
+        row.email = match text("email", v.as_deref(), 254, &mut errors) {
+            Some(e) => match EmailAddress::parse(&e) {
+                Ok(e) => Some(e.into_inner()),
+                Err(err) => {
+                    errors.push(FieldError::new("email", err.to_string()));
+                    None
+                }
+            },
+            None => None,
+        };
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+pub fn create(conn: &mut DbConnection, actor: &Actor, fields: MemberFields) -> Result<MemberView> {
+    actor.require(&[Role::Admin, Role::Coordinator])?;
+    if fields
+        .full_name
+        .as_deref()
+        .is_none_or(|n| n.trim().is_empty())
+    {
+        return Err(Error::invalid("full_name", "must not be empty"));
+    }
+    let now = db::now();
+    let mut row = MemberRow {
+        id: db::new_id(),
+        full_name: String::new(),
+        preferred_name: None,
+        email: None,
+        phone: None,
+        payee_reference: None,
+        communication_needs: None,
+        notes: None,
+        archived_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    apply(&mut row, &fields)?;
+    write_tx(conn, |conn| {
+        people::insert_member(conn, &row)?;
+        let view = MemberView::new(&row, true);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("member.created", "member", &row.id).after(&view),
+        )?;
+        Ok(view)
+    })
+}
+
+pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<MemberView> {
+    scope::member(conn, actor, id, Access::Read)?;
+    let row = people::find_member(conn, id)?.ok_or(Error::NotFound)?;
+    Ok(MemberView::new(&row, !actor.is(Role::Member)))
+}
+
+/// Staff change any field; a member only their own contact details.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    fields: MemberFields,
+) -> Result<MemberView> {
+    scope::member(conn, actor, id, Access::Write)?;
+    if actor.is(Role::Member) {
+        let mut errors = Vec::new();
+        for (name, set) in [
+            ("full_name", fields.full_name.is_some()),
+            ("payee_reference", fields.payee_reference.is_some()),
+            ("notes", fields.notes.is_some()),
+        ] {
+            if set {
+                errors.push(FieldError::new(name, "ask your coordinator to change this"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+    }
+    write_tx(conn, |conn| {
+        let before = people::find_member(conn, id)?.ok_or(Error::NotFound)?;
+        let mut row = before.clone();
+        apply(&mut row, &fields)?;
+        row.updated_at = db::now();
+        people::save_member(conn, &row)?;
+        let view = MemberView::new(&row, !actor.is(Role::Member));
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("member.updated", "member", id)
+                .before(MemberView::new(&before, true))
+                .after(MemberView::new(&row, true))
+                .reason(fields.reason.as_deref()),
+        )?;
+        Ok(view)
+    })
+}
+
+/// Takes a member off registers; every record stays.
+pub fn archive(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    reason: Option<&str>,
+) -> Result<MemberView> {
+    actor.require(&[Role::Admin, Role::Coordinator])?;
+    scope::member(conn, actor, id, Access::Write)?;
+    write_tx(conn, |conn| {
+        let before = people::find_member(conn, id)?.ok_or(Error::NotFound)?;
+        if before.archived_at.is_some() {
+            return Ok(MemberView::new(&before, true));
+        }
+        let mut row = before.clone();
+        let now = db::now();
+        row.archived_at = Some(now);
+        row.updated_at = now;
+        people::save_member(conn, &row)?;
+        let view = MemberView::new(&row, true);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("member.archived", "member", id)
+                .before(MemberView::new(&before, true))
+                .after(&view)
+                .reason(reason),
+        )?;
+        Ok(view)
+    })
+}
+
+/// Members by name; `q` finds text in the full or preferred name, whatever its case.
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: Option<&str>,
+    include_archived: bool,
+    page: &PageRequest,
+) -> Result<Page<MemberView>> {
+    scope::require_staff(actor)?;
+    let limit = page.limit()?;
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 100) {
+        return Err(Error::invalid("q", "must be at most 100 characters"));
+    }
+    let after = page
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, 2))
+        .transpose()?;
+    let filter = MemberFilter {
+        q: q.map(str::to_lowercase),
+        include_archived,
+        visible_to_groups: actor.is(Role::Coordinator).then(|| actor.group_ids.clone()),
+    };
+    let rows = people::list_members(
+        conn,
+        &filter,
+        after.as_ref().map(|a| (a[0].as_str(), a[1].as_str())),
+        limit + 1,
+    )?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| encode_cursor(&[&r.full_name, &r.id]),
+        |r| MemberView::new(&r, true),
+    ))
+}
