@@ -122,6 +122,16 @@ pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> acti
     Problem::not_found().into()
 }
 
+/// For PATCH bodies: a missing field is `None` (leave alone), `null` is `Some(None)` (clear it).
+/// Use with `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,14 +180,4 @@ mod tests {
         assert!(p.errors.is_empty());
         assert!(p.detail.contains("not valid JSON"), "{}", p.detail);
     }
-}
-
-/// For PATCH bodies: a missing field is `None` (leave alone), `null` is `Some(None)` (clear it).
-/// Use with `#[serde(default, deserialize_with = "double_option")]`.
-pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: serde::Deserialize<'de>,
-    D: serde::Deserializer<'de>,
-{
-    serde::Deserialize::deserialize(de).map(Some)
 }

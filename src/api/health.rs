@@ -74,6 +74,7 @@ pub async fn metrics(db: web::Data<Database>, metrics: web::Data<Metrics>) -> Ht
     let body = metrics.render(&Gauges {
         pool_in_use,
         pool_idle,
+        queries: db.queries(),
         outbox,
     });
     HttpResponse::Ok()

@@ -34,6 +34,7 @@ pub struct Metrics {
 pub struct Gauges {
     pub pool_in_use: u32,
     pub pool_idle: u32,
+    pub queries: u64,
     pub outbox: Vec<(String, i64)>,
 }
 
@@ -111,6 +112,9 @@ impl Metrics {
             "coprod_db_pool_connections{{state=\"idle\"}} {}",
             gauges.pool_idle
         );
+        out.push_str("# HELP coprod_db_queries_total Database statements run.\n");
+        out.push_str("# TYPE coprod_db_queries_total counter\n");
+        let _ = writeln!(out, "coprod_db_queries_total {}", gauges.queries);
         out.push_str("# HELP coprod_outbox_messages Messages in the mail outbox by status.\n");
         out.push_str("# TYPE coprod_outbox_messages gauge\n");
         for status in ["pending", "sending", "sent", "failed"] {
@@ -144,6 +148,7 @@ mod tests {
         let text = m.render(&Gauges {
             pool_in_use: 1,
             pool_idle: 3,
+            queries: 7,
             outbox: vec![("pending".into(), 2)],
         });
         assert!(text.contains(

@@ -12,9 +12,13 @@ pub mod sessions;
 pub mod url;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, InstrumentationEvent, SimpleConnection, TransactionManager,
+};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -77,6 +81,7 @@ pub enum DbError {
 pub struct Database {
     pool: DbPool,
     backend: Backend,
+    queries: Arc<AtomicU64>,
 }
 
 impl Database {
@@ -103,6 +108,7 @@ impl Database {
         })?;
         drop(probe);
 
+        let queries = Arc::new(AtomicU64::new(0));
         let size = if pool_size == 0 {
             default_size
         } else {
@@ -112,9 +118,15 @@ impl Database {
             .max_size(size)
             .min_idle(Some(1))
             .connection_timeout(timeout)
-            .connection_customizer(Box::new(Configure))
+            .connection_customizer(Box::new(Configure {
+                queries: queries.clone(),
+            }))
             .build(ConnectionManager::new(conn_url))?;
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            queries,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -156,6 +168,12 @@ impl Database {
     pub fn migrate(&self) -> Result<Vec<String>, DbError> {
         let mut conn = self.get()?;
         run_migrations(&mut conn)
+    }
+
+    /// Statements run through this pool since it opened: for /metrics, and for tests that prove a
+    /// request costs a fixed number of queries.
+    pub fn queries(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// Connections in use and idle, for /metrics.
@@ -277,11 +295,20 @@ fn configure(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
 }
 
 #[derive(Debug)]
-struct Configure;
+struct Configure {
+    queries: Arc<AtomicU64>,
+}
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Configure {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        configure(conn).map_err(diesel::r2d2::Error::QueryError)
+        configure(conn).map_err(diesel::r2d2::Error::QueryError)?;
+        let queries = self.queries.clone();
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                queries.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@ mod errors;
 mod health;
 mod logs;
 mod mail;
+mod records;
 mod roles;
 mod schema;
 mod sessions;
