@@ -314,7 +314,274 @@ async fn admins_manage_scope_and_roles_with_clear_errors(backend: TestBackend) {
     assert_eq!(finance["items"].as_array().unwrap().len(), 1);
 }
 
+/// Groups, members, meetings, registers and expenses: as no one, admin, the group's coordinator,
+/// another group's coordinator, finance and a member.
+async fn every_records_endpoint_answers_every_role_as_documented(backend: TestBackend) {
+    let app = spawn_app(backend).await;
+    let admin = app.user(Role::Admin).await;
+    let coord = app.user(Role::Coordinator).await;
+    let other = app.user(Role::Coordinator).await;
+    let finance = app.user(Role::Finance).await;
+    let member = app.user(Role::Member).await;
+    let callers: [Option<&User>; 6] = [
+        None,
+        Some(&admin),
+        Some(&coord),
+        Some(&other),
+        Some(&finance),
+        Some(&member),
+    ];
+    let g = coord.group_ids[0].clone();
+    let post = |path: String, body: serde_json::Value| {
+        let app = &app;
+        let token = coord.token.clone();
+        async move {
+            let res = app.post_as(&path, Some(&token), body).await;
+            assert_eq!(res.status(), 201, "setup {path}");
+            res.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let m = post(
+        "/api/v1/members".into(),
+        json!({"full_name": "Matrix Member"}),
+    )
+    .await;
+    let ms = post(
+        format!("/api/v1/groups/{g}/memberships"),
+        json!({"member_id": m, "role": "member", "starts_on": "2025-01-01"}),
+    )
+    .await;
+    let x = post("/api/v1/meetings".into(), json!({"group_id": g, "title": "M", "activity_kind": "meeting", "date": "2025-06-10", "duration_minutes": 60})).await;
+    let mut claims = Vec::new();
+    for _ in 0..12 {
+        claims.push(
+            post(
+                format!("/api/v1/meetings/{x}/expenses"),
+                json!({"member_id": m, "kind": "parking", "amount": "3.00"}),
+            )
+            .await,
+        );
+    }
+    let spare = post("/api/v1/members".into(), json!({"full_name": "Spare"})).await;
+
+    let mut failures = Vec::new();
+    for (i, caller) in callers.iter().enumerate() {
+        let year = 2030 + i * 2;
+        let cases: Vec<(Method, String, Option<serde_json::Value>, [u16; 6])> = vec![
+            (
+                Method::GET,
+                "/api/v1/roles".into(),
+                None,
+                [401, 200, 200, 200, 200, 200],
+            ),
+            (
+                Method::POST,
+                "/api/v1/roles".into(),
+                Some(json!({"code": format!("r{i}"), "label": "R"})),
+                [401, 201, 403, 403, 403, 403],
+            ),
+            (
+                Method::GET,
+                "/api/v1/activity-kinds".into(),
+                None,
+                [401, 200, 200, 200, 200, 200],
+            ),
+            (
+                Method::POST,
+                "/api/v1/activity-kinds".into(),
+                Some(json!({"code": format!("k{i}"), "label": "K"})),
+                [401, 201, 403, 403, 403, 403],
+            ),
+            (
+                Method::GET,
+                "/api/v1/groups".into(),
+                None,
+                [401, 200, 200, 200, 200, 403],
+            ),
+            (
+                Method::POST,
+                "/api/v1/groups".into(),
+                Some(json!({"name": "New"})),
+                [401, 201, 201, 201, 403, 403],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/groups/{g}"),
+                None,
+                [401, 200, 200, 404, 200, 403],
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/groups/{g}"),
+                Some(json!({"description": "d"})),
+                [401, 200, 200, 404, 403, 403],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/groups/{g}/memberships"),
+                None,
+                [401, 200, 200, 404, 200, 403],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/groups/{g}/memberships"),
+                Some(
+                    json!({"member_id": spare, "role": "member", "starts_on": format!("{year}-01-01"), "ends_on": format!("{year}-12-31")}),
+                ),
+                [401, 201, 201, 404, 403, 403],
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/memberships/{ms}"),
+                Some(json!({"reason": "check"})),
+                [401, 200, 200, 404, 403, 403],
+            ),
+            (
+                Method::GET,
+                "/api/v1/members".into(),
+                None,
+                [401, 200, 200, 200, 200, 403],
+            ),
+            (
+                Method::POST,
+                "/api/v1/members".into(),
+                Some(json!({"full_name": "Another"})),
+                [401, 201, 201, 201, 403, 403],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/members/{m}"),
+                None,
+                [401, 200, 200, 404, 200, 404],
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/members/{m}"),
+                Some(json!({"phone": "0123"})),
+                [401, 200, 200, 404, 403, 404],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/members/{m}/attendance"),
+                None,
+                [401, 200, 200, 404, 200, 404],
+            ),
+            (
+                Method::GET,
+                "/api/v1/meetings".into(),
+                None,
+                [401, 200, 200, 200, 200, 403],
+            ),
+            (
+                Method::POST,
+                "/api/v1/meetings".into(),
+                Some(
+                    json!({"group_id": g, "title": "T", "activity_kind": "workshop", "date": "2025-07-01", "duration_minutes": 90}),
+                ),
+                [401, 201, 201, 422, 403, 403],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/meetings/{x}"),
+                None,
+                [401, 200, 200, 404, 200, 403],
+            ),
+            (
+                Method::PATCH,
+                format!("/api/v1/meetings/{x}"),
+                Some(json!({"title": "Renamed"})),
+                [401, 200, 200, 404, 403, 403],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/meetings/{x}/attendance"),
+                None,
+                [401, 200, 200, 404, 200, 403],
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/meetings/{x}/attendance"),
+                Some(json!({"records": [{"member_id": m, "status": "attended"}]})),
+                [401, 200, 200, 404, 403, 403],
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/meetings/{x}/expenses"),
+                None,
+                [401, 200, 200, 404, 200, 403],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/meetings/{x}/expenses"),
+                Some(json!({"member_id": m, "kind": "taxi", "amount": "9.00"})),
+                [401, 201, 201, 404, 403, 422],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/expenses/{}/approve", claims[i]),
+                None,
+                [401, 200, 200, 404, 403, 403],
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/expenses/{}/reject", claims[6 + i]),
+                Some(json!({"reason": "no"})),
+                [401, 200, 200, 404, 403, 403],
+            ),
+        ];
+        for (method, path, body, expect) in cases {
+            let res = app
+                .call(
+                    method.clone(),
+                    &path,
+                    caller.map(|u| u.token.as_str()),
+                    body,
+                )
+                .await;
+            let status = res.status().as_u16();
+            if status != expect[i] {
+                let who = [
+                    "anonymous",
+                    "admin",
+                    "coordinator",
+                    "other coordinator",
+                    "finance",
+                    "member",
+                ][i];
+                let text = res.text().await.unwrap_or_default();
+                failures.push(format!(
+                    "{method} {path} as {who}: got {status}, expected {}: {text}",
+                    expect[i]
+                ));
+            }
+        }
+    }
+    // Archiving last, as it takes the member off the register the cases above use.
+    let path = format!("/api/v1/members/{m}/archive");
+    for (i, expected) in [(5, 403), (4, 403), (3, 404), (0, 401), (2, 200), (1, 200)] {
+        let res = app
+            .call(
+                Method::POST,
+                &path,
+                callers[i].map(|u| u.token.as_str()),
+                None,
+            )
+            .await;
+        if res.status().as_u16() != expected {
+            failures.push(format!(
+                "POST {path} as caller {i}: got {}, expected {expected}",
+                res.status()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 both_backends!(
     every_endpoint_answers_every_role_as_documented,
     admins_manage_scope_and_roles_with_clear_errors,
+    every_records_endpoint_answers_every_role_as_documented,
 );
