@@ -82,6 +82,25 @@ async fn openapi_and_docs_are_served_from_the_binary(backend: TestBackend) {
     assert!(doc["paths"]["/health"]["get"].is_object());
     assert!(doc["paths"]["/ready"]["get"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Every endpoint the server routes is described.
+    for (path, method) in [
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/accounts/{id}", "patch"),
+        ("/api/v1/audit", "get"),
+        ("/api/v1/groups/{id}/memberships", "post"),
+        ("/api/v1/memberships/{id}", "patch"),
+        ("/api/v1/members/{id}/archive", "post"),
+        ("/api/v1/meetings/{id}/attendance", "put"),
+        ("/api/v1/meetings/{id}/expenses", "post"),
+        ("/api/v1/expenses/{id}/reject", "post"),
+        ("/api/v1/activity-kinds", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let res = app.get("/api/docs").await;
     assert!(res.status().is_redirection());
