@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::actor::{Actor, Role};
 use super::audit::{self, instant, Change};
 use super::page::{Page, PageRequest};
-use super::{secrets, Error, FieldError, Result};
+use super::{input, secrets, Error, FieldError, Result};
 use crate::db::accounts::{self as rows, AccountChanges, AccountRow};
 use crate::db::sessions::{self as session_rows, OneTimeTokenRow};
 use crate::db::{self, write_tx, DbConnection};
@@ -330,11 +330,7 @@ fn check_scope(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(errors))
-    }
+    input::finish(errors)
 }
 
 fn dedup(mut ids: Vec<String>) -> Vec<String> {

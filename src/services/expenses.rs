@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::actor::{Actor, Role};
 use super::audit::{self, instant, Change};
 use super::scope::{self, Access};
-use super::{Error, FieldError, Result};
+use super::{input, Error, FieldError, Result};
 use crate::db::meetings::{self as rows, ExpenseRow};
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
@@ -134,11 +134,7 @@ fn check(e: &NewExpense) -> Result<()> {
             "is needed to say what an `other` claim is for",
         ));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(errors))
-    }
+    input::finish(errors)
 }
 
 pub fn create(

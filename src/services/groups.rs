@@ -8,7 +8,7 @@ use super::actor::{Actor, Role};
 use super::audit::{self, instant, Change};
 use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
 use super::scope::{self, Access};
-use super::{Error, FieldError, Result};
+use super::{input, Error, FieldError, Result};
 use crate::db::accounts as account_rows;
 use crate::db::people::{self, GroupRow, MembershipRow, RoleRow};
 use crate::db::{self, write_tx, DbConnection};
@@ -34,43 +34,6 @@ impl From<&GroupRow> for GroupView {
     }
 }
 
-fn clean_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
-    let v = value.trim().to_string();
-    if v.is_empty() {
-        errors.push(FieldError::new(field, "must not be empty"));
-    } else if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    v
-}
-
-fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Some(v.to_string())
-}
-
-fn done(errors: Vec<FieldError>) -> Result<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(errors))
-    }
-}
-
 /// Creates a group. A coordinator who creates one coordinates it.
 pub fn create_group(
     conn: &mut DbConnection,
@@ -80,9 +43,9 @@ pub fn create_group(
 ) -> Result<GroupView> {
     actor.require(&[Role::Admin, Role::Coordinator])?;
     let mut errors = Vec::new();
-    let name = clean_text("name", name, 200, &mut errors);
-    let description = optional_text("description", description, 2000, &mut errors);
-    done(errors)?;
+    let name = input::required("name", name, 200, &mut errors);
+    let description = input::optional("description", description, 2000, &mut errors);
+    input::finish(errors)?;
     write_tx(conn, |conn| {
         let now = db::now();
         let row = GroupRow {
@@ -134,14 +97,14 @@ pub fn update_group(
         let row = people::find_group(conn, id)?.ok_or(Error::NotFound)?;
         let mut errors = Vec::new();
         let name = match &changes.name {
-            Some(n) => clean_text("name", n, 200, &mut errors),
+            Some(n) => input::required("name", n, 200, &mut errors),
             None => row.name.clone(),
         };
         let description = match &changes.description {
-            Some(d) => optional_text("description", d.as_deref(), 2000, &mut errors),
+            Some(d) => input::optional("description", d.as_deref(), 2000, &mut errors),
             None => row.description.clone(),
         };
-        done(errors)?;
+        input::finish(errors)?;
         let now = db::now();
         let archived_at = match changes.archived {
             Some(true) => row.archived_at.or(Some(now)),
@@ -239,7 +202,7 @@ fn check_membership(conn: &mut DbConnection, row: &MembershipRow) -> Result<()> 
     if row.ends_on.is_some_and(|e| e < row.starts_on) {
         errors.push(FieldError::new("ends_on", "must not be before starts_on"));
     }
-    done(errors)?;
+    input::finish(errors)?;
     let clash = people::memberships_of(conn, &row.group_id, &row.member_id)?
         .into_iter()
         .find(|m| m.id != row.id && overlaps(m.starts_on, m.ends_on, row.starts_on, row.ends_on));
@@ -440,8 +403,8 @@ pub fn add_reference(
             "must be 1 to 50 lower-case letters, digits or _, starting with a letter",
         ));
     }
-    let label = clean_text("label", label, 100, &mut errors);
-    done(errors)?;
+    let label = input::required("label", label, 100, &mut errors);
+    input::finish(errors)?;
     write_tx(conn, |conn| {
         let exists = match kind {
             Reference::Roles => people::role_exists(conn, code)?,

@@ -10,7 +10,7 @@ use super::actor::Actor;
 use super::audit::{self, Change};
 use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
 use super::scope::{self, Access};
-use super::{Error, FieldError, Result};
+use super::{input, Error, FieldError, Result};
 use crate::db::meetings::{self as rows, AttendanceRow, MeetingFilter, MeetingRow};
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
@@ -124,11 +124,7 @@ fn apply(conn: &mut DbConnection, row: &mut MeetingRow, f: &MeetingFields) -> Re
     if let Some(o) = f.online {
         row.online = o;
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(errors))
-    }
+    input::finish(errors)
 }
 
 pub fn create(

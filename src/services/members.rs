@@ -7,7 +7,7 @@ use super::actor::{Actor, Role};
 use super::audit::{self, instant, Change};
 use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
 use super::scope::{self, Access};
-use super::{Error, FieldError, Result};
+use super::{input, Error, FieldError, Result};
 use crate::db::people::{self, MemberFilter, MemberRow};
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::EmailAddress;
@@ -60,43 +60,32 @@ pub struct MemberFields {
     pub reason: Option<String>,
 }
 
-/// Trims an optional text field; empty becomes None; too long is an error.
-fn text(field: &str, v: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let v = v.map(str::trim).filter(|v| !v.is_empty())?;
-    if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    Some(v.to_string())
-}
-
 fn apply(row: &mut MemberRow, f: &MemberFields) -> Result<()> {
     let mut errors = Vec::new();
     if let Some(name) = &f.full_name {
-        match text("full_name", Some(name), 200, &mut errors) {
+        match input::optional("full_name", Some(name), 200, &mut errors) {
             Some(n) => row.full_name = n,
             None => errors.push(FieldError::new("full_name", "must not be empty")),
         }
     }
     if let Some(v) = &f.preferred_name {
-        row.preferred_name = text("preferred_name", v.as_deref(), 100, &mut errors);
+        row.preferred_name = input::optional("preferred_name", v.as_deref(), 100, &mut errors);
     }
     if let Some(v) = &f.phone {
-        row.phone = text("phone", v.as_deref(), 40, &mut errors);
+        row.phone = input::optional("phone", v.as_deref(), 40, &mut errors);
     }
     if let Some(v) = &f.payee_reference {
-        row.payee_reference = text("payee_reference", v.as_deref(), 100, &mut errors);
+        row.payee_reference = input::optional("payee_reference", v.as_deref(), 100, &mut errors);
     }
     if let Some(v) = &f.communication_needs {
-        row.communication_needs = text("communication_needs", v.as_deref(), 1000, &mut errors);
+        row.communication_needs =
+            input::optional("communication_needs", v.as_deref(), 1000, &mut errors);
     }
     if let Some(v) = &f.notes {
-        row.notes = text("notes", v.as_deref(), 4000, &mut errors);
+        row.notes = input::optional("notes", v.as_deref(), 4000, &mut errors);
     }
     if let Some(v) = &f.email {
-        row.email = match text("email", v.as_deref(), 254, &mut errors) {
+        row.email = match input::optional("email", v.as_deref(), 254, &mut errors) {
             Some(e) => match EmailAddress::parse(&e) {
                 Ok(e) => Some(e.into_inner()),
                 Err(err) => {
@@ -107,11 +96,7 @@ fn apply(row: &mut MemberRow, f: &MemberFields) -> Result<()> {
             None => None,
         };
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(errors))
-    }
+    input::finish(errors)
 }
 
 pub fn create(conn: &mut DbConnection, actor: &Actor, fields: MemberFields) -> Result<MemberView> {

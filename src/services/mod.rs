@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod expenses;
 pub mod groups;
+pub mod input;
 pub mod meetings;
 pub mod members;
 pub mod page;
