@@ -89,7 +89,193 @@ async fn check_constraints_refuse_unknown_states(backend: TestBackend) {
     assert!(result.is_err(), "status 'lost' must be refused");
 }
 
+/// One row through every table, with the edge values of each column type (BigInt near its limit,
+/// Bool both ways, Date far apart, Timestamp to the microsecond, Nullable set and unset), read back
+/// exactly.
+async fn every_table_round_trips_every_column_type(backend: TestBackend) {
+    use coprod::db::{accounts, audit, idempotency, meetings, people, sessions};
+    let app = spawn_app(backend).await;
+    let same = app
+        .with_db(|c| {
+            let t = at("2025-04-06 00:00:00.000001");
+            let id = coprod::db::new_id;
+            let group = people::GroupRow {
+                id: id(),
+                name: "Ünïcode group — ‘quotes’".into(),
+                description: None,
+                archived_at: Some(t),
+                created_at: t,
+                updated_at: t,
+            };
+            people::insert_group(c, &group).unwrap();
+            let member = people::MemberRow {
+                id: id(),
+                full_name: "Zoë O'Brien".into(),
+                preferred_name: Some("Zo".into()),
+                email: None,
+                phone: Some("+44 1234".into()),
+                payee_reference: Some("SUP-1".into()),
+                communication_needs: None,
+                notes: Some("line\nbreak".into()),
+                archived_at: None,
+                created_at: t,
+                updated_at: at("2099-12-31 23:59:59.999999"),
+            };
+            people::insert_member(c, &member).unwrap();
+            let account = accounts::AccountRow {
+                id: id(),
+                email: "zoe@example.org".into(),
+                password_hash: None,
+                role: "member".into(),
+                member_id: Some(member.id.clone()),
+                disabled: true,
+                password_changed_at: None,
+                last_login_at: Some(t),
+                created_at: t,
+                updated_at: t,
+            };
+            accounts::insert(c, &account).unwrap();
+            let mut enabled = account.clone();
+            enabled.id = id();
+            enabled.email = "admin@example.org".into();
+            enabled.role = "coordinator".into();
+            enabled.member_id = None;
+            enabled.disabled = false;
+            accounts::insert(c, &enabled).unwrap();
+            accounts::set_groups(c, &enabled.id, std::slice::from_ref(&group.id)).unwrap();
+            let session = sessions::SessionRow {
+                id: id(),
+                account_id: account.id.clone(),
+                kind: "api_token".into(),
+                name: Some("n".into()),
+                token_hash: "h".repeat(64),
+                created_at: t,
+                expires_at: at("2038-01-19 03:14:08"),
+                last_used_at: t,
+                revoked_at: None,
+            };
+            sessions::insert(c, &session).unwrap();
+            let link = sessions::OneTimeTokenRow {
+                id: id(),
+                account_id: account.id.clone(),
+                purpose: "invitation".into(),
+                token_hash: "x".into(),
+                created_at: t,
+                expires_at: t,
+                used_at: Some(t),
+            };
+            sessions::insert_one_time(c, &link).unwrap();
+            let event = audit::AuditRow {
+                id: id(),
+                occurred_at: t,
+                actor_id: None,
+                action: "a".into(),
+                entity_type: "e".into(),
+                entity_id: "1".into(),
+                before_json: Some("{\"x\":1}".into()),
+                after_json: None,
+                reason: Some("r".into()),
+                request_id: None,
+            };
+            audit::insert(c, &event).unwrap();
+            let membership = people::MembershipRow {
+                id: id(),
+                group_id: group.id.clone(),
+                member_id: member.id.clone(),
+                role: "co_chair".into(),
+                starts_on: chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap(),
+                ends_on: Some(chrono::NaiveDate::from_ymd_opt(2999, 12, 31).unwrap()),
+                created_at: t,
+                updated_at: t,
+            };
+            people::insert_membership(c, &membership).unwrap();
+            let meeting = meetings::MeetingRow {
+                id: id(),
+                group_id: group.id.clone(),
+                title: "T".into(),
+                activity_kind: "workshop".into(),
+                meeting_date: chrono::NaiveDate::from_ymd_opt(2025, 2, 28).unwrap(),
+                starts_at: Some("09:05".into()),
+                duration_minutes: 1440,
+                prep_minutes_allowed: 0,
+                location: None,
+                online: true,
+                created_at: t,
+                updated_at: t,
+            };
+            meetings::insert_meeting(c, &meeting).unwrap();
+            let record = meetings::AttendanceRow {
+                id: id(),
+                meeting_id: meeting.id.clone(),
+                member_id: member.id.clone(),
+                status: "partial".into(),
+                attended_minutes: Some(1),
+                prep_minutes: 0,
+                role_override: None,
+                notes: Some("n".into()),
+                created_at: t,
+                updated_at: t,
+            };
+            meetings::upsert_attendance(c, std::slice::from_ref(&record)).unwrap();
+            let claim = meetings::ExpenseRow {
+                id: id(),
+                meeting_id: meeting.id.clone(),
+                member_id: member.id.clone(),
+                kind: "care".into(),
+                care_type: Some("childcare".into()),
+                miles_tenths: None,
+                passengers: 0,
+                amount_pence: Some(i64::MAX / 2),
+                receipt_ref: None,
+                description: Some("d".into()),
+                status: "approved".into(),
+                decided_by: Some(enabled.id.clone()),
+                decided_at: Some(t),
+                rejection_reason: None,
+                created_by: None,
+                created_at: t,
+                updated_at: t,
+            };
+            meetings::insert_expense(c, &claim).unwrap();
+            let key = idempotency::IdempotencyRow {
+                account_id: enabled.id.clone(),
+                idem_key: "k".into(),
+                request_hash: "h".into(),
+                status_code: Some(201),
+                response_body: Some("{}".into()),
+                location: None,
+                created_at: t,
+            };
+            idempotency::claim(c, &key).unwrap();
+
+            let checks = [
+                people::find_group(c, &group.id).unwrap() == Some(group.clone()),
+                people::find_member(c, &member.id).unwrap() == Some(member.clone()),
+                accounts::find(c, &account.id).unwrap() == Some(account.clone()),
+                accounts::find(c, &enabled.id).unwrap() == Some(enabled.clone()),
+                accounts::group_ids_of(c, std::slice::from_ref(&enabled.id)).unwrap()
+                    == vec![(enabled.id.clone(), group.id.clone())],
+                sessions::find_by_hash(c, &session.token_hash).unwrap() == Some(session.clone()),
+                sessions::find_one_time(c, "invitation", "x").unwrap() == Some(link.clone()),
+                audit::list(c, &audit::AuditFilter::default(), None, 10)
+                    .unwrap()
+                    .contains(&event),
+                people::find_membership(c, &membership.id).unwrap() == Some(membership.clone()),
+                meetings::find_meeting(c, &meeting.id).unwrap() == Some(meeting.clone()),
+                meetings::attendance_of_meeting(c, &meeting.id).unwrap() == vec![record.clone()],
+                meetings::find_expense(c, &claim.id).unwrap() == Some(claim.clone()),
+                idempotency::find(c, &enabled.id, "k").unwrap() == Some(key.clone()),
+            ];
+            checks.to_vec()
+        })
+        .await;
+    for (i, ok) in same.iter().enumerate() {
+        assert!(ok, "table check {i} read back something else");
+    }
+}
+
 both_backends!(
     outbox_rows_round_trip,
-    check_constraints_refuse_unknown_states
+    check_constraints_refuse_unknown_states,
+    every_table_round_trips_every_column_type,
 );
