@@ -4,6 +4,7 @@
 pub mod email;
 pub mod money;
 pub mod password;
+pub mod periods;
 pub mod records;
 
 pub use email::EmailAddress;
