@@ -5,6 +5,7 @@ pub mod email;
 pub mod money;
 pub mod password;
 pub mod periods;
+pub mod rates;
 pub mod records;
 
 pub use email::EmailAddress;
