@@ -4,6 +4,7 @@
 pub mod email;
 pub mod money;
 pub mod password;
+pub mod payrun;
 pub mod periods;
 pub mod rates;
 pub mod records;
