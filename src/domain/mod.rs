@@ -2,6 +2,7 @@
 //! caps, expenses and the pay-run calculation live here, with their unit and property tests.
 
 pub mod email;
+pub mod limits;
 pub mod money;
 pub mod password;
 pub mod payrun;
