@@ -9,6 +9,7 @@ pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod idempotency;
+pub mod limits;
 pub mod meetings;
 pub mod members;
 pub mod metrics;
@@ -135,5 +136,10 @@ fn v1(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/expenses/{id}/reject").route(web::post().to(meetings::reject_expense)),
+        )
+        .service(
+            web::resource("/benefit-limits")
+                .route(web::get().to(limits::list))
+                .route(web::post().to(limits::create)),
         );
 }

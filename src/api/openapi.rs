@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, audit, error, groups, health, meetings, members, sessions};
+use super::{accounts, audit, error, groups, health, limits, meetings, members, sessions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         meetings::register, meetings::save_register,
         meetings::create_expense, meetings::list_expenses, meetings::approve_expense,
         meetings::reject_expense,
+        limits::list, limits::create,
     ),
     components(schemas(
         error::Problem, crate::services::FieldError, health::Status,
@@ -48,6 +49,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         (name = "members", description = "Members and their records"),
         (name = "meetings", description = "Meetings, workshops and their registers"),
         (name = "expenses", description = "Expense claims"),
+        (name = "remuneration", description = "Benefit limits, rate cards and payment choices"),
     ),
 )]
 pub struct ApiDoc;

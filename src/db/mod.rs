@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod idempotency;
+pub mod limits;
 pub mod meetings;
 pub mod outbox;
 pub mod people;

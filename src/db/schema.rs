@@ -211,6 +211,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    benefit_limits (id) {
+        id -> Text,
+        code -> Text,
+        period -> Text,
+        amount_pence -> BigInt,
+        effective_from -> Date,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> members (member_id));
 diesel::joinable!(account_groups -> accounts (account_id));
 diesel::joinable!(account_groups -> groups (group_id));
@@ -241,4 +252,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendance,
     expense_claims,
     idempotency_keys,
+    benefit_limits,
 );

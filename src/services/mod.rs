@@ -10,6 +10,7 @@ pub mod error;
 pub mod expenses;
 pub mod groups;
 pub mod input;
+pub mod limits;
 pub mod meetings;
 pub mod members;
 pub mod page;

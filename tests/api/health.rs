@@ -94,6 +94,7 @@ async fn openapi_and_docs_are_served_from_the_binary(backend: TestBackend) {
         ("/api/v1/meetings/{id}/expenses", "post"),
         ("/api/v1/expenses/{id}/reject", "post"),
         ("/api/v1/activity-kinds", "post"),
+        ("/api/v1/benefit-limits", "post"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),

@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod errors;
 mod health;
+mod limits;
 mod logs;
 mod mail;
 mod records;
