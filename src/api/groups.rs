@@ -221,7 +221,7 @@ pub struct CreateCode {
 
 async fn list_reference(db: &Database, kind: Reference) -> Result<HttpResponse, Problem> {
     let items: Vec<CodeLabel> = with_conn(db, move |c| groups::list_reference(c, kind)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
+    Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))
 }
 
 async fn add_reference(

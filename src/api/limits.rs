@@ -29,7 +29,7 @@ pub async fn list(
 ) -> Result<HttpResponse, Problem> {
     let code = q.into_inner().code;
     let items = with_conn(&db, move |c| limits::list(c, &actor, code.as_deref())).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
+    Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -265,7 +265,7 @@ pub async fn list_expenses(
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
     let items = with_conn(&db, move |c| expenses::of_meeting(c, &actor, &id)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
+    Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))
 }
 
 /// Approve a pending claim.

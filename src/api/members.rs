@@ -177,5 +177,5 @@ pub async fn attendance(
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
     let items = with_conn(&db, move |c| meetings::of_member(c, &actor, &id)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
+    Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))
 }

@@ -172,7 +172,7 @@ pub struct CreateToken {
     responses((status = 200, body = Vec<ApiTokenView>)))]
 pub async fn list_tokens(actor: Actor, db: web::Data<Database>) -> Result<HttpResponse, Problem> {
     let items = with_conn(&db, move |conn| auth::list_api_tokens(conn, &actor)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": null })))
+    Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))
 }
 
 /// Make a named API token for automation. It is shown once.

@@ -98,6 +98,17 @@ pub fn active_admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
     Ok(n > 0)
 }
 
+/// Whether an active admin other than `except` exists.
+pub fn other_active_admin_exists(conn: &mut DbConnection, except: &str) -> QueryResult<bool> {
+    let n: i64 = accounts::table
+        .filter(accounts::role.eq("admin"))
+        .filter(accounts::disabled.eq(false))
+        .filter(accounts::id.ne(except))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
 /// Group ids coordinated by each of `account_ids`, in one query.
 pub fn group_ids_of(
     conn: &mut DbConnection,

@@ -200,9 +200,7 @@ pub fn update(
         let disabled = changes.disabled.unwrap_or(row.disabled);
         let stays_admin = role == Role::Admin && !disabled;
         if before.role == Role::Admin && !row.disabled && !stays_admin {
-            let others = rows::list(conn, Some("admin"), None, 1000)?
-                .into_iter()
-                .any(|a| a.id != row.id && !a.disabled);
+            let others = rows::other_active_admin_exists(conn, &row.id)?;
             if !others {
                 return Err(Error::Conflict(
                     "This is the last active admin; make another admin first.".into(),

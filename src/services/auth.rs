@@ -12,7 +12,7 @@ use super::audit::{self, instant, Change};
 use super::{secrets, Error, Result};
 use crate::config::AuthSettings;
 use crate::db::accounts::{self as account_rows, AccountChanges, AccountRow};
-use crate::db::schema::members;
+use crate::db::people;
 use crate::db::sessions::{self as rows, OneTimeTokenRow, SessionRow};
 use crate::db::{self, write_tx, Database, DbConnection};
 use crate::domain::{EmailAddress, NewPassword};
@@ -261,7 +261,7 @@ pub struct Me {
     pub member: Option<MemberSummary>,
 }
 
-#[derive(Debug, Serialize, diesel::Queryable, utoipa::ToSchema)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberSummary {
     pub id: String,
     pub full_name: String,
@@ -272,21 +272,16 @@ pub struct MemberSummary {
 }
 
 pub fn me(conn: &mut DbConnection, actor: &Actor) -> Result<Me> {
-    use diesel::prelude::*;
     let account = accounts::get(conn, actor, &actor.account_id)?;
     let member = match &actor.member_id {
-        Some(id) => members::table
-            .find(id)
-            .select((
-                members::id,
-                members::full_name,
-                members::preferred_name,
-                members::email,
-                members::phone,
-                members::communication_needs,
-            ))
-            .first::<MemberSummary>(conn)
-            .optional()?,
+        Some(id) => people::find_member(conn, id)?.map(|m| MemberSummary {
+            id: m.id,
+            full_name: m.full_name,
+            preferred_name: m.preferred_name,
+            email: m.email,
+            phone: m.phone,
+            communication_needs: m.communication_needs,
+        }),
         None => None,
     };
     Ok(Me { account, member })

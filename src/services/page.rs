@@ -32,6 +32,14 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A short list returned whole, in the same `{items, next_cursor}` shape as paged ones.
+    pub fn whole(items: Vec<T>) -> Page<T> {
+        Page {
+            items,
+            next_cursor: None,
+        }
+    }
+
     /// From up to `limit + 1` rows: the extra row only says there is a next page.
     pub fn from_rows<R>(
         mut rows: Vec<R>,
