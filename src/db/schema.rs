@@ -222,6 +222,151 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_cards (id) {
+        id -> Text,
+        name -> Text,
+        group_id -> Nullable<Text>,
+        effective_from -> Date,
+        effective_to -> Nullable<Date>,
+        supersedes -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    rate_rules (id) {
+        id -> Text,
+        rate_card_id -> Text,
+        position -> Integer,
+        role -> Nullable<Text>,
+        activity_kind -> Nullable<Text>,
+        member_id -> Nullable<Text>,
+        basis -> Text,
+        hourly_rate_pence -> Nullable<BigInt>,
+        half_day_pence -> Nullable<BigInt>,
+        full_day_pence -> Nullable<BigInt>,
+        boundary_minutes -> Nullable<Integer>,
+        boundary_is_full_day -> Bool,
+        fixed_pence -> Nullable<BigInt>,
+        prep_hourly_rate_pence -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    preferences (id) {
+        id -> Text,
+        member_id -> Text,
+        effective_from -> Date,
+        fee_choice -> Text,
+        reduced_max_pence -> Nullable<BigInt>,
+        decline_expenses -> Bool,
+        method -> Text,
+        voucher_provider -> Nullable<Text>,
+        charity -> Nullable<Text>,
+        cap_amount_pence -> Nullable<BigInt>,
+        cap_limit_code -> Nullable<Text>,
+        cap_period -> Nullable<Text>,
+        cap_week_starts_on -> Nullable<Text>,
+        cap_month_anchor_day -> Nullable<Integer>,
+        cap_counts_methods -> Nullable<Text>,
+        over_cap -> Text,
+        notify_by_email -> Bool,
+        set_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    adjustments (id) {
+        id -> Text,
+        member_id -> Text,
+        group_id -> Nullable<Text>,
+        kind -> Text,
+        amount_pence -> BigInt,
+        reason -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pay_runs (id) {
+        id -> Text,
+        group_id -> Nullable<Text>,
+        period_start -> Date,
+        period_end -> Date,
+        payment_date -> Date,
+        status -> Text,
+        payment_count -> Integer,
+        line_count -> Integer,
+        total_pence -> BigInt,
+        warnings -> Text,
+        calculated_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Timestamp>,
+        exported_at -> Nullable<Timestamp>,
+        paid_on -> Nullable<Date>,
+        paid_reference -> Nullable<Text>,
+        marked_paid_by -> Nullable<Text>,
+        marked_paid_at -> Nullable<Timestamp>,
+        cancelled_by -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pay_lines (id) {
+        id -> Text,
+        pay_run_id -> Text,
+        position -> Integer,
+        member_id -> Text,
+        group_id -> Nullable<Text>,
+        meeting_id -> Nullable<Text>,
+        meeting_date -> Nullable<Date>,
+        source_kind -> Text,
+        source_id -> Text,
+        kind -> Text,
+        disposition -> Text,
+        method -> Nullable<Text>,
+        payee -> Nullable<Text>,
+        amount_pence -> BigInt,
+        minutes -> Nullable<Integer>,
+        rate_pence -> Nullable<BigInt>,
+        rate_card_id -> Nullable<Text>,
+        rule -> Nullable<Text>,
+        explanation -> Text,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        pay_run_id -> Text,
+        position -> Integer,
+        member_id -> Text,
+        payee -> Text,
+        method -> Text,
+        fee_pence -> BigInt,
+        expenses_pence -> BigInt,
+        total_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    pay_claims (source_kind, source_id) {
+        source_kind -> Text,
+        source_id -> Text,
+        pay_run_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> members (member_id));
 diesel::joinable!(account_groups -> accounts (account_id));
 diesel::joinable!(account_groups -> groups (group_id));
@@ -234,6 +379,10 @@ diesel::joinable!(attendance -> meetings (meeting_id));
 diesel::joinable!(attendance -> members (member_id));
 diesel::joinable!(expense_claims -> meetings (meeting_id));
 diesel::joinable!(expense_claims -> members (member_id));
+diesel::joinable!(rate_rules -> rate_cards (rate_card_id));
+diesel::joinable!(pay_lines -> pay_runs (pay_run_id));
+diesel::joinable!(payments -> pay_runs (pay_run_id));
+diesel::joinable!(pay_claims -> pay_runs (pay_run_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     outbox,
@@ -253,4 +402,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     expense_claims,
     idempotency_keys,
     benefit_limits,
+    rate_cards,
+    rate_rules,
+    preferences,
+    adjustments,
+    pay_runs,
+    pay_lines,
+    payments,
+    pay_claims,
 );

@@ -1,6 +1,7 @@
 //! Pure rules and types: no I/O, no database, no HTTP. Money, periods, rate cards, preferences and
 //! caps, expenses and the pay-run calculation live here, with their unit and property tests.
 
+pub mod draft;
 pub mod email;
 pub mod limits;
 pub mod money;

@@ -318,7 +318,8 @@ pub fn compute(input: &MemberRun) -> MemberResult {
         if let Some(h) = headroom.as_mut() {
             *h -= pay;
         }
-        if !pay.is_zero() {
+        // A zero line is still recorded, so its source is settled and never offered again.
+        if !pay.is_zero() || over.is_zero() {
             lines.push(paid(
                 Due {
                     amount: pay,

@@ -1,0 +1,925 @@
+//! Drafting a pay run from what has been recorded: the attendance and approved expenses in scope,
+//! pending adjustments and balances carried forward, priced by rate card, then passed member by
+//! member through `payrun::compute` with the preference in force on the payment date. Pure: the
+//! service loads the inputs with a fixed number of queries and stores the draft.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+
+use super::limits::{self, BenefitLimit};
+use super::money::Money;
+use super::payrun::{
+    self, Cap, Carried, Disposition, FeeChoice, Item, LineKind, MemberRun, Method,
+};
+use super::payrun::{OverCap, Payee, Preference};
+use super::periods::{PeriodRule, TaxYear};
+use super::rates::{self, Basis, MileageKind, Occasion, RateCard};
+use super::records::ExpenseKind;
+
+/// A paid attendance record (attended or partial) with its meeting.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub attendance_id: String,
+    pub member_id: String,
+    pub group_id: String,
+    pub meeting_id: String,
+    pub meeting_title: String,
+    pub meeting_date: NaiveDate,
+    pub activity_kind: String,
+    pub role_override: Option<String>,
+    pub attended_minutes: i32,
+    pub prep_minutes: i32,
+    pub prep_allowed: i32,
+}
+
+/// A member's role in a group over time.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub member_id: String,
+    pub group_id: String,
+    pub role: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// An approved expense claim with its meeting.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub expense_id: String,
+    pub member_id: String,
+    pub group_id: String,
+    pub meeting_id: String,
+    pub meeting_title: String,
+    pub meeting_date: NaiveDate,
+    pub kind: ExpenseKind,
+    pub miles_tenths: Option<i32>,
+    pub passengers: i32,
+    pub amount: Option<Money>,
+}
+
+/// An approved car journey, for the 10,000-mile switch (every approved car claim of the tax years
+/// the run touches, in any group, paid or not).
+#[derive(Debug, Clone)]
+pub struct CarJourney {
+    pub expense_id: String,
+    pub member_id: String,
+    pub meeting_date: NaiveDate,
+    pub tenths: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Adjustment {
+    pub id: String,
+    pub member_id: String,
+    pub group_id: Option<String>,
+    /// A fee adjustment is earnings (capped like a fee); an expense adjustment is not.
+    pub is_fee: bool,
+    pub amount: Money,
+    pub reason: String,
+}
+
+/// A balance an approved run carried forward and no approved run has taken since.
+#[derive(Debug, Clone)]
+pub struct Balance {
+    pub line_id: String,
+    pub member_id: String,
+    pub group_id: Option<String>,
+    pub meeting_id: Option<String>,
+    pub meeting_date: Option<NaiveDate>,
+    pub amount: Money,
+    pub from_payment_date: NaiveDate,
+}
+
+/// A fee paid by an earlier approved run (for the cap).
+#[derive(Debug, Clone)]
+pub struct PaidFee {
+    pub member_id: String,
+    pub payment_date: NaiveDate,
+    pub method: Method,
+    pub amount: Money,
+}
+
+/// How a cap's amount is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CapAmount {
+    Fixed(Money),
+    /// A benefit limit code, looked up by the run's payment date.
+    Limit(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapChoice {
+    pub amount: CapAmount,
+    pub period: PeriodRule,
+    pub counts_methods: Vec<Method>,
+}
+
+/// A member's remuneration choices as recorded, effective from a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choices {
+    pub member_id: String,
+    pub effective_from: NaiveDate,
+    pub fee_choice: FeeChoice,
+    pub decline_expenses: bool,
+    pub method: Method,
+    pub charity: Option<String>,
+    pub cap: Option<CapChoice>,
+    pub over_cap: OverCap,
+    pub notify_by_email: bool,
+}
+
+impl Choices {
+    /// What a member without recorded choices gets: the full fee by bank transfer, no cap.
+    pub fn default_for(member_id: &str) -> Choices {
+        Choices {
+            member_id: member_id.to_string(),
+            effective_from: NaiveDate::MIN,
+            fee_choice: FeeChoice::Full,
+            decline_expenses: false,
+            method: Method::BankTransfer,
+            charity: None,
+            cap: None,
+            over_cap: OverCap::CarryForward,
+            notify_by_email: true,
+        }
+    }
+}
+
+/// The choices in force on `date` from a member's history (in the order they were written): the
+/// latest `effective_from` on or before the date, the latest written on a tie.
+pub fn in_force<'a>(history: &[&'a Choices], date: NaiveDate) -> Option<&'a Choices> {
+    let mut best: Option<&Choices> = None;
+    for c in history.iter().copied().filter(|c| c.effective_from <= date) {
+        if best.is_none_or(|b| c.effective_from >= b.effective_from) {
+            best = Some(c);
+        }
+    }
+    best
+}
+
+/// Everything a draft is computed from.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub payment_date: Option<NaiveDate>,
+    pub sessions: Vec<Session>,
+    pub memberships: Vec<Membership>,
+    pub claims: Vec<Claim>,
+    pub car_journeys: Vec<CarJourney>,
+    pub adjustments: Vec<Adjustment>,
+    pub balances: Vec<Balance>,
+    pub paid_fees: Vec<PaidFee>,
+    /// Every member's history, in the order written.
+    pub choices: Vec<Choices>,
+    pub cards: Vec<RateCard>,
+    pub limits: Vec<BenefitLimit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceKind {
+    Attendance,
+    Expense,
+    Adjustment,
+    Carried,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Attendance => "attendance",
+            SourceKind::Expense => "expense",
+            SourceKind::Adjustment => "adjustment",
+            SourceKind::Carried => "carried",
+        }
+    }
+}
+
+/// One line of a draft, explaining itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftLine {
+    pub member_id: String,
+    pub group_id: Option<String>,
+    pub meeting_id: Option<String>,
+    pub meeting_title: Option<String>,
+    pub meeting_date: Option<NaiveDate>,
+    pub source_kind: SourceKind,
+    pub source_id: String,
+    pub kind: LineKind,
+    pub disposition: Disposition,
+    pub method: Option<Method>,
+    pub payee: Option<Payee>,
+    pub amount: Money,
+    pub minutes: Option<i32>,
+    pub rate: Option<Money>,
+    pub rate_card_id: Option<String>,
+    pub rule: Option<String>,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftPayment {
+    pub member_id: String,
+    pub payee: Payee,
+    pub method: Method,
+    pub fee_amount: Money,
+    pub expenses_amount: Money,
+    pub total: Money,
+}
+
+/// A member in the draft, with what the emails need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSummary {
+    pub member_id: String,
+    pub notify_by_email: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Draft {
+    pub lines: Vec<DraftLine>,
+    pub payments: Vec<DraftPayment>,
+    pub members: Vec<MemberSummary>,
+    /// Things left out, and why (no rate card, no role, no benefit limit figure…).
+    pub warnings: Vec<String>,
+}
+
+impl Draft {
+    /// Money leaving the organisation: the sum of the payments.
+    pub fn total(&self) -> Money {
+        self.payments.iter().map(|p| p.total).sum()
+    }
+}
+
+/// What a line came from, and what it used.
+#[derive(Debug, Clone, Default)]
+struct Info {
+    source: Option<(SourceKind, String)>,
+    group_id: Option<String>,
+    meeting_id: Option<String>,
+    meeting_title: Option<String>,
+    meeting_date: Option<NaiveDate>,
+    minutes: Option<i32>,
+    rate: Option<Money>,
+    rate_card_id: Option<String>,
+    rule: Option<String>,
+}
+
+#[derive(Default)]
+struct MemberWork {
+    fees: Vec<(NaiveDate, Item)>,
+    expenses: Vec<(NaiveDate, Item)>,
+    carried: Vec<(NaiveDate, Carried)>,
+    negative_adjustments: Vec<String>,
+    info: HashMap<String, Info>,
+}
+
+fn rate_of(basis: &Basis, minutes: i32) -> Money {
+    match basis {
+        Basis::Hourly { hourly_rate } => *hourly_rate,
+        Basis::Band {
+            half_day_amount,
+            full_day_amount,
+            boundary_minutes,
+            boundary_is_full_day,
+        } => {
+            if minutes > *boundary_minutes
+                || (minutes == *boundary_minutes && *boundary_is_full_day)
+            {
+                *full_day_amount
+            } else {
+                *half_day_amount
+            }
+        }
+        Basis::Fixed { fixed_amount } => *fixed_amount,
+    }
+}
+
+fn role_on(
+    memberships: &HashMap<(&str, &str), Vec<&Membership>>,
+    member: &str,
+    group: &str,
+    date: NaiveDate,
+) -> Option<String> {
+    memberships.get(&(member, group)).and_then(|ms| {
+        ms.iter()
+            .find(|m| m.starts_on <= date && m.ends_on.is_none_or(|e| date <= e))
+            .map(|m| m.role.clone())
+    })
+}
+
+/// The preference `compute` needs: the cap's amount looked up for the payment date.
+fn preference(
+    c: &Choices,
+    limits_table: &[BenefitLimit],
+    payment_date: NaiveDate,
+) -> Result<Preference, String> {
+    let cap = match &c.cap {
+        None => None,
+        Some(cap) => {
+            let amount = match &cap.amount {
+                CapAmount::Fixed(a) => *a,
+                CapAmount::Limit(code) => limits::in_force(limits_table, code, payment_date)
+                    .map(|l| l.amount)
+                    .ok_or_else(|| {
+                        format!("no figure for the benefit limit `{code}` is in force on {payment_date}")
+                    })?,
+            };
+            Some(Cap {
+                amount,
+                period: cap.period,
+                counts_methods: cap.counts_methods.clone(),
+            })
+        }
+    };
+    Ok(Preference {
+        fee_choice: c.fee_choice.clone(),
+        method: c.method,
+        charity: c.charity.clone(),
+        cap,
+        over_cap: c.over_cap,
+    })
+}
+
+/// Prices and computes a whole run.
+pub fn build(inputs: &Inputs) -> Draft {
+    let Some(payment_date) = inputs.payment_date else {
+        return Draft::default();
+    };
+    let mut draft = Draft::default();
+    let mut work: BTreeMap<String, MemberWork> = BTreeMap::new();
+
+    let mut memberships: HashMap<(&str, &str), Vec<&Membership>> = HashMap::new();
+    for m in &inputs.memberships {
+        memberships
+            .entry((m.member_id.as_str(), m.group_id.as_str()))
+            .or_default()
+            .push(m);
+    }
+
+    // Fees and preparation, one line per attendance (and one per preparation).
+    for s in &inputs.sessions {
+        let role = s
+            .role_override
+            .clone()
+            .or_else(|| role_on(&memberships, &s.member_id, &s.group_id, s.meeting_date));
+        let Some(role) = role else {
+            draft.warnings.push(format!(
+                "Attendance {} at \"{}\" on {} is left out: the member has no role in the group on that date.",
+                s.attendance_id, s.meeting_title, s.meeting_date
+            ));
+            continue;
+        };
+        let occasion = Occasion {
+            member_id: &s.member_id,
+            group_id: &s.group_id,
+            role: &role,
+            activity_kind: &s.activity_kind,
+            date: s.meeting_date,
+        };
+        let Some(resolved) = rates::resolve(&inputs.cards, &occasion) else {
+            draft.warnings.push(format!(
+                "Attendance {} at \"{}\" on {} is left out: no rate card in force covers role {} at a {}.",
+                s.attendance_id, s.meeting_title, s.meeting_date, role, s.activity_kind
+            ));
+            continue;
+        };
+        let w = work.entry(s.member_id.clone()).or_default();
+        let (amount, how) = rates::fee(&resolved.rule.basis, s.attended_minutes);
+        let key = format!("f:{}", s.attendance_id);
+        let base = Info {
+            source: Some((SourceKind::Attendance, s.attendance_id.clone())),
+            group_id: Some(s.group_id.clone()),
+            meeting_id: Some(s.meeting_id.clone()),
+            meeting_title: Some(s.meeting_title.clone()),
+            meeting_date: Some(s.meeting_date),
+            minutes: Some(s.attended_minutes),
+            rate: Some(rate_of(&resolved.rule.basis, s.attended_minutes)),
+            rate_card_id: Some(resolved.card.id.clone()),
+            rule: Some(resolved.reason.clone()),
+        };
+        w.info.insert(key.clone(), base.clone());
+        w.fees.push((
+            s.meeting_date,
+            Item {
+                source_id: key,
+                kind: LineKind::Fee,
+                activity: Some(s.meeting_id.clone()),
+                amount,
+                explanation: format!("\"{}\" on {}: {how}", s.meeting_title, s.meeting_date),
+            },
+        ));
+        if let Some(prep_rate) = resolved.rule.prep_hourly_rate {
+            if s.prep_minutes > 0 && s.prep_allowed > 0 {
+                let (amount, minutes, how) = rates::prep(prep_rate, s.prep_minutes, s.prep_allowed);
+                let key = format!("p:{}", s.attendance_id);
+                w.info.insert(
+                    key.clone(),
+                    Info {
+                        minutes: Some(minutes),
+                        rate: Some(prep_rate),
+                        ..base
+                    },
+                );
+                w.fees.push((
+                    s.meeting_date,
+                    Item {
+                        source_id: key,
+                        kind: LineKind::Prep,
+                        activity: Some(s.meeting_id.clone()),
+                        amount,
+                        explanation: format!(
+                            "\"{}\" on {}: {how}",
+                            s.meeting_title, s.meeting_date
+                        ),
+                    },
+                ));
+            }
+        }
+    }
+
+    // Mileage so far in each tax year, per member: journeys in date order.
+    let mut journeys: HashMap<&str, Vec<&CarJourney>> = HashMap::new();
+    for j in &inputs.car_journeys {
+        journeys.entry(j.member_id.as_str()).or_default().push(j);
+    }
+    for list in journeys.values_mut() {
+        list.sort_by(|a, b| (a.meeting_date, &a.expense_id).cmp(&(b.meeting_date, &b.expense_id)));
+    }
+    for c in &inputs.claims {
+        let w = work.entry(c.member_id.clone()).or_default();
+        let (amount, how, rate) = match (c.kind, c.miles_tenths) {
+            (ExpenseKind::Car | ExpenseKind::Motorcycle | ExpenseKind::Bicycle, Some(tenths)) => {
+                let kind = match c.kind {
+                    ExpenseKind::Car => MileageKind::Car,
+                    ExpenseKind::Motorcycle => MileageKind::Motorcycle,
+                    _ => MileageKind::Bicycle,
+                };
+                let before: i64 = if kind == MileageKind::Car {
+                    let year = TaxYear::containing(c.meeting_date).range();
+                    journeys
+                        .get(c.member_id.as_str())
+                        .map(|js| {
+                            js.iter()
+                                .filter(|j| year.contains(j.meeting_date))
+                                .take_while(|j| {
+                                    (j.meeting_date, &j.expense_id)
+                                        < (c.meeting_date, &c.expense_id)
+                                })
+                                .map(|j| i64::from(j.tenths))
+                                .sum()
+                        })
+                        .unwrap_or(0)
+                } else {
+                    0
+                };
+                let (amount, how) =
+                    rates::mileage(kind, before, i64::from(tenths), i64::from(c.passengers));
+                (amount, format!("{} mileage: {how}", c.kind.as_str()), None)
+            }
+            (_, _) => {
+                let amount = c.amount.unwrap_or(Money::ZERO);
+                (
+                    amount,
+                    format!("{} £{amount}", c.kind.as_str().replace('_', " ")),
+                    Some(amount),
+                )
+            }
+        };
+        let key = format!("e:{}", c.expense_id);
+        w.info.insert(
+            key.clone(),
+            Info {
+                source: Some((SourceKind::Expense, c.expense_id.clone())),
+                group_id: Some(c.group_id.clone()),
+                meeting_id: Some(c.meeting_id.clone()),
+                meeting_title: Some(c.meeting_title.clone()),
+                meeting_date: Some(c.meeting_date),
+                minutes: None,
+                rate,
+                rate_card_id: None,
+                rule: None,
+            },
+        );
+        w.expenses.push((
+            c.meeting_date,
+            Item {
+                source_id: key,
+                kind: LineKind::Expense,
+                activity: Some(c.meeting_id.clone()),
+                amount,
+                explanation: format!("\"{}\" on {}: {how}", c.meeting_title, c.meeting_date),
+            },
+        ));
+    }
+
+    for a in &inputs.adjustments {
+        let w = work.entry(a.member_id.clone()).or_default();
+        let key = format!("a:{}", a.id);
+        w.info.insert(
+            key.clone(),
+            Info {
+                source: Some((SourceKind::Adjustment, a.id.clone())),
+                group_id: a.group_id.clone(),
+                ..Info::default()
+            },
+        );
+        if a.amount.is_negative() {
+            w.negative_adjustments.push(key.clone());
+        }
+        let item = Item {
+            source_id: key,
+            kind: if a.is_fee {
+                LineKind::Adjustment
+            } else {
+                LineKind::Expense
+            },
+            activity: None,
+            amount: a.amount,
+            explanation: format!("adjustment: {}", a.reason),
+        };
+        if a.is_fee {
+            w.fees.push((NaiveDate::MAX, item));
+        } else {
+            w.expenses.push((NaiveDate::MAX, item));
+        }
+    }
+
+    for b in &inputs.balances {
+        let w = work.entry(b.member_id.clone()).or_default();
+        let key = format!("c:{}", b.line_id);
+        w.info.insert(
+            key.clone(),
+            Info {
+                source: Some((SourceKind::Carried, b.line_id.clone())),
+                group_id: b.group_id.clone(),
+                meeting_id: b.meeting_id.clone(),
+                meeting_date: b.meeting_date,
+                ..Info::default()
+            },
+        );
+        w.carried.push((
+            b.from_payment_date,
+            Carried {
+                source_id: key,
+                amount: b.amount,
+            },
+        ));
+    }
+
+    let mut histories: HashMap<&str, Vec<&Choices>> = HashMap::new();
+    for c in &inputs.choices {
+        histories.entry(c.member_id.as_str()).or_default().push(c);
+    }
+    let mut paid: HashMap<&str, Vec<&PaidFee>> = HashMap::new();
+    for p in &inputs.paid_fees {
+        paid.entry(p.member_id.as_str()).or_default().push(p);
+    }
+
+    for (member_id, mut w) in work {
+        let default = Choices::default_for(&member_id);
+        let choices = histories
+            .get(member_id.as_str())
+            .and_then(|h| in_force(h, payment_date))
+            .unwrap_or(&default);
+        let pref = match preference(choices, &inputs.limits, payment_date) {
+            Ok(p) => p,
+            Err(why) => {
+                draft.warnings.push(format!(
+                    "Member {member_id} is left out of this run: {why}. Add the figure under benefit limits and recalculate."
+                ));
+                continue;
+            }
+        };
+        let paid_in_cap_period = pref.cap.as_ref().map_or(Money::ZERO, |cap| {
+            let period = payrun::cap_period(cap, payment_date);
+            paid.get(member_id.as_str()).map_or(Money::ZERO, |ps| {
+                ps.iter()
+                    .filter(|p| {
+                        period.contains(p.payment_date) && cap.counts_methods.contains(&p.method)
+                    })
+                    .map(|p| p.amount)
+                    .sum()
+            })
+        });
+        w.fees
+            .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
+        w.expenses
+            .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
+        w.carried
+            .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
+        let mut run = MemberRun {
+            preference: pref,
+            fees: w.fees.iter().map(|(_, i)| i.clone()).collect(),
+            expenses: w.expenses.iter().map(|(_, i)| i.clone()).collect(),
+            carried: w.carried.iter().map(|(_, c)| c.clone()).collect(),
+            paid_in_cap_period,
+            decline_expenses: choices.decline_expenses,
+        };
+        let mut result = payrun::compute(&run);
+        if result.payments.iter().any(|p| p.total.is_negative())
+            && !w.negative_adjustments.is_empty()
+        {
+            // A recovery larger than this run pays waits for a later run.
+            run.fees
+                .retain(|i| !w.negative_adjustments.contains(&i.source_id));
+            run.expenses
+                .retain(|i| !w.negative_adjustments.contains(&i.source_id));
+            draft.warnings.push(format!(
+                "A negative adjustment for member {member_id} is larger than this run pays them; it waits for a later run."
+            ));
+            result = payrun::compute(&run);
+        }
+        for l in result.lines {
+            let info = w.info.get(&l.source_id).cloned().unwrap_or_default();
+            let (source_kind, source_id) = info
+                .source
+                .clone()
+                .unwrap_or((SourceKind::Adjustment, l.source_id.clone()));
+            draft.lines.push(DraftLine {
+                member_id: member_id.clone(),
+                group_id: info.group_id,
+                meeting_id: info.meeting_id,
+                meeting_title: info.meeting_title,
+                meeting_date: info.meeting_date,
+                source_kind,
+                source_id,
+                kind: l.kind,
+                disposition: l.disposition,
+                method: l.method,
+                payee: l.payee,
+                amount: l.amount,
+                minutes: info.minutes,
+                rate: info.rate,
+                rate_card_id: info.rate_card_id,
+                rule: info.rule,
+                explanation: l.explanation,
+            });
+        }
+        for p in result.payments {
+            draft.payments.push(DraftPayment {
+                member_id: member_id.clone(),
+                payee: p.payee,
+                method: p.method,
+                fee_amount: p.fee_amount,
+                expenses_amount: p.expenses_amount,
+                total: p.total,
+            });
+        }
+        draft.members.push(MemberSummary {
+            member_id: member_id.clone(),
+            notify_by_email: choices.notify_by_email,
+        });
+    }
+    draft
+}
+
+/// A fingerprint of what a draft pays, to tell whether anything changed since it was calculated.
+pub fn fingerprint(lines: &[DraftLine]) -> Vec<String> {
+    let mut out: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{}",
+                l.member_id,
+                l.source_kind.as_str(),
+                l.source_id,
+                l.kind,
+                l.disposition,
+                l.method,
+                l.payee,
+                l.amount.pence()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::rates::Rule;
+    use chrono::Weekday;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn m(s: &str) -> Money {
+        s.parse().unwrap()
+    }
+
+    fn card() -> RateCard {
+        RateCard {
+            id: "card".into(),
+            name: "Regional 2025".into(),
+            group_id: None,
+            effective_from: d("2025-04-01"),
+            effective_to: None,
+            rules: vec![Rule {
+                role: Some("member".into()),
+                activity_kind: Some("meeting".into()),
+                member_id: None,
+                basis: Basis::Band {
+                    half_day_amount: m("75.00"),
+                    full_day_amount: m("150.00"),
+                    boundary_minutes: 240,
+                    boundary_is_full_day: false,
+                },
+                prep_hourly_rate: Some(m("20.00")),
+            }],
+        }
+    }
+
+    fn session(id: &str, date: &str, minutes: i32) -> Session {
+        Session {
+            attendance_id: id.into(),
+            member_id: "m1".into(),
+            group_id: "g".into(),
+            meeting_id: format!("meeting-{id}"),
+            meeting_title: "Advisory group".into(),
+            meeting_date: d(date),
+            activity_kind: "meeting".into(),
+            role_override: None,
+            attended_minutes: minutes,
+            prep_minutes: 0,
+            prep_allowed: 0,
+        }
+    }
+
+    fn inputs(sessions: Vec<Session>, payment_date: &str) -> Inputs {
+        Inputs {
+            payment_date: Some(d(payment_date)),
+            sessions,
+            memberships: vec![Membership {
+                member_id: "m1".into(),
+                group_id: "g".into(),
+                role: "member".into(),
+                starts_on: d("2025-01-01"),
+                ends_on: None,
+            }],
+            cards: vec![card()],
+            limits: limits::shipped(),
+            ..Inputs::default()
+        }
+    }
+
+    #[test]
+    fn worked_example_1_fee_and_capped_preparation_as_two_lines() {
+        let mut s = session("a1", "2025-06-10", 180);
+        s.prep_minutes = 90;
+        s.prep_allowed = 60;
+        let draft = build(&inputs(vec![s], "2025-06-27"));
+        let amounts: Vec<_> = draft
+            .lines
+            .iter()
+            .map(|l| (l.kind, l.amount.to_string(), l.minutes))
+            .collect();
+        assert_eq!(
+            amounts,
+            vec![
+                (LineKind::Fee, "75.00".to_string(), Some(180)),
+                (LineKind::Prep, "20.00".to_string(), Some(60))
+            ]
+        );
+        assert_eq!(draft.total().to_string(), "95.00");
+        assert_eq!(draft.lines[0].rate, Some(m("75.00")));
+        assert!(draft.lines[0]
+            .rule
+            .as_deref()
+            .unwrap()
+            .contains("Regional 2025"));
+        assert!(draft.warnings.is_empty());
+    }
+
+    #[test]
+    fn worked_example_6_weekly_esa_cap_with_carry_forward() {
+        let sessions = vec![
+            session("a1", "2025-06-30", 300),
+            session("a2", "2025-07-01", 300),
+            session("a3", "2025-07-02", 180),
+        ];
+        let mut i = inputs(sessions, "2025-07-04");
+        i.choices.push(Choices {
+            cap: Some(CapChoice {
+                amount: CapAmount::Limit("esa_permitted_work".into()),
+                period: PeriodRule::Week {
+                    starts_on: Weekday::Mon,
+                },
+                counts_methods: vec![Method::BankTransfer, Method::Payroll, Method::Voucher],
+            }),
+            ..Choices::default_for("m1")
+        });
+        let draft = build(&i);
+        assert_eq!(draft.total().to_string(), "195.50");
+        let carried: Money = draft
+            .lines
+            .iter()
+            .filter(|l| l.disposition == Disposition::CarriedForward)
+            .map(|l| l.amount)
+            .sum();
+        assert_eq!(carried.to_string(), "179.50");
+    }
+
+    #[test]
+    fn no_rate_card_or_role_is_a_warning_not_a_line() {
+        let mut s = session("a1", "2025-03-01", 180);
+        s.meeting_date = d("2025-03-01");
+        let mut other = session("a2", "2025-06-10", 180);
+        other.member_id = "stranger".into();
+        let draft = build(&inputs(vec![s, other], "2025-06-27"));
+        assert!(draft.lines.is_empty());
+        assert_eq!(draft.warnings.len(), 2, "{:?}", draft.warnings);
+    }
+
+    #[test]
+    fn a_missing_benefit_limit_figure_leaves_the_member_out() {
+        let mut i = inputs(vec![session("a1", "2025-06-10", 180)], "2025-06-27");
+        i.limits.clear();
+        i.choices.push(Choices {
+            cap: Some(CapChoice {
+                amount: CapAmount::Limit("carers_allowance".into()),
+                period: PeriodRule::Week {
+                    starts_on: Weekday::Mon,
+                },
+                counts_methods: vec![Method::BankTransfer],
+            }),
+            ..Choices::default_for("m1")
+        });
+        let draft = build(&i);
+        assert!(draft.lines.is_empty());
+        assert!(draft.warnings[0].contains("carers_allowance"));
+    }
+
+    #[test]
+    fn worked_example_9_mileage_so_far_this_tax_year_sets_the_rate() {
+        let mut i = inputs(vec![], "2025-09-26");
+        i.car_journeys = vec![
+            CarJourney {
+                expense_id: "e0".into(),
+                member_id: "m1".into(),
+                meeting_date: d("2025-05-01"),
+                tenths: 99_900,
+            },
+            CarJourney {
+                expense_id: "e1".into(),
+                member_id: "m1".into(),
+                meeting_date: d("2025-09-10"),
+                tenths: 300,
+            },
+        ];
+        i.claims = vec![Claim {
+            expense_id: "e1".into(),
+            member_id: "m1".into(),
+            group_id: "g".into(),
+            meeting_id: "mt".into(),
+            meeting_title: "Advisory group".into(),
+            meeting_date: d("2025-09-10"),
+            kind: ExpenseKind::Car,
+            miles_tenths: Some(300),
+            passengers: 0,
+            amount: None,
+        }];
+        let draft = build(&i);
+        assert_eq!(draft.lines.len(), 1);
+        assert_eq!(draft.lines[0].amount.to_string(), "9.50");
+        assert_eq!(draft.lines[0].source_kind, SourceKind::Expense);
+    }
+
+    #[test]
+    fn choices_in_force_are_the_latest_started_and_the_latest_written_on_a_tie() {
+        let a = Choices {
+            effective_from: d("2025-04-01"),
+            ..Choices::default_for("m")
+        };
+        let b = Choices {
+            effective_from: d("2025-06-01"),
+            method: Method::Payroll,
+            ..Choices::default_for("m")
+        };
+        let c = Choices {
+            effective_from: d("2025-06-01"),
+            method: Method::Voucher,
+            ..Choices::default_for("m")
+        };
+        let h = vec![&a, &b, &c];
+        assert_eq!(
+            in_force(&h, d("2025-05-01")).unwrap().method,
+            Method::BankTransfer
+        );
+        assert_eq!(
+            in_force(&h, d("2025-06-01")).unwrap().method,
+            Method::Voucher
+        );
+        assert!(in_force(&h, d("2025-01-01")).is_none());
+    }
+
+    #[test]
+    fn a_draft_built_twice_is_the_same() {
+        let mut s = session("a1", "2025-06-10", 180);
+        s.prep_minutes = 30;
+        s.prep_allowed = 60;
+        let i = inputs(vec![s, session("a2", "2025-06-11", 300)], "2025-06-27");
+        assert_eq!(build(&i), build(&i));
+        assert_eq!(fingerprint(&build(&i).lines), fingerprint(&build(&i).lines));
+    }
+}
