@@ -7,6 +7,7 @@ pub mod idempotency;
 pub mod limits;
 pub mod meetings;
 pub mod outbox;
+pub mod pay;
 pub mod people;
 pub mod schema;
 pub mod sessions;

@@ -25,6 +25,21 @@ impl Method {
             Method::Voucher => "voucher",
         }
     }
+
+    pub const ALL: [Method; 3] = [Method::BankTransfer, Method::Payroll, Method::Voucher];
+
+    pub fn parse(s: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// In words, for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            Method::BankTransfer => "bank transfer",
+            Method::Payroll => "payroll",
+            Method::Voucher => "voucher",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +104,30 @@ pub enum LineKind {
     Adjustment,
 }
 
+impl LineKind {
+    pub const ALL: [LineKind; 5] = [
+        LineKind::Fee,
+        LineKind::Prep,
+        LineKind::Expense,
+        LineKind::Carried,
+        LineKind::Adjustment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineKind::Fee => "fee",
+            LineKind::Prep => "prep",
+            LineKind::Expense => "expense",
+            LineKind::Carried => "carried",
+            LineKind::Adjustment => "adjustment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LineKind> {
+        LineKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Disposition {
@@ -97,6 +136,30 @@ pub enum Disposition {
     Forgone,
     Donated,
     Declined,
+}
+
+impl Disposition {
+    pub const ALL: [Disposition; 5] = [
+        Disposition::Paid,
+        Disposition::CarriedForward,
+        Disposition::Forgone,
+        Disposition::Donated,
+        Disposition::Declined,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Paid => "paid",
+            Disposition::CarriedForward => "carried_forward",
+            Disposition::Forgone => "forgone",
+            Disposition::Donated => "donated",
+            Disposition::Declined => "declined",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Disposition> {
+        Disposition::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
