@@ -1,0 +1,589 @@
+//! A member's remuneration choices, kept as a history: every change is a new row effective from a
+//! date, never before the member's last approved payment (what has been paid stays as it was
+//! paid). The member sets their own; a coordinator may on their behalf (audited, and the member is
+//! told by email); finance reads.
+
+use chrono::{NaiveDate, Weekday};
+use serde::Serialize;
+
+use super::actor::{Actor, Role};
+use super::audit::{self, instant, Change};
+use super::scope::{self, Access};
+use super::{input, Error, FieldError, Result};
+use crate::db::pay::{self as rows, PreferenceRow};
+use crate::db::people;
+use crate::db::{self, write_tx, DbConnection};
+use crate::domain::draft::{CapAmount, CapChoice, Choices};
+use crate::domain::limits;
+use crate::domain::payrun::{FeeChoice, Method, OverCap};
+use crate::domain::periods::PeriodRule;
+use crate::domain::Money;
+use crate::mail::{self, Template};
+
+#[derive(Debug, Clone, Default)]
+pub struct CapInput {
+    pub amount: Option<Money>,
+    pub limit_code: Option<String>,
+    pub period: String,
+    pub week_starts_on: Option<String>,
+    pub month_anchor_day: Option<i64>,
+    pub counts_methods: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreferenceInput {
+    pub effective_from: NaiveDate,
+    pub fee_choice: String,
+    pub reduced_max: Option<Money>,
+    pub decline_expenses: Option<bool>,
+    pub method: String,
+    pub voucher_provider: Option<String>,
+    pub charity: Option<String>,
+    pub cap: Option<CapInput>,
+    pub over_cap: Option<String>,
+    pub notify_by_email: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CapView {
+    /// A fixed cap, or null when the cap follows a benefit limit.
+    #[schema(value_type = Option<String>, example = "195.50")]
+    pub amount: Option<Money>,
+    pub limit_code: Option<String>,
+    /// `week`, `month` or `tax_year`.
+    pub period: String,
+    pub week_starts_on: Option<String>,
+    pub month_anchor_day: Option<i32>,
+    pub counts_methods: Vec<String>,
+    /// The cap's amount on the date this view is for (the limit's figure then, or the fixed amount).
+    #[schema(value_type = Option<String>, example = "195.50")]
+    pub amount_in_force: Option<Money>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PreferenceView {
+    /// Null when the member has never recorded a choice (the default applies).
+    pub id: Option<String>,
+    pub member_id: String,
+    pub effective_from: Option<NaiveDate>,
+    /// `full`, `reduced`, `decline` or `donate`.
+    pub fee_choice: String,
+    #[schema(value_type = Option<String>, example = "50.00")]
+    pub reduced_max: Option<Money>,
+    pub decline_expenses: bool,
+    /// `bank_transfer`, `payroll` or `voucher`.
+    pub method: String,
+    pub voucher_provider: Option<String>,
+    pub charity: Option<String>,
+    pub cap: Option<CapView>,
+    /// `carry_forward`, `forgo` or `donate`.
+    pub over_cap: String,
+    pub notify_by_email: bool,
+    pub set_by: Option<String>,
+    /// True when someone other than the member recorded it.
+    pub set_on_behalf: bool,
+    pub created_at: Option<String>,
+    pub is_default: bool,
+}
+
+fn default_row(member_id: &str) -> PreferenceRow {
+    PreferenceRow {
+        id: String::new(),
+        member_id: member_id.to_string(),
+        effective_from: NaiveDate::MIN,
+        fee_choice: "full".into(),
+        reduced_max_pence: None,
+        decline_expenses: false,
+        method: "bank_transfer".into(),
+        voucher_provider: None,
+        charity: None,
+        cap_amount_pence: None,
+        cap_limit_code: None,
+        cap_period: None,
+        cap_week_starts_on: None,
+        cap_month_anchor_day: None,
+        cap_counts_methods: None,
+        over_cap: "carry_forward".into(),
+        notify_by_email: true,
+        set_by: None,
+        created_at: chrono::NaiveDateTime::MIN,
+    }
+}
+
+fn methods_of(s: Option<&str>) -> Vec<Method> {
+    match s {
+        None => Method::ALL.to_vec(),
+        Some(s) => s.split(',').filter_map(Method::parse).collect(),
+    }
+}
+
+/// A stored row as the domain's choices.
+pub fn choices_of(r: &PreferenceRow) -> Choices {
+    let fee_choice = match r.fee_choice.as_str() {
+        "reduced" => FeeChoice::Reduced {
+            reduced_max: Money::from_pence(r.reduced_max_pence.unwrap_or(0)),
+        },
+        "decline" => FeeChoice::Decline,
+        "donate" => FeeChoice::Donate,
+        _ => FeeChoice::Full,
+    };
+    let cap = r.cap_period.as_deref().map(|p| {
+        let period = match p {
+            "week" => PeriodRule::Week {
+                starts_on: r
+                    .cap_week_starts_on
+                    .as_deref()
+                    .and_then(|d| d.parse::<Weekday>().ok())
+                    .unwrap_or(Weekday::Mon),
+            },
+            "month" => PeriodRule::Month {
+                anchor_day: r
+                    .cap_month_anchor_day
+                    .and_then(|d| u32::try_from(d).ok())
+                    .unwrap_or(1),
+            },
+            _ => PeriodRule::TaxYear,
+        };
+        let amount = match (&r.cap_limit_code, r.cap_amount_pence) {
+            (Some(code), _) => CapAmount::Limit(code.clone()),
+            (None, p) => CapAmount::Fixed(Money::from_pence(p.unwrap_or(0))),
+        };
+        CapChoice {
+            amount,
+            period,
+            counts_methods: methods_of(r.cap_counts_methods.as_deref()),
+        }
+    });
+    Choices {
+        member_id: r.member_id.clone(),
+        effective_from: r.effective_from,
+        fee_choice,
+        decline_expenses: r.decline_expenses,
+        method: Method::parse(&r.method).unwrap_or(Method::BankTransfer),
+        charity: r.charity.clone(),
+        cap,
+        over_cap: match r.over_cap.as_str() {
+            "forgo" => OverCap::Forgo,
+            "donate" => OverCap::Donate,
+            _ => OverCap::CarryForward,
+        },
+        notify_by_email: r.notify_by_email,
+    }
+}
+
+fn view(
+    r: &PreferenceRow,
+    member_id: &str,
+    on: NaiveDate,
+    limits_table: &[limits::BenefitLimit],
+) -> PreferenceView {
+    let is_default = r.id.is_empty();
+    let cap = r.cap_period.as_ref().map(|period| CapView {
+        amount: r.cap_amount_pence.map(Money::from_pence),
+        limit_code: r.cap_limit_code.clone(),
+        period: period.clone(),
+        week_starts_on: r.cap_week_starts_on.clone(),
+        month_anchor_day: r.cap_month_anchor_day,
+        counts_methods: methods_of(r.cap_counts_methods.as_deref())
+            .into_iter()
+            .map(|m| m.as_str().to_string())
+            .collect(),
+        amount_in_force: match &r.cap_limit_code {
+            Some(code) => limits::in_force(limits_table, code, on).map(|l| l.amount),
+            None => r.cap_amount_pence.map(Money::from_pence),
+        },
+    });
+    PreferenceView {
+        id: (!is_default).then(|| r.id.clone()),
+        member_id: member_id.to_string(),
+        effective_from: (!is_default).then_some(r.effective_from),
+        fee_choice: r.fee_choice.clone(),
+        reduced_max: r.reduced_max_pence.map(Money::from_pence),
+        decline_expenses: r.decline_expenses,
+        method: r.method.clone(),
+        voucher_provider: r.voucher_provider.clone(),
+        charity: r.charity.clone(),
+        cap,
+        over_cap: r.over_cap.clone(),
+        notify_by_email: r.notify_by_email,
+        set_by: r.set_by.clone(),
+        set_on_behalf: false,
+        created_at: (!is_default).then(|| instant(r.created_at)),
+        is_default,
+    }
+}
+
+/// Who may read a member's choices: the member, coordinators of their groups, finance, admins.
+fn readable(conn: &mut DbConnection, actor: &Actor, member_id: &str) -> Result<()> {
+    if people::find_member(conn, member_id)?.is_none() {
+        return Err(Error::NotFound);
+    }
+    scope::member(conn, actor, member_id, Access::Read)
+}
+
+/// The choices in force on `on` (today by default).
+pub fn current(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &str,
+    on: NaiveDate,
+) -> Result<PreferenceView> {
+    readable(conn, actor, member_id)?;
+    let history = rows::preferences_of(conn, member_id)?;
+    let limits_table = super::limits::load(conn)?;
+    let row = pick(&history, on).cloned().unwrap_or_else(|| default_row(member_id));
+    let mut v = view(&row, member_id, on, &limits_table);
+    v.set_on_behalf = on_behalf(conn, &row)?;
+    Ok(v)
+}
+
+fn pick(history: &[PreferenceRow], on: NaiveDate) -> Option<&PreferenceRow> {
+    let mut best: Option<&PreferenceRow> = None;
+    for r in history.iter().filter(|r| r.effective_from <= on) {
+        if best.is_none_or(|b| r.effective_from >= b.effective_from) {
+            best = Some(r);
+        }
+    }
+    best
+}
+
+fn on_behalf(conn: &mut DbConnection, r: &PreferenceRow) -> Result<bool> {
+    let Some(by) = &r.set_by else {
+        return Ok(false);
+    };
+    let account = crate::db::accounts::find(conn, by)?;
+    Ok(account.is_some_and(|a| a.member_id.as_deref() != Some(r.member_id.as_str())))
+}
+
+/// Every recorded choice, newest first.
+pub fn history(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &str,
+) -> Result<Vec<PreferenceView>> {
+    readable(conn, actor, member_id)?;
+    let limits_table = super::limits::load(conn)?;
+    let mut out = Vec::new();
+    for r in rows::preferences_of(conn, member_id)?.iter().rev() {
+        let mut v = view(r, member_id, r.effective_from, &limits_table);
+        v.set_on_behalf = on_behalf(conn, r)?;
+        out.push(v);
+    }
+    Ok(out)
+}
+
+fn check(
+    conn: &mut DbConnection,
+    member_id: &str,
+    i: &PreferenceInput,
+    set_by: &str,
+) -> Result<PreferenceRow> {
+    let mut errors = Vec::new();
+    let fee_choice = i.fee_choice.as_str();
+    if !["full", "reduced", "decline", "donate"].contains(&fee_choice) {
+        errors.push(FieldError::new(
+            "fee_choice",
+            "must be `full`, `reduced`, `decline` or `donate`",
+        ));
+    }
+    match (fee_choice, i.reduced_max) {
+        ("reduced", None) => errors.push(FieldError::new(
+            "reduced_max",
+            "is needed for a reduced fee: the most to be paid for one activity",
+        )),
+        ("reduced", Some(m)) if !m.is_positive() => errors.push(FieldError::new(
+            "reduced_max",
+            "must be more than 0.00 (to take no fee, choose `decline`)",
+        )),
+        ("reduced", Some(m)) if m.pence() > 1_000_000 => {
+            errors.push(FieldError::new("reduced_max", "must be at most 10000.00"))
+        }
+        ("reduced", Some(_)) => {}
+        (_, Some(_)) => errors.push(FieldError::new(
+            "reduced_max",
+            "is only for a reduced fee; leave it out",
+        )),
+        _ => {}
+    }
+    let method = i.method.as_str();
+    if Method::parse(method).is_none() {
+        errors.push(FieldError::new(
+            "method",
+            "must be `bank_transfer`, `payroll` or `voucher`",
+        ));
+    }
+    let voucher_provider = input::optional(
+        "voucher_provider",
+        i.voucher_provider.as_deref(),
+        200,
+        &mut errors,
+    );
+    if method == "voucher" && voucher_provider.is_none() {
+        errors.push(FieldError::new(
+            "voucher_provider",
+            "is needed for vouchers: say which shop or scheme",
+        ));
+    }
+    let charity = input::optional("charity", i.charity.as_deref(), 200, &mut errors);
+    let over_cap = i.over_cap.clone().unwrap_or_else(|| "carry_forward".into());
+    if !["carry_forward", "forgo", "donate"].contains(&over_cap.as_str()) {
+        errors.push(FieldError::new(
+            "over_cap",
+            "must be `carry_forward`, `forgo` or `donate`",
+        ));
+    }
+    if charity.is_none() && (fee_choice == "donate" || (i.cap.is_some() && over_cap == "donate")) {
+        errors.push(FieldError::new(
+            "charity",
+            "is needed to donate: name the charity",
+        ));
+    }
+    if i.over_cap.is_some() && i.cap.is_none() {
+        errors.push(FieldError::new(
+            "over_cap",
+            "only matters with a cap; leave it out or add a cap",
+        ));
+    }
+    let mut row = PreferenceRow {
+        id: db::new_id(),
+        member_id: member_id.to_string(),
+        effective_from: i.effective_from,
+        fee_choice: fee_choice.to_string(),
+        reduced_max_pence: i.reduced_max.map(Money::pence),
+        decline_expenses: i.decline_expenses.unwrap_or(false),
+        method: method.to_string(),
+        voucher_provider,
+        charity,
+        cap_amount_pence: None,
+        cap_limit_code: None,
+        cap_period: None,
+        cap_week_starts_on: None,
+        cap_month_anchor_day: None,
+        cap_counts_methods: None,
+        over_cap,
+        notify_by_email: i.notify_by_email.unwrap_or(true),
+        set_by: Some(set_by.to_string()),
+        created_at: db::now(),
+    };
+    if let Some(cap) = &i.cap {
+        match (&cap.amount, &cap.limit_code) {
+            (Some(_), Some(_)) | (None, None) => errors.push(FieldError::new(
+                "cap",
+                "give either `amount` or `limit_code`, not both",
+            )),
+            (Some(a), None) if !a.is_positive() => {
+                errors.push(FieldError::new("cap.amount", "must be more than 0.00"))
+            }
+            (Some(a), None) => row.cap_amount_pence = Some(a.pence()),
+            (None, Some(code)) => {
+                let known = crate::db::limits::all(conn, Some(code))?;
+                if known.is_empty() {
+                    errors.push(FieldError::new(
+                        "cap.limit_code",
+                        "is not a known benefit limit (see GET /api/v1/benefit-limits)",
+                    ));
+                }
+                row.cap_limit_code = Some(code.clone());
+            }
+        }
+        match cap.period.as_str() {
+            "week" => {
+                let day = cap.week_starts_on.as_deref().unwrap_or("monday");
+                match day.parse::<Weekday>() {
+                    Ok(d) => {
+                        row.cap_week_starts_on = Some(
+                            match d {
+                                Weekday::Mon => "monday",
+                                Weekday::Tue => "tuesday",
+                                Weekday::Wed => "wednesday",
+                                Weekday::Thu => "thursday",
+                                Weekday::Fri => "friday",
+                                Weekday::Sat => "saturday",
+                                Weekday::Sun => "sunday",
+                            }
+                            .into(),
+                        );
+                    }
+                    Err(_) => errors.push(FieldError::new(
+                        "cap.week_starts_on",
+                        "must be a day such as `monday`",
+                    )),
+                }
+                if cap.month_anchor_day.is_some() {
+                    errors.push(FieldError::new(
+                        "cap.month_anchor_day",
+                        "is only for a monthly cap",
+                    ));
+                }
+            }
+            "month" => {
+                match cap.month_anchor_day.unwrap_or(1) {
+                    d @ 1..=28 => row.cap_month_anchor_day = i32::try_from(d).ok(),
+                    _ => errors.push(FieldError::new(
+                        "cap.month_anchor_day",
+                        "must be between 1 and 28 (the day your assessment period starts)",
+                    )),
+                }
+                if cap.week_starts_on.is_some() {
+                    errors.push(FieldError::new(
+                        "cap.week_starts_on",
+                        "is only for a weekly cap",
+                    ));
+                }
+            }
+            "tax_year" => {
+                if cap.week_starts_on.is_some() || cap.month_anchor_day.is_some() {
+                    errors.push(FieldError::new(
+                        "cap.period",
+                        "a tax-year cap has no start day to set",
+                    ));
+                }
+            }
+            _ => errors.push(FieldError::new(
+                "cap.period",
+                "must be `week`, `month` or `tax_year`",
+            )),
+        }
+        if let Some(code) = &row.cap_limit_code {
+            let limit_period = crate::db::limits::all(conn, Some(code))?
+                .first()
+                .map(|l| l.period.clone());
+            if let Some(p) = limit_period.filter(|p| *p != cap.period) {
+                errors.push(FieldError::new(
+                    "cap.period",
+                    format!("the limit `{code}` is counted per {p}, so the cap's period must match"),
+                ));
+            }
+        }
+        match &cap.counts_methods {
+            None => {}
+            Some(ms) if ms.is_empty() => errors.push(FieldError::new(
+                "cap.counts_methods",
+                "name at least one method, or leave it out (all methods count)",
+            )),
+            Some(ms) => {
+                let mut parsed = Vec::new();
+                for (n, m) in ms.iter().enumerate() {
+                    match Method::parse(m) {
+                        Some(p) if !parsed.contains(&p) => parsed.push(p),
+                        Some(_) => {}
+                        None => errors.push(FieldError::new(
+                            format!("cap.counts_methods[{n}]"),
+                            "must be `bank_transfer`, `payroll` or `voucher`",
+                        )),
+                    }
+                }
+                row.cap_counts_methods = Some(
+                    parsed
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+            }
+        }
+        row.cap_period = Some(cap.period.clone());
+    }
+    input::finish(errors)?;
+    Ok(row)
+}
+
+/// Records new choices from `effective_from`.
+pub fn set(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &str,
+    input: PreferenceInput,
+) -> Result<PreferenceView> {
+    match actor.role {
+        Role::Member if actor.is_member(member_id) => {}
+        Role::Member => return Err(Error::NotFound),
+        Role::Coordinator | Role::Admin => {}
+        Role::Finance => {
+            return Err(Error::Forbidden(
+                "Finance reads payment choices; the member or their coordinator sets them.".into(),
+            ))
+        }
+    }
+    write_tx(conn, |conn| {
+        let member = people::find_member(conn, member_id)?.ok_or(Error::NotFound)?;
+        scope::member(conn, actor, member_id, Access::Write)?;
+        let row = check(conn, member_id, &input, &actor.account_id)?;
+        if let Some(last) = rows::last_approved_payment_date(conn, member_id)? {
+            if row.effective_from < last {
+                return Err(Error::invalid(
+                    "effective_from",
+                    format!("must be on or after {last}, the date of the last approved payment: what has been paid stays as it was paid"),
+                ));
+            }
+        }
+        rows::insert_preference(conn, &row)?;
+        let limits_table = super::limits::load(conn)?;
+        let mut v = view(&row, member_id, row.effective_from, &limits_table);
+        let behalf = !actor.is_member(member_id);
+        v.set_on_behalf = behalf;
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("preference.set", "member", member_id).after(&v),
+        )?;
+        if behalf {
+            if let Some(email) = member.email.as_deref() {
+                let name = member.preferred_name.clone().unwrap_or(member.full_name.clone());
+                let msg = Template::new("Your payment choices were updated")
+                    .greeting(name)
+                    .paragraph(format!(
+                        "Your coordinator has recorded new payment choices for you, from {}.",
+                        row.effective_from.format("%-d %B %Y")
+                    ))
+                    .list(summary(&v))
+                    .paragraph("You can see and change your choices when you sign in. If you receive benefits, a welfare rights adviser can help you choose.")
+                    .render(email);
+                mail::queue(conn, &format!("preference:{}", row.id), &msg)?;
+            }
+        }
+        Ok(v)
+    })
+}
+
+/// The choices in a few plain sentences (for emails and pages).
+pub fn summary(v: &PreferenceView) -> Vec<String> {
+    let method = Method::parse(&v.method).map_or("bank transfer", Method::words);
+    let mut out = vec![match v.fee_choice.as_str() {
+        "reduced" => format!(
+            "You take at most £{} for each activity, by {method}.",
+            v.reduced_max.unwrap_or(Money::ZERO)
+        ),
+        "decline" => "You have chosen not to be paid fees.".to_string(),
+        "donate" => format!(
+            "Your fees go to {}.",
+            v.charity.as_deref().unwrap_or("your chosen charity")
+        ),
+        _ => format!("You are paid the full fee by {method}."),
+    }];
+    if let Some(cap) = &v.cap {
+        let per = match cap.period.as_str() {
+            "week" => "a week",
+            "month" => "a month",
+            _ => "a tax year",
+        };
+        let amount = cap
+            .amount_in_force
+            .map_or_else(|| "your benefit limit".to_string(), |a| format!("£{a}"));
+        let over = match v.over_cap.as_str() {
+            "forgo" => "you do not take anything above it".to_string(),
+            "donate" => format!(
+                "anything above it goes to {}",
+                v.charity.as_deref().unwrap_or("your chosen charity")
+            ),
+            _ => "anything above it is kept for you and paid later".to_string(),
+        };
+        out.push(format!("Your fees are kept to {amount} {per}; {over}."));
+    }
+    if v.decline_expenses {
+        out.push("You have chosen not to claim expenses.".into());
+    } else {
+        out.push("Your expenses are always paid in full, by bank transfer or payroll.".into());
+    }
+    out
+}
