@@ -14,6 +14,7 @@ pub mod limits;
 pub mod meetings;
 pub mod members;
 pub mod page;
+pub mod payruns;
 pub mod preferences;
 pub mod rates;
 pub mod scope;
