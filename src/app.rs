@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::mail::{worker::Worker, Sender};
 use crate::services::auth::Policy;
+use crate::services::payruns::RunPolicy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -133,6 +134,9 @@ fn http_server(
     let db = web::Data::new(db);
     let settings_data = web::Data::from(settings.clone());
     let policy = web::Data::new(Policy::new(&settings.auth, settings.public_base()));
+    let run_policy = web::Data::new(RunPolicy {
+        approver_must_differ: settings.payruns.approver_must_differ,
+    });
     let limit = settings.server.body_limit_bytes;
     let mut server = HttpServer::new(move || {
         App::new()
@@ -140,6 +144,7 @@ fn http_server(
             .app_data(metrics.clone())
             .app_data(settings_data.clone())
             .app_data(policy.clone())
+            .app_data(run_policy.clone())
             .app_data(web::PayloadConfig::new(limit))
             .app_data(api::extract::BodyLimit(limit))
             .app_data(web::QueryConfig::default().error_handler(api::extract::query_error))

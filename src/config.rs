@@ -17,7 +17,15 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub mail: MailSettings,
     pub auth: AuthSettings,
+    pub payruns: PayRunSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayRunSettings {
+    /// Refuse approval by the account that created the run.
+    pub approver_must_differ: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

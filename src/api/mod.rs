@@ -15,6 +15,8 @@ pub mod members;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod payruns;
+pub mod remuneration;
 pub mod sessions;
 
 use actix_web::web;
@@ -141,5 +143,51 @@ fn v1(cfg: &mut web::ServiceConfig) {
             web::resource("/benefit-limits")
                 .route(web::get().to(limits::list))
                 .route(web::post().to(limits::create)),
+        )
+        .service(
+            web::resource("/rate-cards")
+                .route(web::get().to(remuneration::list_cards))
+                .route(web::post().to(remuneration::create_card)),
+        )
+        .service(web::resource("/rate-cards/resolve").route(web::get().to(remuneration::resolve)))
+        .service(
+            web::resource("/rate-cards/{id}")
+                .route(web::get().to(remuneration::get_card))
+                .route(web::patch().to(remuneration::update_card)),
+        )
+        .service(
+            web::resource("/members/{id}/preference")
+                .route(web::get().to(remuneration::get_preference))
+                .route(web::put().to(remuneration::set_preference)),
+        )
+        .service(
+            web::resource("/members/{id}/preferences")
+                .route(web::get().to(remuneration::preference_history)),
+        )
+        .service(
+            web::resource("/members/{id}/adjustments")
+                .route(web::get().to(remuneration::member_adjustments)),
+        )
+        .service(
+            web::resource("/members/{id}/payments").route(web::get().to(payruns::member_payments)),
+        )
+        .service(
+            web::resource("/adjustments").route(web::post().to(remuneration::create_adjustment)),
+        )
+        .service(
+            web::resource("/pay-runs")
+                .route(web::get().to(payruns::list))
+                .route(web::post().to(payruns::create)),
+        )
+        .service(web::resource("/pay-runs/{id}").route(web::get().to(payruns::get)))
+        .service(web::resource("/pay-runs/{id}/lines").route(web::get().to(payruns::lines)))
+        .service(web::resource("/pay-runs/{id}/payments").route(web::get().to(payruns::payments)))
+        .service(
+            web::resource("/pay-runs/{id}/recalculate").route(web::post().to(payruns::recalculate)),
+        )
+        .service(web::resource("/pay-runs/{id}/cancel").route(web::post().to(payruns::cancel)))
+        .service(web::resource("/pay-runs/{id}/approve").route(web::post().to(payruns::approve)))
+        .service(
+            web::resource("/pay-runs/{id}/mark-paid").route(web::post().to(payruns::mark_paid)),
         );
 }

@@ -4,7 +4,10 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, audit, error, groups, health, limits, meetings, members, sessions};
+use super::{
+    accounts, audit, error, groups, health, limits, meetings, members, payruns, remuneration,
+    sessions,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,11 +35,21 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         meetings::create_expense, meetings::list_expenses, meetings::approve_expense,
         meetings::reject_expense,
         limits::list, limits::create,
+        remuneration::create_card, remuneration::list_cards, remuneration::get_card,
+        remuneration::update_card, remuneration::resolve,
+        remuneration::get_preference, remuneration::set_preference, remuneration::preference_history,
+        remuneration::create_adjustment, remuneration::member_adjustments,
+        payruns::create, payruns::list, payruns::get, payruns::lines, payruns::payments,
+        payruns::recalculate, payruns::cancel, payruns::approve, payruns::mark_paid,
+        payruns::member_payments,
     ),
     components(schemas(
         error::Problem, crate::services::FieldError, health::Status,
         crate::services::Role, crate::services::accounts::AccountView,
         crate::services::audit::AuditEvent,
+        crate::services::payruns::LineView, crate::services::payruns::PaymentView,
+        crate::services::payruns::MemberRunView, crate::services::payruns::PayeeView,
+        crate::services::rates::RuleView,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -50,6 +63,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         (name = "meetings", description = "Meetings, workshops and their registers"),
         (name = "expenses", description = "Expense claims"),
         (name = "remuneration", description = "Benefit limits, rate cards and payment choices"),
+        (name = "pay-runs", description = "Pay runs, their lines and payments, adjustments, a member's payments"),
     ),
 )]
 pub struct ApiDoc;

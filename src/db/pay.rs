@@ -369,7 +369,10 @@ pub fn adjustments_of(
                 .and(pay_claims::source_id.eq(adjustments::id))),
         )
         .filter(adjustments::member_id.eq(member_id))
-        .select((AdjustmentRow::as_select(), pay_claims::pay_run_id.nullable()))
+        .select((
+            AdjustmentRow::as_select(),
+            pay_claims::pay_run_id.nullable(),
+        ))
         .order((adjustments::created_at.desc(), adjustments::id.desc()))
         .load(conn)
 }
@@ -606,9 +609,9 @@ pub fn list_runs(
     }
     if let Some((at, id)) = before {
         q = q.filter(
-            pay_runs::created_at
-                .lt(at)
-                .or(pay_runs::created_at.eq(at).and(pay_runs::id.lt(id.to_string()))),
+            pay_runs::created_at.lt(at).or(pay_runs::created_at
+                .eq(at)
+                .and(pay_runs::id.lt(id.to_string()))),
         );
     }
     q.order((pay_runs::created_at.desc(), pay_runs::id.desc()))
@@ -797,6 +800,23 @@ pub fn claimed_among(
     Ok(out)
 }
 
+/// Attendance records of a meeting that approved runs took (one query, whatever the size).
+pub fn claimed_attendance_of_meeting(
+    conn: &mut DbConnection,
+    meeting_id: &str,
+) -> QueryResult<Vec<String>> {
+    use super::schema::attendance;
+    attendance::table
+        .inner_join(
+            pay_claims::table.on(pay_claims::source_kind
+                .eq("attendance")
+                .and(pay_claims::source_id.eq(attendance::id))),
+        )
+        .filter(attendance::meeting_id.eq(meeting_id))
+        .select(attendance::id)
+        .load(conn)
+}
+
 /// A member's lines of approved runs, newest run first: (line, run).
 pub fn member_lines(
     conn: &mut DbConnection,
@@ -831,9 +851,9 @@ pub fn member_runs(
         .into_boxed();
     if let Some((d, id)) = before {
         q = q.filter(
-            pay_runs::payment_date
-                .lt(d)
-                .or(pay_runs::payment_date.eq(d).and(pay_runs::id.lt(id.to_string()))),
+            pay_runs::payment_date.lt(d).or(pay_runs::payment_date
+                .eq(d)
+                .and(pay_runs::id.lt(id.to_string()))),
         );
     }
     q.order((pay_runs::payment_date.desc(), pay_runs::id.desc()))

@@ -12,6 +12,7 @@ use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
 use super::scope::{self, Access};
 use super::{input, Error, FieldError, Result};
 use crate::db::meetings::{self as rows, AttendanceRow, MeetingFilter, MeetingRow};
+use crate::db::pay;
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::records::{check_attendance, AttendanceStatus, MAX_MINUTES};
@@ -215,6 +216,15 @@ pub fn update(
         }
         let mut row = before.clone();
         apply(conn, &mut row, &fields)?;
+        let priced_differently = row.meeting_date != before.meeting_date
+            || row.duration_minutes != before.duration_minutes
+            || row.prep_minutes_allowed != before.prep_minutes_allowed
+            || row.activity_kind != before.activity_kind;
+        if priced_differently {
+            if !pay::claimed_attendance_of_meeting(conn, id)?.is_empty() {
+                return Err(Error::Conflict(LOCKED.into()));
+            }
+        }
         row.updated_at = db::now();
         rows::save_meeting(conn, &row)?;
         let view = MeetingView::from(&row);
@@ -354,6 +364,9 @@ pub struct RecordInput {
     pub notes: Option<String>,
 }
 
+/// What a change to paid attendance is told.
+pub const LOCKED: &str = "This attendance has been paid by an approved pay run, so it cannot change. Ask finance to record an adjustment (POST /api/v1/adjustments), which the next run pays";
+
 /// The most records one register write takes.
 pub const MAX_RECORDS: usize = 500;
 
@@ -452,6 +465,28 @@ pub fn save_register(
         }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
+        }
+        // Records an approved run has paid are locked: resending them unchanged is fine.
+        let locked: HashSet<String> = pay::claimed_attendance_of_meeting(conn, meeting_id)?
+            .into_iter()
+            .collect();
+        if !locked.is_empty() {
+            for (i, new) in out.iter().enumerate() {
+                let Some(old) = existing.get(&new.member_id) else {
+                    continue;
+                };
+                let same = old.status == new.status
+                    && old.attended_minutes.unwrap_or(meeting.duration_minutes)
+                        == new.attended_minutes.unwrap_or(meeting.duration_minutes)
+                    && old.prep_minutes == new.prep_minutes
+                    && old.role_override == new.role_override;
+                if locked.contains(&old.id) && !same {
+                    return Err(Error::Conflict(format!(
+                        "{LOCKED} (records[{i}], member {})",
+                        new.member_id
+                    )));
+                }
+            }
         }
         rows::upsert_attendance(conn, &out)?;
         let summary: Vec<serde_json::Value> = out

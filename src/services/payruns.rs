@@ -256,12 +256,14 @@ pub fn gather(
         .collect();
     let car_journeys = rows::car_journeys(conn, TaxYear::containing(start).range().start, end)?
         .into_iter()
-        .map(|(expense_id, member_id, meeting_date, tenths)| draft::CarJourney {
-            expense_id,
-            member_id,
-            meeting_date,
-            tenths: tenths.unwrap_or(0),
-        })
+        .map(
+            |(expense_id, member_id, meeting_date, tenths)| draft::CarJourney {
+                expense_id,
+                member_id,
+                meeting_date,
+                tenths: tenths.unwrap_or(0),
+            },
+        )
         .collect();
     let memberships = rows::memberships_in(conn, group)?
         .into_iter()
@@ -444,7 +446,10 @@ fn visible(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<PayRunRow
     actor.require(&[Role::Finance, Role::Coordinator, Role::Admin])?;
     let run = rows::find_run(conn, id)?.ok_or(Error::NotFound)?;
     if actor.role == Role::Coordinator
-        && !run.group_id.as_deref().is_some_and(|g| actor.coordinates(g))
+        && !run
+            .group_id
+            .as_deref()
+            .is_some_and(|g| actor.coordinates(g))
     {
         return Err(Error::NotFound);
     }
@@ -560,7 +565,10 @@ pub fn list(
     )?;
     let mut views = Vec::with_capacity(found.len());
     let has_more = found.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    for r in found.iter().take(usize::try_from(limit).unwrap_or(usize::MAX)) {
+    for r in found
+        .iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+    {
         views.push(run_view(conn, r)?);
     }
     let next_cursor = if has_more {
@@ -692,10 +700,7 @@ pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<PayRun
 fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(
         e,
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _
-        )
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
     )
 }
 
@@ -748,11 +753,10 @@ pub fn approve(
         }
         match rows::claim_sources(conn, id, now) {
             Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(Error::Conflict(
-                    "Another approved run has already taken some of these lines. Recalculate this run.".into(),
-                ))
-            }
+            Err(e) if is_unique_violation(&e) => return Err(Error::Conflict(
+                "Another approved run has already taken some of these lines. Recalculate this run."
+                    .into(),
+            )),
             Err(e) => return Err(e.into()),
         }
         run.status = "approved".into();
@@ -858,7 +862,9 @@ fn disposition_words(l: &PayLineRow, event: Event) -> String {
     match Disposition::parse(&l.disposition) {
         Some(Disposition::Paid) if event == Event::Paid => format!("paid by {method}"),
         Some(Disposition::Paid) => format!("to be paid by {method}"),
-        Some(Disposition::CarriedForward) => "kept for you and carried forward to a later payment".into(),
+        Some(Disposition::CarriedForward) => {
+            "kept for you and carried forward to a later payment".into()
+        }
         Some(Disposition::Forgone) => "above your limit, not taken, as you chose".into(),
         Some(Disposition::Donated) => format!(
             "donated to {}, as you chose",
@@ -1074,7 +1080,11 @@ pub struct NewAdjustment {
 }
 
 /// A correction, positive or negative, that the next run in its scope pays.
-pub fn adjust(conn: &mut DbConnection, actor: &Actor, new: NewAdjustment) -> Result<AdjustmentView> {
+pub fn adjust(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    new: NewAdjustment,
+) -> Result<AdjustmentView> {
     actor.require(&[Role::Finance])?;
     let mut errors = Vec::new();
     if new.kind != "fee" && new.kind != "expense" {

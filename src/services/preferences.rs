@@ -231,7 +231,9 @@ pub fn current(
     readable(conn, actor, member_id)?;
     let history = rows::preferences_of(conn, member_id)?;
     let limits_table = super::limits::load(conn)?;
-    let row = pick(&history, on).cloned().unwrap_or_else(|| default_row(member_id));
+    let row = pick(&history, on)
+        .cloned()
+        .unwrap_or_else(|| default_row(member_id));
     let mut v = view(&row, member_id, on, &limits_table);
     v.set_on_behalf = on_behalf(conn, &row)?;
     Ok(v)
@@ -451,7 +453,9 @@ fn check(
             if let Some(p) = limit_period.filter(|p| *p != cap.period) {
                 errors.push(FieldError::new(
                     "cap.period",
-                    format!("the limit `{code}` is counted per {p}, so the cap's period must match"),
+                    format!(
+                        "the limit `{code}` is counted per {p}, so the cap's period must match"
+                    ),
                 ));
             }
         }
@@ -529,7 +533,10 @@ pub fn set(
         )?;
         if behalf {
             if let Some(email) = member.email.as_deref() {
-                let name = member.preferred_name.clone().unwrap_or(member.full_name.clone());
+                let name = member
+                    .preferred_name
+                    .clone()
+                    .unwrap_or(member.full_name.clone());
                 let msg = Template::new("Your payment choices were updated")
                     .greeting(name)
                     .paragraph(format!(

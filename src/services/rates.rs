@@ -139,7 +139,10 @@ pub fn rule_of(r: &RateRuleRow) -> Rule {
 pub fn domain_cards(cards: &[RateCardRow], rules: &[RateRuleRow]) -> Vec<RateCard> {
     let mut by_card: HashMap<&str, Vec<Rule>> = HashMap::new();
     for r in rules {
-        by_card.entry(r.rate_card_id.as_str()).or_default().push(rule_of(r));
+        by_card
+            .entry(r.rate_card_id.as_str())
+            .or_default()
+            .push(rule_of(r));
     }
     cards
         .iter()
@@ -170,7 +173,10 @@ fn check_rules(
         ));
         return Err(Error::Validation(errors));
     }
-    let roles: HashSet<String> = people::list_roles(conn)?.into_iter().map(|r| r.code).collect();
+    let roles: HashSet<String> = people::list_roles(conn)?
+        .into_iter()
+        .map(|r| r.code)
+        .collect();
     let kinds: HashSet<String> = people::list_activity_kinds(conn)?
         .into_iter()
         .map(|r| r.code)
@@ -187,7 +193,10 @@ fn check_rules(
         }
         if let Some(kind) = &r.activity_kind {
             if !kinds.contains(kind) {
-                errors.push(FieldError::new(at("activity_kind"), "is not a known activity kind"));
+                errors.push(FieldError::new(
+                    at("activity_kind"),
+                    "is not a known activity kind",
+                ));
             }
         }
         if let Some(m) = &r.member_id {
@@ -204,7 +213,10 @@ fn check_rules(
         let mut money = |field: &str, v: Option<Money>, needed: bool| -> Option<i64> {
             match v {
                 None if needed => {
-                    errors.push(FieldError::new(at(field), format!("is needed for a `{}` rule", r.basis)));
+                    errors.push(FieldError::new(
+                        at(field),
+                        format!("is needed for a `{}` rule", r.basis),
+                    ));
                     None
                 }
                 None => None,
@@ -231,7 +243,10 @@ fn check_rules(
             "band" => (false, true, false),
             "fixed" => (false, false, true),
             _ => {
-                errors.push(FieldError::new(at("basis"), "must be `hourly`, `band` or `fixed`"));
+                errors.push(FieldError::new(
+                    at("basis"),
+                    "must be `hourly`, `band` or `fixed`",
+                ));
                 continue;
             }
         };
@@ -239,21 +254,34 @@ fn check_rules(
         let half = money("half_day_amount", r.half_day_amount, band);
         let full = money("full_day_amount", r.full_day_amount, band);
         let fixed_amount = money("fixed_amount", r.fixed_amount, fixed);
-        let prep = money("prep_hourly_rate", r.prep_hourly_rate, r.prep_hourly_rate.is_some());
+        let prep = money(
+            "prep_hourly_rate",
+            r.prep_hourly_rate,
+            r.prep_hourly_rate.is_some(),
+        );
         let boundary = match r.boundary_minutes {
             None => band.then_some(DEFAULT_BOUNDARY_MINUTES),
             Some(_) if !band => {
-                errors.push(FieldError::new(at("boundary_minutes"), "only band rules have a boundary"));
+                errors.push(FieldError::new(
+                    at("boundary_minutes"),
+                    "only band rules have a boundary",
+                ));
                 None
             }
             Some(b) if (1..=1440).contains(&b) => i32::try_from(b).ok(),
             Some(_) => {
-                errors.push(FieldError::new(at("boundary_minutes"), "must be between 1 and 1440"));
+                errors.push(FieldError::new(
+                    at("boundary_minutes"),
+                    "must be between 1 and 1440",
+                ));
                 None
             }
         };
         if r.boundary_is_full_day.is_some() && !band {
-            errors.push(FieldError::new(at("boundary_is_full_day"), "only band rules have a boundary"));
+            errors.push(FieldError::new(
+                at("boundary_is_full_day"),
+                "only band rules have a boundary",
+            ));
         }
         if let (Some(h), Some(f)) = (half, full) {
             if f < h {
@@ -310,8 +338,14 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, input: NewCard) -> Result<
     actor.require(&[Role::Finance, Role::Admin])?;
     let mut errors = Vec::new();
     check_name(&mut errors, &input.name);
-    if input.effective_to.is_some_and(|to| to < input.effective_from) {
-        errors.push(FieldError::new("effective_to", "must not be before effective_from"));
+    if input
+        .effective_to
+        .is_some_and(|to| to < input.effective_from)
+    {
+        errors.push(FieldError::new(
+            "effective_to",
+            "must not be before effective_from",
+        ));
     }
     input::finish(errors)?;
     write_tx(conn, |conn| {
@@ -335,7 +369,10 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, input: NewCard) -> Result<
             if input.effective_from <= old.effective_from {
                 return Err(Error::invalid(
                     "effective_from",
-                    format!("must be after the superseded card starts ({})", old.effective_from),
+                    format!(
+                        "must be after the superseded card starts ({})",
+                        old.effective_from
+                    ),
                 ));
             }
             if let Some(used) = rows::card_last_used(conn, old_id)? {
@@ -364,7 +401,11 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, input: NewCard) -> Result<
         };
         rows::insert_card(conn, &card, &rules)?;
         let v = view(&card, &rules, false);
-        audit::record(conn, Some(actor), Change::new("rate_card.created", "rate_card", &id).after(&v))?;
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("rate_card.created", "rate_card", &id).after(&v),
+        )?;
         Ok(v)
     })
 }
@@ -393,12 +434,19 @@ pub fn list(
     let rules = rows::rules_of(conn, &ids)?;
     let mut by_card: HashMap<&str, Vec<RateRuleRow>> = HashMap::new();
     for r in &rules {
-        by_card.entry(r.rate_card_id.as_str()).or_default().push(r.clone());
+        by_card
+            .entry(r.rate_card_id.as_str())
+            .or_default()
+            .push(r.clone());
     }
     let mut out = Vec::with_capacity(cards.len());
     for c in &cards {
         let locked = rows::card_last_used(conn, &c.id)?.is_some();
-        out.push(view(c, by_card.get(c.id.as_str()).map_or(&[][..], |v| v), locked));
+        out.push(view(
+            c,
+            by_card.get(c.id.as_str()).map_or(&[][..], |v| v),
+            locked,
+        ));
     }
     Ok(out)
 }
@@ -441,7 +489,10 @@ pub fn update(
         check_name(&mut errors, &name);
         let effective_to = changes.effective_to.unwrap_or(card.effective_to);
         if effective_to.is_some_and(|to| to < card.effective_from) {
-            errors.push(FieldError::new("effective_to", "must not be before effective_from"));
+            errors.push(FieldError::new(
+                "effective_to",
+                "must not be before effective_from",
+            ));
         }
         input::finish(errors)?;
         if let Some(rules) = &changes.rules {
@@ -455,7 +506,9 @@ pub fn update(
         audit::record(
             conn,
             Some(actor),
-            Change::new("rate_card.updated", "rate_card", id).before(&before).after(&v),
+            Change::new("rate_card.updated", "rate_card", id)
+                .before(&before)
+                .after(&v),
         )?;
         Ok(v)
     })
@@ -495,17 +548,20 @@ pub fn resolve(
     let record = meeting_rows::attendance_of_meeting(conn, meeting_id)?
         .into_iter()
         .find(|r| r.member_id == member_id);
-    let role = record.as_ref().and_then(|r| r.role_override.clone()).or_else(|| {
-        people::memberships_of(conn, &meeting.group_id, member_id)
-            .ok()
-            .into_iter()
-            .flatten()
-            .find(|m| {
-                m.starts_on <= meeting.meeting_date
-                    && m.ends_on.is_none_or(|e| meeting.meeting_date <= e)
-            })
-            .map(|m| m.role)
-    });
+    let role = record
+        .as_ref()
+        .and_then(|r| r.role_override.clone())
+        .or_else(|| {
+            people::memberships_of(conn, &meeting.group_id, member_id)
+                .ok()
+                .into_iter()
+                .flatten()
+                .find(|m| {
+                    m.starts_on <= meeting.meeting_date
+                        && m.ends_on.is_none_or(|e| meeting.meeting_date <= e)
+                })
+                .map(|m| m.role)
+        });
     let mut out = Resolution {
         member_id: member_id.to_string(),
         meeting_id: meeting_id.to_string(),
@@ -557,14 +613,18 @@ pub fn resolve(
                     .nth(i)
                     .map(rule_view)
             });
-            if let Some(rec) = record.as_ref().filter(|rec| rec.status == "attended" || rec.status == "partial") {
+            if let Some(rec) = record
+                .as_ref()
+                .filter(|rec| rec.status == "attended" || rec.status == "partial")
+            {
                 let minutes = rec.attended_minutes.unwrap_or(meeting.duration_minutes);
                 let (fee, how) = rates::fee(&r.rule.basis, minutes);
                 out.fee = Some(fee);
                 let mut explanation = how;
                 if let Some(rate) = r.rule.prep_hourly_rate {
                     if rec.prep_minutes > 0 && meeting.prep_minutes_allowed > 0 {
-                        let (p, _, how) = rates::prep(rate, rec.prep_minutes, meeting.prep_minutes_allowed);
+                        let (p, _, how) =
+                            rates::prep(rate, rec.prep_minutes, meeting.prep_minutes_allowed);
                         out.prep = Some(p);
                         explanation = format!("{explanation}; {how}");
                     }
