@@ -717,7 +717,7 @@ pub fn approve(
 ) -> Result<PayRunView> {
     actor.require(&[Role::Finance])?;
     write_tx(conn, |conn| {
-        let mut run = rows::find_run(conn, id)?.ok_or(Error::NotFound)?;
+        let run = rows::find_run(conn, id)?.ok_or(Error::NotFound)?;
         if run.status != "draft" {
             return Err(Error::Conflict(format!(
                 "This run is {}; only a draft can be approved.",
@@ -730,12 +730,20 @@ pub fn approve(
             ));
         }
         let now = db::now();
-        // Takes the row (PostgreSQL locks it until commit), so a second approval waits, then fails.
-        if !rows::transition(conn, id, &["draft"], "approved", now)? {
+        // Takes the row while it is still a draft (PostgreSQL locks it until commit), so a second
+        // approval or a recalculation waits; the run's own lines count for nothing in the recompute.
+        if !rows::transition(conn, id, &["draft"], "draft", now)? {
             return Err(Error::Conflict(
                 "This run was approved or cancelled a moment ago.".into(),
             ));
         }
+        let run = rows::find_run(conn, id)?.ok_or(Error::NotFound)?;
+        if run.status != "draft" {
+            return Err(Error::Conflict(
+                "This run was approved or cancelled a moment ago.".into(),
+            ));
+        }
+        let mut run = run;
         let stored = rows::all_lines_of(conn, id)?;
         let fresh = compute(conn, &run)?;
         let (fresh_lines, _) = to_rows(id, &fresh);

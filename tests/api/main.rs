@@ -10,6 +10,7 @@ mod health;
 mod limits;
 mod logs;
 mod mail;
+mod payruns;
 mod records;
 mod roles;
 mod schema;
