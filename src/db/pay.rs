@@ -10,6 +10,13 @@ use super::schema::{
 };
 use super::DbConnection;
 
+/// An approved car journey: (expense, member, meeting date, tenths of a mile).
+pub type JourneyRow = (String, String, NaiveDate, Option<i32>);
+/// A membership: (member, group, role, starts on, ends on).
+pub type RoleRow = (String, String, String, NaiveDate, Option<NaiveDate>);
+/// A paid fee: (member, payment date, method, pence).
+pub type PaidRow = (String, NaiveDate, Option<String>, i64);
+
 /// Statuses of a run that has been approved (and so holds its lines for good).
 pub const APPROVED: [&str; 3] = ["approved", "exported", "paid"];
 
@@ -493,7 +500,7 @@ pub fn car_journeys(
     conn: &mut DbConnection,
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<(String, String, NaiveDate, Option<i32>)>> {
+) -> QueryResult<Vec<JourneyRow>> {
     expense_claims::table
         .inner_join(meetings::table)
         .filter(expense_claims::kind.eq("car"))
@@ -512,7 +519,7 @@ pub fn car_journeys(
 pub fn memberships_in(
     conn: &mut DbConnection,
     group: Option<&str>,
-) -> QueryResult<Vec<(String, String, String, NaiveDate, Option<NaiveDate>)>> {
+) -> QueryResult<Vec<RoleRow>> {
     let mut q = memberships::table
         .select((
             memberships::member_id,
@@ -559,7 +566,7 @@ pub fn paid_fees_between(
     conn: &mut DbConnection,
     from: NaiveDate,
     to: NaiveDate,
-) -> QueryResult<Vec<(String, NaiveDate, Option<String>, i64)>> {
+) -> QueryResult<Vec<PaidRow>> {
     pay_lines::table
         .inner_join(pay_runs::table)
         .filter(pay_runs::status.eq_any(APPROVED))

@@ -220,10 +220,8 @@ pub fn update(
             || row.duration_minutes != before.duration_minutes
             || row.prep_minutes_allowed != before.prep_minutes_allowed
             || row.activity_kind != before.activity_kind;
-        if priced_differently {
-            if !pay::claimed_attendance_of_meeting(conn, id)?.is_empty() {
-                return Err(Error::Conflict(LOCKED.into()));
-            }
+        if priced_differently && !pay::claimed_attendance_of_meeting(conn, id)?.is_empty() {
+            return Err(Error::Conflict(LOCKED.into()));
         }
         row.updated_at = db::now();
         rows::save_meeting(conn, &row)?;

@@ -19,7 +19,7 @@ use crate::domain::rates::{self, Basis, Occasion, RateCard, Rule, DEFAULT_BOUNDA
 use crate::domain::Money;
 
 /// The most a single rate may be.
-const MAX_RATE_PENCE: i64 = 10_000_00;
+const MAX_RATE_PENCE: i64 = 1_000_000;
 const MAX_RULES: usize = 200;
 
 #[derive(Debug, Clone, Default)]
@@ -455,7 +455,7 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<RateCardV
     scope::require_staff(actor)?;
     let card = rows::find_card(conn, id)?.ok_or(Error::NotFound)?;
     readable(actor, &card)?;
-    let rules = rows::rules_of(conn, &[card.id.clone()])?;
+    let rules = rows::rules_of(conn, std::slice::from_ref(&card.id))?;
     let locked = rows::card_last_used(conn, id)?.is_some();
     Ok(view(&card, &rules, locked))
 }
@@ -483,7 +483,7 @@ pub fn update(
                 card.name
             )));
         }
-        let before = view(&card, &rows::rules_of(conn, &[card.id.clone()])?, false);
+        let before = view(&card, &rows::rules_of(conn, std::slice::from_ref(&card.id))?, false);
         let mut errors = Vec::new();
         let name = changes.name.clone().unwrap_or_else(|| card.name.clone());
         check_name(&mut errors, &name);
@@ -502,7 +502,7 @@ pub fn update(
         let now = db::now();
         rows::update_card(conn, id, name.trim(), effective_to, now)?;
         let after = rows::find_card(conn, id)?.ok_or(Error::NotFound)?;
-        let v = view(&after, &rows::rules_of(conn, &[after.id.clone()])?, false);
+        let v = view(&after, &rows::rules_of(conn, std::slice::from_ref(&after.id))?, false);
         audit::record(
             conn,
             Some(actor),
