@@ -922,4 +922,204 @@ mod tests {
         assert_eq!(build(&i), build(&i));
         assert_eq!(fingerprint(&build(&i).lines), fingerprint(&build(&i).lines));
     }
+
+    mod properties {
+        use super::*;
+        use crate::domain::payrun::cap_period;
+        use proptest::prelude::*;
+
+        fn basis() -> impl Strategy<Value = Basis> {
+            prop_oneof![
+                (0i64..10_000).prop_map(|p| Basis::Hourly { hourly_rate: Money::from_pence(p) }),
+                (0i64..20_000, 0i64..20_000, 30i32..480, any::<bool>()).prop_map(|(a, b, boundary, full)| Basis::Band {
+                    half_day_amount: Money::from_pence(a.min(b)),
+                    full_day_amount: Money::from_pence(a.max(b)),
+                    boundary_minutes: boundary,
+                    boundary_is_full_day: full,
+                }),
+                (0i64..10_000).prop_map(|p| Basis::Fixed { fixed_amount: Money::from_pence(p) }),
+            ]
+        }
+
+        fn choices(member: String) -> impl Strategy<Value = Choices> {
+            (
+                0u8..4,
+                1i64..20_000,
+                0u8..3,
+                proptest::option::of((1i64..40_000, 0u8..3, any::<bool>())),
+                0u8..3,
+                any::<bool>(),
+            )
+                .prop_map(move |(fee, reduced, method, cap, over, decline_expenses)| {
+                    let method = Method::ALL[usize::from(method)];
+                    Choices {
+                        member_id: member.clone(),
+                        effective_from: NaiveDate::MIN,
+                        fee_choice: match fee {
+                            0 => FeeChoice::Full,
+                            1 => FeeChoice::Reduced { reduced_max: Money::from_pence(reduced) },
+                            2 => FeeChoice::Decline,
+                            _ => FeeChoice::Donate,
+                        },
+                        decline_expenses,
+                        method,
+                        charity: Some("Mind".into()),
+                        cap: cap.map(|(amount, period, vouchers)| CapChoice {
+                            amount: CapAmount::Fixed(Money::from_pence(amount)),
+                            period: match period {
+                                0 => PeriodRule::Week { starts_on: chrono::Weekday::Mon },
+                                1 => PeriodRule::Month { anchor_day: 17 },
+                                _ => PeriodRule::TaxYear,
+                            },
+                            counts_methods: if vouchers {
+                                Method::ALL.to_vec()
+                            } else {
+                                vec![Method::BankTransfer, Method::Payroll]
+                            },
+                        }),
+                        over_cap: match over {
+                            0 => OverCap::CarryForward,
+                            1 => OverCap::Forgo,
+                            _ => OverCap::Donate,
+                        },
+                        notify_by_email: true,
+                    }
+                })
+        }
+
+        /// Random members, cards, choices, sessions, balances and earlier payments.
+        fn world() -> impl Strategy<Value = Inputs> {
+            let members = 1usize..5;
+            members.prop_flat_map(|n| {
+                let ids: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
+                (
+                    proptest::collection::vec(basis(), 1..3),
+                    proptest::collection::vec((0..n, 0u32..60, 1i32..480, 0i32..120), 0..20),
+                    proptest::collection::vec((0..n, 1i64..30_000), 0..4),
+                    proptest::collection::vec((0..n, 0u32..60, 1i64..30_000), 0..6),
+                    ids.iter().map(|m| choices(m.clone())).collect::<Vec<_>>(),
+                    Just(ids),
+                )
+            })
+            .prop_map(|(bases, sessions, balances, paid, choices, ids)| {
+                let start = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+                Inputs {
+                    payment_date: Some(NaiveDate::from_ymd_opt(2025, 8, 1).unwrap()),
+                    sessions: sessions
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (m, day, minutes, prep))| Session {
+                            attendance_id: format!("a{i:03}"),
+                            member_id: ids[m].clone(),
+                            group_id: "g".into(),
+                            meeting_id: format!("meeting{}", i % 7),
+                            meeting_title: "Session".into(),
+                            meeting_date: start + chrono::Days::new(u64::from(day)),
+                            activity_kind: "meeting".into(),
+                            role_override: None,
+                            attended_minutes: minutes,
+                            prep_minutes: prep,
+                            prep_allowed: 60,
+                        })
+                        .collect(),
+                    memberships: ids
+                        .iter()
+                        .map(|m| Membership {
+                            member_id: m.clone(),
+                            group_id: "g".into(),
+                            role: "member".into(),
+                            starts_on: start,
+                            ends_on: None,
+                        })
+                        .collect(),
+                    balances: balances
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, (m, p))| Balance {
+                            line_id: format!("old{i}"),
+                            member_id: ids[m].clone(),
+                            group_id: Some("g".into()),
+                            meeting_id: None,
+                            meeting_date: None,
+                            amount: Money::from_pence(p),
+                            from_payment_date: start,
+                        })
+                        .collect(),
+                    paid_fees: paid
+                        .into_iter()
+                        .map(|(m, day, p)| PaidFee {
+                            member_id: ids[m].clone(),
+                            payment_date: start + chrono::Days::new(u64::from(day)),
+                            method: Method::BankTransfer,
+                            amount: Money::from_pence(p),
+                        })
+                        .collect(),
+                    choices,
+                    cards: bases
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, basis)| RateCard {
+                            id: format!("card{i}"),
+                            name: format!("Card {i}"),
+                            group_id: (i == 1).then(|| "g".to_string()),
+                            effective_from: start,
+                            effective_to: None,
+                            rules: vec![Rule {
+                                role: Some("member".into()),
+                                activity_kind: None,
+                                member_id: None,
+                                basis,
+                                prep_hourly_rate: Some(Money::from_pence(2_000)),
+                            }],
+                        })
+                        .collect(),
+                    ..Inputs::default()
+                }
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn drafts_balance_respect_caps_add_up_and_recalculate_the_same(inputs in world()) {
+                let draft = build(&inputs);
+                let payment_date = inputs.payment_date.unwrap();
+                // Recalculating changes nothing.
+                prop_assert_eq!(&draft, &build(&inputs));
+                for c in &inputs.choices {
+                    let m = &c.member_id;
+                    let mine: Vec<&DraftLine> = draft.lines.iter().filter(|l| &l.member_id == m).collect();
+                    // Earned (new fees + balances carried in) = paid + donated + declined + forgone + carried out.
+                    let carried_in: Money = inputs.balances.iter().filter(|b| &b.member_id == m).map(|b| b.amount).sum();
+                    let fee_lines: Vec<&&DraftLine> = mine.iter().filter(|l| l.kind != LineKind::Expense).collect();
+                    let new_fees: Money = fee_lines.iter().filter(|l| l.source_kind == SourceKind::Attendance).map(|l| l.amount).sum();
+                    let out: Money = fee_lines.iter().map(|l| l.amount).sum();
+                    prop_assert_eq!(new_fees + carried_in, out, "ledger of {}", m);
+                    // No cap period is paid over its cap (counting earlier payments in it).
+                    if let Some(cap) = &c.cap {
+                        if cap.counts_methods.contains(&c.method) {
+                            let CapAmount::Fixed(amount) = cap.amount else { unreachable!() };
+                            let period = cap_period(&Cap { amount, period: cap.period, counts_methods: cap.counts_methods.clone() }, payment_date);
+                            let before: Money = inputs.paid_fees.iter()
+                                .filter(|p| &p.member_id == m && period.contains(p.payment_date) && cap.counts_methods.contains(&p.method))
+                                .map(|p| p.amount).sum();
+                            let now: Money = fee_lines.iter().filter(|l| l.disposition == Disposition::Paid).map(|l| l.amount).sum();
+                            prop_assert!(now <= (amount - before).max(Money::ZERO), "{} paid {} over a cap of {} with {} before", m, now, amount, before);
+                        }
+                    }
+                    // Each payment's total is the sum of its lines.
+                    for p in draft.payments.iter().filter(|p| &p.member_id == m) {
+                        let lines: Money = mine.iter()
+                            .filter(|l| l.payee.as_ref() == Some(&p.payee) && l.method == Some(p.method)
+                                && matches!(l.disposition, Disposition::Paid | Disposition::Donated))
+                            .map(|l| l.amount).sum();
+                        prop_assert_eq!(p.total, lines);
+                        prop_assert_eq!(p.total, p.fee_amount + p.expenses_amount);
+                    }
+                }
+                prop_assert_eq!(draft.total(), draft.payments.iter().map(|p| p.total).sum::<Money>());
+            }
+        }
+    }
 }
