@@ -516,10 +516,7 @@ pub fn car_journeys(
 }
 
 /// Memberships of one group, or of all.
-pub fn memberships_in(
-    conn: &mut DbConnection,
-    group: Option<&str>,
-) -> QueryResult<Vec<RoleRow>> {
+pub fn memberships_in(conn: &mut DbConnection, group: Option<&str>) -> QueryResult<Vec<RoleRow>> {
     let mut q = memberships::table
         .select((
             memberships::member_id,

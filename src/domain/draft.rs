@@ -930,14 +930,20 @@ mod tests {
 
         fn basis() -> impl Strategy<Value = Basis> {
             prop_oneof![
-                (0i64..10_000).prop_map(|p| Basis::Hourly { hourly_rate: Money::from_pence(p) }),
-                (0i64..20_000, 0i64..20_000, 30i32..480, any::<bool>()).prop_map(|(a, b, boundary, full)| Basis::Band {
-                    half_day_amount: Money::from_pence(a.min(b)),
-                    full_day_amount: Money::from_pence(a.max(b)),
-                    boundary_minutes: boundary,
-                    boundary_is_full_day: full,
+                (0i64..10_000).prop_map(|p| Basis::Hourly {
+                    hourly_rate: Money::from_pence(p)
                 }),
-                (0i64..10_000).prop_map(|p| Basis::Fixed { fixed_amount: Money::from_pence(p) }),
+                (0i64..20_000, 0i64..20_000, 30i32..480, any::<bool>()).prop_map(
+                    |(a, b, boundary, full)| Basis::Band {
+                        half_day_amount: Money::from_pence(a.min(b)),
+                        full_day_amount: Money::from_pence(a.max(b)),
+                        boundary_minutes: boundary,
+                        boundary_is_full_day: full,
+                    }
+                ),
+                (0i64..10_000).prop_map(|p| Basis::Fixed {
+                    fixed_amount: Money::from_pence(p)
+                }),
             ]
         }
 
@@ -950,132 +956,139 @@ mod tests {
                 0u8..3,
                 any::<bool>(),
             )
-                .prop_map(move |(fee, reduced, method, cap, over, decline_expenses)| {
-                    let method = Method::ALL[usize::from(method)];
-                    Choices {
-                        member_id: member.clone(),
-                        effective_from: NaiveDate::MIN,
-                        fee_choice: match fee {
-                            0 => FeeChoice::Full,
-                            1 => FeeChoice::Reduced { reduced_max: Money::from_pence(reduced) },
-                            2 => FeeChoice::Decline,
-                            _ => FeeChoice::Donate,
-                        },
-                        decline_expenses,
-                        method,
-                        charity: Some("Mind".into()),
-                        cap: cap.map(|(amount, period, vouchers)| CapChoice {
-                            amount: CapAmount::Fixed(Money::from_pence(amount)),
-                            period: match period {
-                                0 => PeriodRule::Week { starts_on: chrono::Weekday::Mon },
-                                1 => PeriodRule::Month { anchor_day: 17 },
-                                _ => PeriodRule::TaxYear,
+                .prop_map(
+                    move |(fee, reduced, method, cap, over, decline_expenses)| {
+                        let method = Method::ALL[usize::from(method)];
+                        Choices {
+                            member_id: member.clone(),
+                            effective_from: NaiveDate::MIN,
+                            fee_choice: match fee {
+                                0 => FeeChoice::Full,
+                                1 => FeeChoice::Reduced {
+                                    reduced_max: Money::from_pence(reduced),
+                                },
+                                2 => FeeChoice::Decline,
+                                _ => FeeChoice::Donate,
                             },
-                            counts_methods: if vouchers {
-                                Method::ALL.to_vec()
-                            } else {
-                                vec![Method::BankTransfer, Method::Payroll]
+                            decline_expenses,
+                            method,
+                            charity: Some("Mind".into()),
+                            cap: cap.map(|(amount, period, vouchers)| CapChoice {
+                                amount: CapAmount::Fixed(Money::from_pence(amount)),
+                                period: match period {
+                                    0 => PeriodRule::Week {
+                                        starts_on: chrono::Weekday::Mon,
+                                    },
+                                    1 => PeriodRule::Month { anchor_day: 17 },
+                                    _ => PeriodRule::TaxYear,
+                                },
+                                counts_methods: if vouchers {
+                                    Method::ALL.to_vec()
+                                } else {
+                                    vec![Method::BankTransfer, Method::Payroll]
+                                },
+                            }),
+                            over_cap: match over {
+                                0 => OverCap::CarryForward,
+                                1 => OverCap::Forgo,
+                                _ => OverCap::Donate,
                             },
-                        }),
-                        over_cap: match over {
-                            0 => OverCap::CarryForward,
-                            1 => OverCap::Forgo,
-                            _ => OverCap::Donate,
-                        },
-                        notify_by_email: true,
-                    }
-                })
+                            notify_by_email: true,
+                        }
+                    },
+                )
         }
 
         /// Random members, cards, choices, sessions, balances and earlier payments.
         fn world() -> impl Strategy<Value = Inputs> {
             let members = 1usize..5;
-            members.prop_flat_map(|n| {
-                let ids: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
-                (
-                    proptest::collection::vec(basis(), 1..3),
-                    proptest::collection::vec((0..n, 0u32..60, 1i32..480, 0i32..120), 0..20),
-                    proptest::collection::vec((0..n, 1i64..30_000), 0..4),
-                    proptest::collection::vec((0..n, 0u32..60, 1i64..30_000), 0..6),
-                    ids.iter().map(|m| choices(m.clone())).collect::<Vec<_>>(),
-                    Just(ids),
-                )
-            })
-            .prop_map(|(bases, sessions, balances, paid, choices, ids)| {
-                let start = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
-                Inputs {
-                    payment_date: Some(NaiveDate::from_ymd_opt(2025, 8, 1).unwrap()),
-                    sessions: sessions
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, (m, day, minutes, prep))| Session {
-                            attendance_id: format!("a{i:03}"),
-                            member_id: ids[m].clone(),
-                            group_id: "g".into(),
-                            meeting_id: format!("meeting{}", i % 7),
-                            meeting_title: "Session".into(),
-                            meeting_date: start + chrono::Days::new(u64::from(day)),
-                            activity_kind: "meeting".into(),
-                            role_override: None,
-                            attended_minutes: minutes,
-                            prep_minutes: prep,
-                            prep_allowed: 60,
-                        })
-                        .collect(),
-                    memberships: ids
-                        .iter()
-                        .map(|m| Membership {
-                            member_id: m.clone(),
-                            group_id: "g".into(),
-                            role: "member".into(),
-                            starts_on: start,
-                            ends_on: None,
-                        })
-                        .collect(),
-                    balances: balances
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, (m, p))| Balance {
-                            line_id: format!("old{i}"),
-                            member_id: ids[m].clone(),
-                            group_id: Some("g".into()),
-                            meeting_id: None,
-                            meeting_date: None,
-                            amount: Money::from_pence(p),
-                            from_payment_date: start,
-                        })
-                        .collect(),
-                    paid_fees: paid
-                        .into_iter()
-                        .map(|(m, day, p)| PaidFee {
-                            member_id: ids[m].clone(),
-                            payment_date: start + chrono::Days::new(u64::from(day)),
-                            method: Method::BankTransfer,
-                            amount: Money::from_pence(p),
-                        })
-                        .collect(),
-                    choices,
-                    cards: bases
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, basis)| RateCard {
-                            id: format!("card{i}"),
-                            name: format!("Card {i}"),
-                            group_id: (i == 1).then(|| "g".to_string()),
-                            effective_from: start,
-                            effective_to: None,
-                            rules: vec![Rule {
-                                role: Some("member".into()),
-                                activity_kind: None,
-                                member_id: None,
-                                basis,
-                                prep_hourly_rate: Some(Money::from_pence(2_000)),
-                            }],
-                        })
-                        .collect(),
-                    ..Inputs::default()
-                }
-            })
+            members
+                .prop_flat_map(|n| {
+                    let ids: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
+                    (
+                        proptest::collection::vec(basis(), 1..3),
+                        proptest::collection::vec((0..n, 0u32..60, 1i32..480, 0i32..120), 0..20),
+                        proptest::collection::vec((0..n, 1i64..30_000), 0..4),
+                        proptest::collection::vec((0..n, 0u32..60, 1i64..30_000), 0..6),
+                        ids.iter().map(|m| choices(m.clone())).collect::<Vec<_>>(),
+                        Just(ids),
+                    )
+                })
+                .prop_map(|(bases, sessions, balances, paid, choices, ids)| {
+                    let start = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+                    Inputs {
+                        payment_date: Some(NaiveDate::from_ymd_opt(2025, 8, 1).unwrap()),
+                        sessions: sessions
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (m, day, minutes, prep))| Session {
+                                attendance_id: format!("a{i:03}"),
+                                member_id: ids[m].clone(),
+                                group_id: "g".into(),
+                                meeting_id: format!("meeting{}", i % 7),
+                                meeting_title: "Session".into(),
+                                meeting_date: start + chrono::Days::new(u64::from(day)),
+                                activity_kind: "meeting".into(),
+                                role_override: None,
+                                attended_minutes: minutes,
+                                prep_minutes: prep,
+                                prep_allowed: 60,
+                            })
+                            .collect(),
+                        memberships: ids
+                            .iter()
+                            .map(|m| Membership {
+                                member_id: m.clone(),
+                                group_id: "g".into(),
+                                role: "member".into(),
+                                starts_on: start,
+                                ends_on: None,
+                            })
+                            .collect(),
+                        balances: balances
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (m, p))| Balance {
+                                line_id: format!("old{i}"),
+                                member_id: ids[m].clone(),
+                                group_id: Some("g".into()),
+                                meeting_id: None,
+                                meeting_date: None,
+                                amount: Money::from_pence(p),
+                                from_payment_date: start,
+                            })
+                            .collect(),
+                        paid_fees: paid
+                            .into_iter()
+                            .map(|(m, day, p)| PaidFee {
+                                member_id: ids[m].clone(),
+                                payment_date: start + chrono::Days::new(u64::from(day)),
+                                method: Method::BankTransfer,
+                                amount: Money::from_pence(p),
+                            })
+                            .collect(),
+                        choices,
+                        cards: bases
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, basis)| RateCard {
+                                id: format!("card{i}"),
+                                name: format!("Card {i}"),
+                                group_id: (i == 1).then(|| "g".to_string()),
+                                effective_from: start,
+                                effective_to: None,
+                                rules: vec![Rule {
+                                    role: Some("member".into()),
+                                    activity_kind: None,
+                                    member_id: None,
+                                    basis,
+                                    prep_hourly_rate: Some(Money::from_pence(2_000)),
+                                }],
+                            })
+                            .collect(),
+                        ..Inputs::default()
+                    }
+                })
         }
 
         proptest! {

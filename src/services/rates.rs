@@ -483,7 +483,11 @@ pub fn update(
                 card.name
             )));
         }
-        let before = view(&card, &rows::rules_of(conn, std::slice::from_ref(&card.id))?, false);
+        let before = view(
+            &card,
+            &rows::rules_of(conn, std::slice::from_ref(&card.id))?,
+            false,
+        );
         let mut errors = Vec::new();
         let name = changes.name.clone().unwrap_or_else(|| card.name.clone());
         check_name(&mut errors, &name);
@@ -502,7 +506,11 @@ pub fn update(
         let now = db::now();
         rows::update_card(conn, id, name.trim(), effective_to, now)?;
         let after = rows::find_card(conn, id)?.ok_or(Error::NotFound)?;
-        let v = view(&after, &rows::rules_of(conn, std::slice::from_ref(&after.id))?, false);
+        let v = view(
+            &after,
+            &rows::rules_of(conn, std::slice::from_ref(&after.id))?,
+            false,
+        );
         audit::record(
             conn,
             Some(actor),
