@@ -17,8 +17,16 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub mail: MailSettings,
     pub auth: AuthSettings,
+    pub organisation: OrganisationSettings,
     pub payruns: PayRunSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationSettings {
+    /// An IANA time zone: what "today" is, for defaults such as the date a preference is shown for.
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +210,14 @@ impl Settings {
                 "server.public_url must be an absolute URL such as https://coprod.example.org",
             );
         }
+        if self
+            .organisation
+            .time_zone
+            .parse::<chrono_tz::Tz>()
+            .is_err()
+        {
+            return bad("organisation.time_zone must be an IANA time zone such as Europe/London");
+        }
         if self.mail.max_attempts == 0 {
             return bad("mail.max_attempts must be at least 1");
         }
@@ -212,6 +228,16 @@ impl Settings {
             return bad("mail.from must be an address such as \"coprod <no-reply@example.org>\"");
         }
         Ok(())
+    }
+
+    /// Today's date in the organisation's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        let tz = self
+            .organisation
+            .time_zone
+            .parse::<chrono_tz::Tz>()
+            .unwrap_or(chrono_tz::Europe::London);
+        chrono::Utc::now().with_timezone(&tz).date_naive()
     }
 
     /// `public_url` without a trailing slash, for building links.
@@ -296,6 +322,22 @@ mod tests {
         };
         let err = Settings::load_from(&s).unwrap_err().to_string();
         assert!(err.contains("nowhere.toml"), "{err}");
+    }
+
+    #[test]
+    fn the_time_zone_is_checked_and_gives_today() {
+        let s = Settings::load_from(&sources()).unwrap();
+        assert_eq!(s.organisation.time_zone, "Europe/London");
+        let today = s.today();
+        let utc = chrono::Utc::now().date_naive();
+        assert!((today - utc).num_days().abs() <= 1);
+        let mut bad = sources();
+        bad.env.insert(
+            "COPROD__ORGANISATION__TIME_ZONE".into(),
+            "Mars/Olympus".into(),
+        );
+        let err = Settings::load_from(&bad).unwrap_err().to_string();
+        assert!(err.contains("organisation.time_zone"), "{err}");
     }
 
     #[test]

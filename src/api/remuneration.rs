@@ -238,14 +238,12 @@ pub struct OnParams {
 pub async fn get_preference(
     actor: Actor,
     db: web::Data<Database>,
+    settings: web::Data<crate::config::Settings>,
     path: web::Path<String>,
     q: web::Query<OnParams>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    let on = q
-        .into_inner()
-        .on
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let on = q.into_inner().on.unwrap_or_else(|| settings.today());
     let view = with_conn(&db, move |c| preferences::current(c, &actor, &id, on)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
