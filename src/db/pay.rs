@@ -116,6 +116,7 @@ pub struct PayRunRow {
     pub cancelled_by: Option<String>,
     pub cancelled_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    pub export_count: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -664,6 +665,53 @@ pub fn save_run(conn: &mut DbConnection, row: &PayRunRow) -> QueryResult<()> {
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Counts an export of an approved run (it becomes `exported` unless already paid); returns the
+/// run as it is now.
+pub fn record_export(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<PayRunRow>> {
+    diesel::update(pay_runs::table.find(id))
+        .set((
+            pay_runs::export_count.eq(pay_runs::export_count + 1),
+            pay_runs::exported_at.eq(now),
+            pay_runs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(
+        pay_runs::table
+            .filter(pay_runs::id.eq(id))
+            .filter(pay_runs::status.eq("approved")),
+    )
+    .set(pay_runs::status.eq("exported"))
+    .execute(conn)?;
+    find_run(conn, id)
+}
+
+/// Members by id with what exports need: (id, full name, payee reference, email).
+pub fn payees(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, String, Option<String>, Option<String>)>> {
+    use super::schema::members;
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1000) {
+        out.extend(
+            members::table
+                .filter(members::id.eq_any(chunk))
+                .select((
+                    members::id,
+                    members::full_name,
+                    members::payee_reference,
+                    members::email,
+                ))
+                .load::<(String, String, Option<String>, Option<String>)>(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// Replaces a draft's lines and payments (in chunks that stay under SQLite's parameter limit).

@@ -317,6 +317,7 @@ diesel::table! {
         cancelled_by -> Nullable<Text>,
         cancelled_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        export_count -> Integer,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod expenses;
+pub mod exports;
 pub mod groups;
 pub mod input;
 pub mod limits;

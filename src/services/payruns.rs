@@ -523,6 +523,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewRun) -> Result<Pay
             cancelled_by: None,
             cancelled_at: None,
             updated_at: now,
+            export_count: 0,
         };
         rows::insert_run(conn, &run)?;
         let d = compute(conn, &run)?;

@@ -1,0 +1,1 @@
+ALTER TABLE pay_runs DROP COLUMN export_count;
