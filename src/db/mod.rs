@@ -239,6 +239,26 @@ where
     }
 }
 
+/// The key of the pay lock: approvals hold it exclusively, changes to what approval prices
+/// (registers, meetings, preferences, rate cards) hold it shared.
+const PAY_LOCK: i64 = 0x636f_7072_6f64;
+
+/// Within a write transaction, serialises pay-run approvals against each other (exclusive) or
+/// lets a change to priced records wait for an approval in progress (shared), so on PostgreSQL a
+/// check of `pay_claims` or of earlier payments is never overtaken by an approval committing in
+/// between. SQLite write transactions already run one at a time, so there it does nothing.
+pub fn pay_lock(conn: &mut DbConnection, exclusive: bool) -> diesel::QueryResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        let sql = if exclusive {
+            format!("SELECT pg_advisory_xact_lock({PAY_LOCK})")
+        } else {
+            format!("SELECT pg_advisory_xact_lock_shared({PAY_LOCK})")
+        };
+        diesel::RunQueryDsl::execute(diesel::sql_query(sql), c)?;
+    }
+    Ok(())
+}
+
 /// The backend of a connection, for the few queries that must differ.
 pub fn backend_of(conn: &DbConnection) -> Backend {
     match conn {

@@ -10,8 +10,9 @@ use super::schema::{
 };
 use super::DbConnection;
 
-/// An approved car journey: (expense, member, meeting date, tenths of a mile).
-pub type JourneyRow = (String, String, NaiveDate, Option<i32>);
+/// An approved car journey: (expense, member, meeting date, tenths of a mile, the approved run
+/// that paid it).
+pub type JourneyRow = (String, String, NaiveDate, Option<i32>, Option<String>);
 /// A membership: (member, group, role, starts on, ends on).
 pub type RoleRow = (String, String, String, NaiveDate, Option<NaiveDate>);
 /// A paid fee: (member, payment date, method, pence).
@@ -345,7 +346,8 @@ pub fn insert_adjustment(conn: &mut DbConnection, row: &AdjustmentRow) -> QueryR
         .map(|_| ())
 }
 
-/// Adjustments no approved run has paid; for a group run, those of the group.
+/// Adjustments no approved run has paid; for a group run, those of the group and those of no group
+/// (the draft keeps the latter only for members the run pays anyway).
 pub fn pending_adjustments(
     conn: &mut DbConnection,
     group: Option<&str>,
@@ -360,7 +362,11 @@ pub fn pending_adjustments(
         .select(AdjustmentRow::as_select())
         .into_boxed();
     if let Some(g) = group {
-        q = q.filter(adjustments::group_id.eq(g.to_string()));
+        q = q.filter(
+            adjustments::group_id
+                .eq(g.to_string())
+                .or(adjustments::group_id.is_null()),
+        );
     }
     q.order((adjustments::created_at.asc(), adjustments::id.asc()))
         .load(conn)
@@ -495,8 +501,7 @@ pub fn unpaid_claims(
         .load(conn)
 }
 
-/// Approved car journeys dated `from..=to`, in any group, paid or not: (expense, member, date,
-/// tenths of a mile).
+/// Approved car journeys dated `from..=to`, in any group, paid or not.
 pub fn car_journeys(
     conn: &mut DbConnection,
     from: NaiveDate,
@@ -504,6 +509,11 @@ pub fn car_journeys(
 ) -> QueryResult<Vec<JourneyRow>> {
     expense_claims::table
         .inner_join(meetings::table)
+        .left_join(
+            pay_claims::table.on(pay_claims::source_kind
+                .eq("expense")
+                .and(pay_claims::source_id.eq(expense_claims::id))),
+        )
         .filter(expense_claims::kind.eq("car"))
         .filter(expense_claims::status.eq("approved"))
         .filter(meetings::meeting_date.between(from, to))
@@ -512,6 +522,7 @@ pub fn car_journeys(
             expense_claims::member_id,
             meetings::meeting_date,
             expense_claims::miles_tenths,
+            pay_claims::pay_run_id.nullable(),
         ))
         .load(conn)
 }
@@ -691,11 +702,11 @@ pub fn record_export(
     find_run(conn, id)
 }
 
-/// Members by id with what exports need: (id, full name, payee reference, email).
-pub fn payees(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> QueryResult<Vec<(String, String, Option<String>, Option<String>)>> {
+/// A member as exports need them: (id, full name, payee reference, email).
+pub type PayeeRow = (String, String, Option<String>, Option<String>);
+
+/// Members by id with what exports need.
+pub fn payees(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PayeeRow>> {
     use super::schema::members;
     let mut out = Vec::new();
     for chunk in ids.chunks(1000) {
@@ -708,7 +719,7 @@ pub fn payees(
                     members::payee_reference,
                     members::email,
                 ))
-                .load::<(String, String, Option<String>, Option<String>)>(conn)?,
+                .load::<PayeeRow>(conn)?,
         );
     }
     Ok(out)
@@ -869,6 +880,22 @@ pub fn claimed_attendance_of_meeting(
         .load(conn)
 }
 
+/// Expense claims of a meeting that approved runs took.
+pub fn claimed_expenses_of_meeting(
+    conn: &mut DbConnection,
+    meeting_id: &str,
+) -> QueryResult<Vec<String>> {
+    expense_claims::table
+        .inner_join(
+            pay_claims::table.on(pay_claims::source_kind
+                .eq("expense")
+                .and(pay_claims::source_id.eq(expense_claims::id))),
+        )
+        .filter(expense_claims::meeting_id.eq(meeting_id))
+        .select(expense_claims::id)
+        .load(conn)
+}
+
 /// A member's lines of approved runs, newest run first: (line, run).
 pub fn member_lines(
     conn: &mut DbConnection,
@@ -887,6 +914,7 @@ pub fn member_lines(
 pub fn member_runs(
     conn: &mut DbConnection,
     member_id: &str,
+    only_groups: Option<&[String]>,
     before: Option<(NaiveDate, &str)>,
     limit: i64,
 ) -> QueryResult<Vec<PayRunRow>> {
@@ -901,6 +929,9 @@ pub fn member_runs(
         )
         .select(PayRunRow::as_select())
         .into_boxed();
+    if let Some(gs) = only_groups {
+        q = q.filter(pay_runs::group_id.eq_any(gs.to_vec()));
+    }
     if let Some((d, id)) = before {
         q = q.filter(
             pay_runs::payment_date.lt(d).or(pay_runs::payment_date

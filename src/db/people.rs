@@ -207,6 +207,15 @@ pub fn list_members(
 }
 
 /// Whether a coordinator of `groups` may see the member: a membership in one of them, or none.
+/// The groups a member has ever had a role in.
+pub fn member_groups(conn: &mut DbConnection, member_id: &str) -> QueryResult<Vec<String>> {
+    memberships::table
+        .filter(memberships::member_id.eq(member_id))
+        .select(memberships::group_id)
+        .distinct()
+        .load(conn)
+}
+
 pub fn member_visible_to(
     conn: &mut DbConnection,
     member_id: &str,

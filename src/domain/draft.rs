@@ -66,6 +66,8 @@ pub struct CarJourney {
     pub member_id: String,
     pub meeting_date: NaiveDate,
     pub tenths: i32,
+    /// Already paid by an approved run (whatever its date, its miles are behind us).
+    pub paid: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +163,8 @@ pub fn in_force<'a>(history: &[&'a Choices], date: NaiveDate) -> Option<&'a Choi
 /// Everything a draft is computed from.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
+    /// The group of a group run; None for a run of all groups.
+    pub group: Option<String>,
     pub payment_date: Option<NaiveDate>,
     pub sessions: Vec<Session>,
     pub memberships: Vec<Membership>,
@@ -458,11 +462,15 @@ pub fn build(inputs: &Inputs) -> Draft {
                     journeys
                         .get(c.member_id.as_str())
                         .map(|js| {
+                            // Miles already paid this tax year, and unpaid miles driven earlier.
                             js.iter()
-                                .filter(|j| year.contains(j.meeting_date))
-                                .take_while(|j| {
-                                    (j.meeting_date, &j.expense_id)
-                                        < (c.meeting_date, &c.expense_id)
+                                .filter(|j| {
+                                    year.contains(j.meeting_date) && j.expense_id != c.expense_id
+                                })
+                                .filter(|j| {
+                                    j.paid
+                                        || (j.meeting_date, &j.expense_id)
+                                            < (c.meeting_date, &c.expense_id)
                                 })
                                 .map(|j| i64::from(j.tenths))
                                 .sum()
@@ -511,7 +519,23 @@ pub fn build(inputs: &Inputs) -> Draft {
         ));
     }
 
-    for a in &inputs.adjustments {
+    // A group run pays its own group's adjustments and balances, and a member's others only when
+    // it pays that member anyway (so a balance is never starved by another group's runs, and an
+    // adjustment of no group is never left waiting for a run of all groups).
+    let in_scope = |group: &Option<String>, member: &str, work: &BTreeMap<String, MemberWork>| {
+        inputs.group.is_none() || *group == inputs.group || work.contains_key(member)
+    };
+    let adjustments: Vec<&Adjustment> = inputs
+        .adjustments
+        .iter()
+        .filter(|a| in_scope(&a.group_id, &a.member_id, &work))
+        .collect();
+    let balances: Vec<&Balance> = inputs
+        .balances
+        .iter()
+        .filter(|b| in_scope(&b.group_id, &b.member_id, &work))
+        .collect();
+    for a in adjustments {
         let w = work.entry(a.member_id.clone()).or_default();
         let key = format!("a:{}", a.id);
         w.info.insert(
@@ -543,7 +567,7 @@ pub fn build(inputs: &Inputs) -> Draft {
         }
     }
 
-    for b in &inputs.balances {
+    for b in balances {
         let w = work.entry(b.member_id.clone()).or_default();
         let key = format!("c:{}", b.line_id);
         w.info.insert(
@@ -859,12 +883,14 @@ mod tests {
                 member_id: "m1".into(),
                 meeting_date: d("2025-05-01"),
                 tenths: 99_900,
+                paid: true,
             },
             CarJourney {
                 expense_id: "e1".into(),
                 member_id: "m1".into(),
                 meeting_date: d("2025-09-10"),
                 tenths: 300,
+                paid: false,
             },
         ];
         i.claims = vec![Claim {
@@ -883,6 +909,115 @@ mod tests {
         assert_eq!(draft.lines.len(), 1);
         assert_eq!(draft.lines[0].amount.to_string(), "9.50");
         assert_eq!(draft.lines[0].source_kind, SourceKind::Expense);
+    }
+
+    fn adjustment(id: &str, amount: &str) -> Adjustment {
+        Adjustment {
+            id: id.into(),
+            member_id: "m1".into(),
+            group_id: Some("g".into()),
+            is_fee: true,
+            amount: m(amount),
+            reason: "overpaid".into(),
+        }
+    }
+
+    #[test]
+    fn declining_or_donating_never_cancels_a_recovery() {
+        for fee_choice in [FeeChoice::Decline, FeeChoice::Donate] {
+            let mut i = inputs(vec![session("a1", "2025-06-10", 300)], "2025-06-27");
+            i.adjustments.push(adjustment("adj", "-15.00"));
+            i.choices.push(Choices {
+                fee_choice: fee_choice.clone(),
+                charity: Some("Mind".into()),
+                ..Choices::default_for("m1")
+            });
+            let draft = build(&i);
+            // Nothing is paid to the member to recover from, so the recovery waits.
+            assert!(
+                draft
+                    .lines
+                    .iter()
+                    .all(|l| l.source_kind != SourceKind::Adjustment),
+                "{fee_choice:?}: {:?}",
+                draft.lines
+            );
+            assert!(draft
+                .warnings
+                .iter()
+                .any(|w| w.contains("negative adjustment")));
+            let fee = draft
+                .lines
+                .iter()
+                .find(|l| l.kind == LineKind::Fee)
+                .unwrap();
+            assert_eq!(
+                fee.amount.to_string(),
+                "150.00",
+                "the full fee is still declined or donated"
+            );
+        }
+        // With fees paid to the member, the recovery comes off them.
+        let mut i = inputs(vec![session("a1", "2025-06-10", 300)], "2025-06-27");
+        i.adjustments.push(adjustment("adj", "-15.00"));
+        assert_eq!(build(&i).total().to_string(), "135.00");
+    }
+
+    #[test]
+    fn a_group_run_pays_a_members_other_balances_and_ungrouped_adjustments_only_with_their_fees() {
+        let mut i = inputs(vec![], "2025-06-27");
+        i.group = Some("g".into());
+        i.balances.push(Balance {
+            line_id: "old".into(),
+            member_id: "m1".into(),
+            group_id: Some("other".into()),
+            meeting_id: None,
+            meeting_date: None,
+            amount: m("20.00"),
+            from_payment_date: d("2025-05-30"),
+        });
+        i.adjustments.push(Adjustment {
+            group_id: None,
+            ..adjustment("adj", "5.00")
+        });
+        assert!(
+            build(&i).lines.is_empty(),
+            "nothing of this group for the member"
+        );
+        i.sessions.push(session("a1", "2025-06-10", 180));
+        let draft = build(&i);
+        assert_eq!(draft.total().to_string(), "100.00", "{:?}", draft.lines);
+        assert_eq!(draft.lines[0].kind, LineKind::Carried, "balances first");
+    }
+
+    #[test]
+    fn miles_already_paid_count_whatever_their_date() {
+        let mut i = inputs(vec![], "2025-09-26");
+        let journey = |id: &str, date: &str, tenths: i32, paid: bool| CarJourney {
+            expense_id: id.into(),
+            member_id: "m1".into(),
+            meeting_date: d(date),
+            tenths,
+            paid,
+        };
+        // 9,990 miles paid for a later journey; this earlier one, approved late, is past the switch.
+        i.car_journeys = vec![
+            journey("late", "2025-09-20", 99_900, true),
+            journey("e1", "2025-09-10", 300, false),
+        ];
+        i.claims = vec![Claim {
+            expense_id: "e1".into(),
+            member_id: "m1".into(),
+            group_id: "g".into(),
+            meeting_id: "mt".into(),
+            meeting_title: "Advisory group".into(),
+            meeting_date: d("2025-09-10"),
+            kind: ExpenseKind::Car,
+            miles_tenths: Some(300),
+            passengers: 0,
+            amount: None,
+        }];
+        assert_eq!(build(&i).lines[0].amount.to_string(), "9.50");
     }
 
     #[test]

@@ -276,6 +276,17 @@ pub fn compute(input: &MemberRun) -> MemberResult {
         .collect();
     let mut used_per_activity: Vec<(String, Money)> = Vec::new();
     for item in &input.fees {
+        // A recovery (a negative adjustment) is taken from what the member is paid, whatever
+        // their fee choice: declining or donating never cancels an overpayment.
+        if item.amount.is_negative() {
+            due.push(Due {
+                source_id: item.source_id.clone(),
+                kind: item.kind,
+                amount: item.amount,
+                explanation: item.explanation.clone(),
+            });
+            continue;
+        }
         match &pref.fee_choice {
             FeeChoice::Decline => lines.push(Line {
                 source_id: item.source_id.clone(),
@@ -431,21 +442,22 @@ pub fn compute(input: &MemberRun) -> MemberResult {
         m => m,
     };
     for e in &input.expenses {
-        let (disposition, method, payee, note) = if input.decline_expenses {
-            (
-                Disposition::Declined,
-                None,
-                None,
-                "; declined by the member's choice",
-            )
-        } else {
-            (
-                Disposition::Paid,
-                Some(expense_method),
-                Some(Payee::Member),
-                "",
-            )
-        };
+        let (disposition, method, payee, note) =
+            if input.decline_expenses && !e.amount.is_negative() {
+                (
+                    Disposition::Declined,
+                    None,
+                    None,
+                    "; declined by the member's choice",
+                )
+            } else {
+                (
+                    Disposition::Paid,
+                    Some(expense_method),
+                    Some(Payee::Member),
+                    "",
+                )
+            };
         lines.push(Line {
             source_id: e.source_id.clone(),
             kind: e.kind,

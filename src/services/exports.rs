@@ -166,6 +166,9 @@ pub fn safe_text(s: &str) -> String {
 /// Who a payment goes to: (name, reference, email).
 type Payee = (String, String, String);
 
+/// Members by id: (full name, payee reference, email).
+type Members = HashMap<String, (String, Option<String>, Option<String>)>;
+
 fn payee_of(
     p: &PaymentRow,
     members: &HashMap<String, (String, Option<String>, Option<String>)>,
@@ -185,10 +188,7 @@ fn payee_of(
     }
 }
 
-fn members_of(
-    conn: &mut DbConnection,
-    payments: &[PaymentRow],
-) -> Result<HashMap<String, (String, Option<String>, Option<String>)>> {
+fn members_of(conn: &mut DbConnection, payments: &[PaymentRow]) -> Result<Members> {
     let ids: Vec<String> = payments.iter().map(|p| p.member_id.clone()).collect();
     Ok(rows::payees(conn, &ids)?
         .into_iter()
@@ -402,11 +402,10 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
     all_members.extend(lines.iter().map(|l| l.member_id.clone()));
     all_members.sort();
     all_members.dedup();
-    let names: HashMap<String, (String, Option<String>, Option<String>)> =
-        rows::payees(conn, &all_members)?
-            .into_iter()
-            .map(|(id, name, reference, email)| (id, (name, reference, email)))
-            .collect();
+    let names: Members = rows::payees(conn, &all_members)?
+        .into_iter()
+        .map(|(id, name, reference, email)| (id, (name, reference, email)))
+        .collect();
 
     let mut book = Workbook::new();
     let bold = Style::new().set_bold();

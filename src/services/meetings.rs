@@ -203,6 +203,7 @@ pub fn update(
     fields: MeetingFields,
 ) -> Result<MeetingView> {
     write_tx(conn, |conn| {
+        db::pay_lock(conn, false)?;
         let before = visible(conn, actor, id, Access::Write)?;
         if fields
             .group_id
@@ -220,7 +221,10 @@ pub fn update(
             || row.duration_minutes != before.duration_minutes
             || row.prep_minutes_allowed != before.prep_minutes_allowed
             || row.activity_kind != before.activity_kind;
-        if priced_differently && !pay::claimed_attendance_of_meeting(conn, id)?.is_empty() {
+        if priced_differently
+            && (!pay::claimed_attendance_of_meeting(conn, id)?.is_empty()
+                || !pay::claimed_expenses_of_meeting(conn, id)?.is_empty())
+        {
             return Err(Error::Conflict(LOCKED.into()));
         }
         row.updated_at = db::now();
@@ -383,6 +387,7 @@ pub fn save_register(
         ));
     }
     write_tx(conn, |conn| {
+        db::pay_lock(conn, false)?;
         let meeting = visible(conn, actor, meeting_id, Access::Write)?;
         let in_group: HashSet<String> =
             people::register_members(conn, &meeting.group_id, meeting.meeting_date)?

@@ -254,17 +254,22 @@ pub fn gather(
             amount: c.amount_pence.map(Money::from_pence),
         })
         .collect();
-    let car_journeys = rows::car_journeys(conn, TaxYear::containing(start).range().start, end)?
-        .into_iter()
-        .map(
-            |(expense_id, member_id, meeting_date, tenths)| draft::CarJourney {
-                expense_id,
-                member_id,
-                meeting_date,
-                tenths: tenths.unwrap_or(0),
-            },
-        )
-        .collect();
+    let car_journeys = rows::car_journeys(
+        conn,
+        TaxYear::containing(start).range().start,
+        TaxYear::containing(end).range().end,
+    )?
+    .into_iter()
+    .map(
+        |(expense_id, member_id, meeting_date, tenths, run)| draft::CarJourney {
+            expense_id,
+            member_id,
+            meeting_date,
+            tenths: tenths.unwrap_or(0),
+            paid: run.is_some(),
+        },
+    )
+    .collect();
     let memberships = rows::memberships_in(conn, group)?
         .into_iter()
         .map(
@@ -288,7 +293,8 @@ pub fn gather(
             reason: a.reason,
         })
         .collect();
-    let balances = rows::open_balances(conn, group)?
+    // Every open balance: a member's balances are paid first in any run that pays them.
+    let balances = rows::open_balances(conn, None)?
         .into_iter()
         .map(|(l, paid_on)| draft::Balance {
             line_id: l.id,
@@ -324,6 +330,7 @@ pub fn gather(
     let ids: Vec<String> = card_rows.iter().map(|c| c.id.clone()).collect();
     let rule_rows = rows::rules_of(conn, &ids)?;
     Ok(Inputs {
+        group: group.map(str::to_string),
         payment_date: Some(payment_date),
         sessions,
         memberships,
@@ -718,6 +725,8 @@ pub fn approve(
 ) -> Result<PayRunView> {
     actor.require(&[Role::Finance])?;
     write_tx(conn, |conn| {
+        // One approval at a time: a capped member paid by two runs in one period must see both.
+        db::pay_lock(conn, true)?;
         let run = rows::find_run(conn, id)?.ok_or(Error::NotFound)?;
         if run.status != "draft" {
             return Err(Error::Conflict(format!(
@@ -748,10 +757,23 @@ pub fn approve(
         let stored = rows::all_lines_of(conn, id)?;
         let fresh = compute(conn, &run)?;
         let (fresh_lines, _) = to_rows(id, &fresh);
-        if keys(&stored) != keys(&fresh_lines) {
-            return Err(Error::Conflict(
-                "The run has changed since it was calculated (new or changed attendance, expenses, preferences, rates, or another approved run). Recalculate it, review it and approve again.".into(),
-            ));
+        let (was, now_is) = (keys(&stored), keys(&fresh_lines));
+        if was != now_is {
+            let was_set: HashSet<&LineKey> = was.iter().collect();
+            let now_set: HashSet<&LineKey> = now_is.iter().collect();
+            let mut members: Vec<&str> = was_set
+                .symmetric_difference(&now_set)
+                .map(|k| k.0.as_str())
+                .collect();
+            members.sort_unstable();
+            members.dedup();
+            let shown: Vec<&str> = members.iter().take(5).copied().collect();
+            return Err(Error::Conflict(format!(
+                "The run has changed since it was calculated (new or changed attendance, expenses, preferences, rates, or another approved run), for {} member(s): {}{}. Recalculate it, review it and approve again.",
+                members.len(),
+                shown.join(", "),
+                if members.len() > shown.len() { ", …" } else { "" }
+            )));
         }
         let total = Money::from_pence(run.total_pence);
         if expected_total != total || expected_count != i64::from(run.payment_count) {
@@ -1150,6 +1172,10 @@ pub fn adjustments_of(
     scope::member(conn, actor, member_id, Access::Read)?;
     Ok(rows::adjustments_of(conn, member_id)?
         .into_iter()
+        .filter(|(a, _)| {
+            actor.role != Role::Coordinator
+                || a.group_id.as_deref().is_some_and(|g| actor.coordinates(g))
+        })
         .map(|(a, run)| adjustment_view(&a, run))
         .collect())
 }
@@ -1198,9 +1224,12 @@ pub fn of_member(
         }
         None => None,
     };
+    // Coordinators see the runs of their own groups; a member's pay from elsewhere is not theirs.
+    let only = (actor.role == Role::Coordinator).then_some(actor.group_ids.as_slice());
     let runs = rows::member_runs(
         conn,
         member_id,
+        only,
         before.as_ref().map(|(d, i)| (*d, i.as_str())),
         limit + 1,
     )?;

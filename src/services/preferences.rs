@@ -510,8 +510,17 @@ pub fn set(
         }
     }
     write_tx(conn, |conn| {
+        db::pay_lock(conn, false)?;
         let member = people::find_member(conn, member_id)?.ok_or(Error::NotFound)?;
         scope::member(conn, actor, member_id, Access::Write)?;
+        // Coordinators act for members of their own groups only (not for members in no group).
+        if actor.role == Role::Coordinator
+            && !people::member_groups(conn, member_id)?
+                .iter()
+                .any(|g| actor.coordinates(g))
+        {
+            return Err(Error::NotFound);
+        }
         let row = check(conn, member_id, &input, &actor.account_id)?;
         if let Some(last) = rows::last_approved_payment_date(conn, member_id)? {
             if row.effective_from < last {

@@ -349,6 +349,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, input: NewCard) -> Result<
     }
     input::finish(errors)?;
     write_tx(conn, |conn| {
+        db::pay_lock(conn, false)?;
         if let Some(g) = &input.group_id {
             if people::find_group(conn, g)?.is_none() {
                 return Err(Error::invalid("group_id", "is not a known group"));
@@ -476,6 +477,7 @@ pub fn update(
 ) -> Result<RateCardView> {
     actor.require(&[Role::Finance, Role::Admin])?;
     write_tx(conn, |conn| {
+        db::pay_lock(conn, false)?;
         let card = rows::find_card(conn, id)?.ok_or(Error::NotFound)?;
         if rows::card_last_used(conn, id)?.is_some() {
             return Err(Error::Conflict(format!(

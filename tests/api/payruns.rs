@@ -838,6 +838,115 @@ async fn racing_approvals_never_pay_a_line_twice(backend: TestBackend) {
     assert_eq!(runs.len(), 1, "every line in one run");
 }
 
+/// A capped member in two groups, paid by two group runs in one week approved at the same
+/// moment: the second approval sees the first and refuses, and after recalculating it pays only
+/// what the cap leaves.
+async fn two_group_runs_never_pay_a_capped_member_over_the_cap(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    let me = w.member.token.clone();
+    ok(
+        w.set_preference(&w.member_id, &me, json!({
+            "effective_from": "2025-04-01", "fee_choice": "full", "method": "bank_transfer",
+            "cap": {"limit_code": "esa_permitted_work", "period": "week"}, "notify_by_email": true
+        }))
+        .await,
+        200,
+    )
+    .await;
+    let second = s(&ok(
+        w.app
+            .post_as(
+                "/api/v1/groups",
+                Some(&w.coordinator.token),
+                json!({"name": "Carers forum"}),
+            )
+            .await,
+        201,
+    )
+    .await["id"]);
+    ok(
+        w.app
+            .post_as(
+                &format!("/api/v1/groups/{second}/memberships"),
+                Some(&w.coordinator.token),
+                json!({"member_id": w.member_id, "role": "member", "starts_on": "2025-01-01"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    w.session(&w.member_id, "2025-06-30", 300).await;
+    let m2 = s(&ok(
+        w.app
+            .post_as(
+                "/api/v1/meetings",
+                Some(&w.coordinator.token),
+                json!({
+                    "group_id": second, "title": "Carers forum", "activity_kind": "meeting",
+                    "date": "2025-07-01", "duration_minutes": 300
+                }),
+            )
+            .await,
+        201,
+    )
+    .await["id"]);
+    ok(
+        w.register(
+            &m2,
+            json!([{"member_id": w.member_id, "status": "attended"}]),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let a = w.draft("2025-06-01", "2025-07-03", "2025-07-04").await;
+    let b = ok(
+        w.app
+            .post_as("/api/v1/pay-runs", Some(&w.finance.token), json!({
+                "group_id": second, "period_start": "2025-06-01", "period_end": "2025-07-03", "payment_date": "2025-07-04"
+            }))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        (a["total"].clone(), b["total"].clone()),
+        (json!("150.00"), json!("150.00"))
+    );
+    let other = w.app.user(Role::Finance).await;
+    let (ra, rb) = tokio::join!(
+        w.approve_as(&a, &w.approver.token),
+        w.approve_as(&b, &other.token)
+    );
+    let (sa, sb) = (ra.status().as_u16(), rb.status().as_u16());
+    let mut statuses = vec![sa, sb];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let (loser, token) = if sa == 409 {
+        (&a, &w.approver.token)
+    } else {
+        (&b, &other.token)
+    };
+    let again = ok(
+        w.app
+            .post_as(
+                &format!("/api/v1/pay-runs/{}/recalculate", s(&loser["id"])),
+                Some(&w.finance.token),
+                json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        again["total"], "45.50",
+        "what the £195.50 cap leaves: {again}"
+    );
+    assert_eq!(again["totals_by_disposition"]["carried_forward"], "104.50");
+    ok(w.approve_as(&again, token).await, 200).await;
+}
+
 /// Who may do what with pay runs, rate cards, preferences and payments.
 async fn roles_and_bad_input(backend: TestBackend) {
     let w = World::new(backend).await;
@@ -1187,5 +1296,6 @@ both_backends!(
     worked_examples_of_fees_and_choices,
     approval_guards_locks_and_adjustments,
     racing_approvals_never_pay_a_line_twice,
+    two_group_runs_never_pay_a_capped_member_over_the_cap,
     roles_and_bad_input,
 );
