@@ -19,6 +19,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub organisation: OrganisationSettings,
     pub payruns: PayRunSettings,
+    pub exports: ExportFormatSettings,
     pub log: LogSettings,
 }
 
@@ -27,6 +28,16 @@ pub struct Settings {
 pub struct OrganisationSettings {
     /// An IANA time zone: what "today" is, for defaults such as the date a preference is shown for.
     pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportFormatSettings {
+    pub xero_fee_account_code: String,
+    pub xero_expense_account_code: String,
+    pub xero_tax_type: String,
+    pub payroll_fee_element: String,
+    pub payroll_expense_element: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

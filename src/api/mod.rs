@@ -187,6 +187,7 @@ fn v1(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/pay-runs/{id}/cancel").route(web::post().to(payruns::cancel)))
         .service(web::resource("/pay-runs/{id}/approve").route(web::post().to(payruns::approve)))
+        .service(web::resource("/pay-runs/{id}/export").route(web::get().to(payruns::export)))
         .service(
             web::resource("/pay-runs/{id}/mark-paid").route(web::post().to(payruns::mark_paid)),
         );

@@ -40,7 +40,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         remuneration::get_preference, remuneration::set_preference, remuneration::preference_history,
         remuneration::create_adjustment, remuneration::member_adjustments,
         payruns::create, payruns::list, payruns::get, payruns::lines, payruns::payments,
-        payruns::recalculate, payruns::cancel, payruns::approve, payruns::mark_paid,
+        payruns::recalculate, payruns::cancel, payruns::approve, payruns::mark_paid, payruns::export,
         payruns::member_payments,
     ),
     components(schemas(

@@ -18,14 +18,7 @@ use crate::db::{self, write_tx, DbConnection};
 use crate::domain::Money;
 
 /// Accounts and payroll elements the finance formats use.
-#[derive(Debug, Clone)]
-pub struct ExportSettings {
-    pub xero_fee_account_code: String,
-    pub xero_expense_account_code: String,
-    pub xero_tax_type: String,
-    pub payroll_fee_element: String,
-    pub payroll_expense_element: String,
-}
+pub type ExportSettings = crate::config::ExportFormatSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -89,6 +89,8 @@ pub struct PayRunView {
     pub approved_by: Option<String>,
     pub approved_at: Option<String>,
     pub exported_at: Option<String>,
+    /// How many times finance has exported the run.
+    pub export_count: i32,
     pub paid_on: Option<NaiveDate>,
     pub paid_reference: Option<String>,
     pub marked_paid_by: Option<String>,
@@ -206,6 +208,7 @@ fn run_view(conn: &mut DbConnection, r: &PayRunRow) -> Result<PayRunView> {
         approved_by: r.approved_by.clone(),
         approved_at: r.approved_at.map(instant),
         exported_at: r.exported_at.map(instant),
+        export_count: r.export_count,
         paid_on: r.paid_on,
         paid_reference: r.paid_reference.clone(),
         marked_paid_by: r.marked_paid_by.clone(),

@@ -87,7 +87,7 @@ impl World {
                 .post_as(
                     "/api/v1/members",
                     Some(&self.coordinator.token),
-                    json!({"full_name": name, "email": format!("{}@example.org", name.to_lowercase().replace(' ', "."))}),
+                    json!({"full_name": name, "email": format!("{}@example.org", name.to_lowercase().replace(' ', ".").replace(|c: char| !c.is_ascii_alphanumeric() && c != '.', ""))}),
                 )
                 .await,
             201,
@@ -947,6 +947,241 @@ async fn two_group_runs_never_pay_a_capped_member_over_the_cap(backend: TestBack
     ok(w.approve_as(&again, token).await, 200).await;
 }
 
+/// Every export format read back with an independent reader, to the penny, with the totals
+/// trailer, the summary sheet, and names that must never become formulas.
+async fn exports_read_back_to_the_penny(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    let coord = w.coordinator.token.clone();
+    ok(
+        w.app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/members/{}", w.member_id),
+                Some(&coord),
+                Some(json!({"payee_reference": "P-0001"})),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let evil = w
+        .new_member("=HYPERLINK(\"http://x\",\"y\")", "member")
+        .await;
+    let payroll = w.new_member("Pat Payroll", "member").await;
+    ok(
+        w.set_preference(
+            &payroll,
+            &coord,
+            json!({"effective_from": "2025-04-01", "fee_choice": "full", "method": "payroll"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let donor = w.new_member("Don Donor", "member").await;
+    ok(
+        w.set_preference(&donor, &coord, json!({"effective_from": "2025-04-01", "fee_choice": "donate", "charity": "@Mind", "method": "bank_transfer"}))
+            .await,
+        200,
+    )
+    .await;
+    let m = w.meeting("2025-06-10", 300, "meeting").await;
+    let records: Vec<Value> = [&w.member_id, &evil, &payroll, &donor]
+        .iter()
+        .map(|id| json!({"member_id": id, "status": "attended"}))
+        .collect();
+    ok(w.register(&m, Value::Array(records)).await, 200).await;
+    let run = w.draft("2025-06-01", "2025-06-30", "2025-07-04").await;
+    let run_id = s(&run["id"]);
+    let export = |format: &str| format!("/api/v1/pay-runs/{run_id}/export?format={format}");
+
+    // Only approved runs, only finance, only known formats.
+    assert_problem(w.app.get_as(&export("csv"), &w.finance.token).await, 409).await;
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    assert_problem(
+        w.app.get_as(&export("csv"), &w.coordinator.token).await,
+        403,
+    )
+    .await;
+    let p = assert_problem(w.app.get_as(&export("bacs"), &w.finance.token).await, 422).await;
+    assert!(
+        s(&p["errors"][0]["message"]).contains("bank details"),
+        "{p}"
+    );
+    assert_problem(w.app.get_as(&export("pdf"), &w.finance.token).await, 422).await;
+
+    // CSV: one row per payment, control totals, formula-safe names.
+    let res = w.app.get_as(&export("csv"), &w.finance.token).await;
+    assert_eq!(res.status(), 200);
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with(
+            "attachment; filename=\"coprod-regional-advisory-group-2025-06-01-to-2025-06-30-run-"
+        ),
+        "{disposition}"
+    );
+    assert!(!disposition.contains("repeat"));
+    let text = res.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header, coprod::services::exports::CSV_COLUMNS);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let (payments, trailer) = rows.split_at(rows.len() - 1);
+    assert_eq!(payments.len(), 4);
+    let total: rust_decimal::Decimal = payments
+        .iter()
+        .map(|r| r[9].parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    assert_eq!(format!("{total:.2}"), s(&run["total"]));
+    assert_eq!(
+        (&trailer[0][0], &trailer[0][1], &trailer[0][9]),
+        ("TOTAL", "4 payments", s(&run["total"]).as_str())
+    );
+    let evil_row = payments.iter().find(|r| &r[4] == evil.as_str()).unwrap();
+    assert_eq!(&evil_row[1], "'=HYPERLINK(\"http://x\",\"y\")");
+    let donor_row = payments.iter().find(|r| &r[4] == donor.as_str()).unwrap();
+    assert_eq!((&donor_row[1], &donor_row[2]), ("'@Mind", "charity"));
+    let sam_row = payments
+        .iter()
+        .find(|r| &r[4] == w.member_id.as_str())
+        .unwrap();
+    assert_eq!(
+        (&sam_row[3], &sam_row[7], &sam_row[8], &sam_row[9]),
+        ("P-0001", "150.00", "0.00", "150.00")
+    );
+    let after = ok(
+        w.app
+            .get_as(&format!("/api/v1/pay-runs/{run_id}"), &w.finance.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (after["status"].clone(), after["export_count"].clone()),
+        (json!("exported"), json!(1))
+    );
+
+    // A repeat export is allowed, audited, and says so.
+    let res = w.app.get_as(&export("csv"), &w.finance.token).await;
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("repeat-2"));
+    let text = res.text().await.unwrap();
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("TOTAL (repeat export 2 of this run)"),
+        "{text}"
+    );
+    let audit = w.app.audit_of(&run_id).await;
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "pay_run.exported")
+            .count(),
+        2
+    );
+
+    // XLSX: a summary, the payments and the lines; money as numbers; no formulas anywhere.
+    use calamine::{Data, Reader};
+    let res = w.app.get_as(&export("xlsx"), &w.finance.token).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .ends_with(".xlsx\""));
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.sheet_names(), ["Summary", "Payments", "Lines"]);
+    let pays = book.worksheet_range("Payments").unwrap();
+    let money = |d: &Data| -> i64 {
+        match d {
+            Data::Float(f) => (f * 100.0).round() as i64,
+            Data::Int(i) => i * 100,
+            other => panic!("money as a number, not {other:?}"),
+        }
+    };
+    let pence: i64 = pays.rows().skip(1).map(|r| money(&r[9])).sum();
+    assert_eq!(pence, 60_000, "4 × £150.00, the charity included");
+    let names: Vec<String> = pays.rows().skip(1).map(|r| r[1].to_string()).collect();
+    assert!(
+        names.contains(&"'=HYPERLINK(\"http://x\",\"y\")".to_string()),
+        "{names:?}"
+    );
+    for sheet in ["Summary", "Payments", "Lines"] {
+        let formulas = book.worksheet_formula(sheet).unwrap();
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "no formulas in {sheet}"
+        );
+    }
+    let summary = book.worksheet_range("Summary").unwrap();
+    let all = summary
+        .rows()
+        .find(|r| r[0].to_string() == "All methods")
+        .unwrap();
+    assert_eq!(
+        (money(&all[2]), all[1].to_string()),
+        (60_000, "4".to_string())
+    );
+    let donated = summary
+        .rows()
+        .find(|r| r[0].to_string() == "donated")
+        .unwrap();
+    assert_eq!(money(&donated[2]), 15_000);
+    let lines = book.worksheet_range("Lines").unwrap();
+    assert_eq!(lines.rows().count(), 5);
+
+    // Xero: bank transfers only, one bill per payee; payroll: payroll only, fees taxable.
+    let text = w
+        .app
+        .get_as(&export("xero"), &w.finance.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[0], "*ContactName");
+    let bills: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        bills.len(),
+        3,
+        "Sam, the formula-named member and the charity: {text}"
+    );
+    assert!(bills
+        .iter()
+        .any(|b| &b[0] == "P-0001" && &b[8] == "150.00" && &b[9] == "6100"));
+    assert!(bills
+        .iter()
+        .all(|b| !b[0].starts_with('=') && !b[0].starts_with('@')));
+    let text = w
+        .app
+        .get_as(&export("payroll"), &w.finance.token)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let lines: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (&lines[0][1], &lines[0][2], &lines[0][3], &lines[0][4]),
+        ("Pat Payroll", "Co-production fee", "150.00", "yes")
+    );
+}
+
 /// Who may do what with pay runs, rate cards, preferences and payments.
 async fn roles_and_bad_input(backend: TestBackend) {
     let w = World::new(backend).await;
@@ -1298,4 +1533,5 @@ both_backends!(
     racing_approvals_never_pay_a_line_twice,
     two_group_runs_never_pay_a_capped_member_over_the_cap,
     roles_and_bad_input,
+    exports_read_back_to_the_penny,
 );
