@@ -1130,7 +1130,7 @@ async fn exports_read_back_to_the_penny(backend: TestBackend) {
     let summary = book.worksheet_range("Summary").unwrap();
     let all = summary
         .rows()
-        .find(|r| r[0].to_string() == "All methods")
+        .find(|r| r[0] == "All methods")
         .unwrap();
     assert_eq!(
         (money(&all[2]), all[1].to_string()),
@@ -1138,7 +1138,7 @@ async fn exports_read_back_to_the_penny(backend: TestBackend) {
     );
     let donated = summary
         .rows()
-        .find(|r| r[0].to_string() == "donated")
+        .find(|r| r[0] == "donated")
         .unwrap();
     assert_eq!(money(&donated[2]), 15_000);
     let lines = book.worksheet_range("Lines").unwrap();
