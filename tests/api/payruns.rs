@@ -1128,18 +1128,12 @@ async fn exports_read_back_to_the_penny(backend: TestBackend) {
         );
     }
     let summary = book.worksheet_range("Summary").unwrap();
-    let all = summary
-        .rows()
-        .find(|r| r[0] == "All methods")
-        .unwrap();
+    let all = summary.rows().find(|r| r[0] == "All methods").unwrap();
     assert_eq!(
         (money(&all[2]), all[1].to_string()),
         (60_000, "4".to_string())
     );
-    let donated = summary
-        .rows()
-        .find(|r| r[0] == "donated")
-        .unwrap();
+    let donated = summary.rows().find(|r| r[0] == "donated").unwrap();
     assert_eq!(money(&donated[2]), 15_000);
     let lines = book.worksheet_range("Lines").unwrap();
     assert_eq!(lines.rows().count(), 5);
