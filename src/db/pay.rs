@@ -287,6 +287,23 @@ pub fn card_last_used(conn: &mut DbConnection, card_id: &str) -> QueryResult<Opt
     Ok(dates.into_iter().flatten().next())
 }
 
+/// Which of these cards approved runs have paid with (one query).
+pub fn cards_used(conn: &mut DbConnection, card_ids: &[String]) -> QueryResult<Vec<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    for chunk in card_ids.chunks(1000) {
+        out.extend(
+            pay_lines::table
+                .inner_join(pay_runs::table)
+                .filter(pay_lines::rate_card_id.eq_any(chunk))
+                .filter(pay_runs::status.eq_any(APPROVED))
+                .select(pay_lines::rate_card_id)
+                .distinct()
+                .load::<Option<String>>(conn)?,
+        );
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
 // ---- preferences ----
 
 pub fn insert_preference(conn: &mut DbConnection, row: &PreferenceRow) -> QueryResult<()> {
@@ -832,35 +849,6 @@ pub fn claim_sources(
             .execute(c))?;
     }
     Ok(n)
-}
-
-/// Whether an approved run took this source.
-pub fn is_claimed(conn: &mut DbConnection, kind: &str, id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        pay_claims::table
-            .filter(pay_claims::source_kind.eq(kind))
-            .filter(pay_claims::source_id.eq(id)),
-    ))
-    .get_result(conn)
-}
-
-/// Which of these sources approved runs took.
-pub fn claimed_among(
-    conn: &mut DbConnection,
-    kind: &str,
-    ids: &[String],
-) -> QueryResult<Vec<String>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(1000) {
-        out.extend(
-            pay_claims::table
-                .filter(pay_claims::source_kind.eq(kind))
-                .filter(pay_claims::source_id.eq_any(chunk))
-                .select(pay_claims::source_id)
-                .load::<String>(conn)?,
-        );
-    }
-    Ok(out)
 }
 
 /// Attendance records of a meeting that approved runs took (one query, whatever the size).

@@ -556,6 +556,13 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<PayRunView>> {
     actor.require(&[Role::Finance, Role::Coordinator, Role::Admin])?;
+    if status.is_some_and(|s| !["draft", "approved", "exported", "paid", "cancelled"].contains(&s))
+    {
+        return Err(Error::invalid(
+            "status",
+            "must be `draft`, `approved`, `exported`, `paid` or `cancelled`",
+        ));
+    }
     let limit = page.limit()?;
     let before = match &page.cursor {
         Some(c) => {

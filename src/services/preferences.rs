@@ -235,26 +235,21 @@ pub fn current(
         .cloned()
         .unwrap_or_else(|| default_row(member_id));
     let mut v = view(&row, member_id, on, &limits_table);
-    v.set_on_behalf = on_behalf(conn, &row)?;
+    v.set_on_behalf = on_behalf(&row, own_account(conn, member_id)?.as_ref());
     Ok(v)
 }
 
 fn pick(history: &[PreferenceRow], on: NaiveDate) -> Option<&PreferenceRow> {
-    let mut best: Option<&PreferenceRow> = None;
-    for r in history.iter().filter(|r| r.effective_from <= on) {
-        if best.is_none_or(|b| r.effective_from >= b.effective_from) {
-            best = Some(r);
-        }
-    }
-    best
+    crate::domain::draft::latest_in_force(history, on, |r| r.effective_from)
 }
 
-fn on_behalf(conn: &mut DbConnection, r: &PreferenceRow) -> Result<bool> {
-    let Some(by) = &r.set_by else {
-        return Ok(false);
-    };
-    let account = crate::db::accounts::find(conn, by)?;
-    Ok(account.is_some_and(|a| a.member_id.as_deref() != Some(r.member_id.as_str())))
+/// The member's own account id, to tell their choices from those recorded on their behalf.
+fn own_account(conn: &mut DbConnection, member_id: &str) -> Result<Option<String>> {
+    Ok(crate::db::accounts::find_by_member(conn, member_id)?.map(|a| a.id))
+}
+
+fn on_behalf(r: &PreferenceRow, own: Option<&String>) -> bool {
+    r.set_by.is_some() && r.set_by.as_ref() != own
 }
 
 /// Every recorded choice, newest first.
@@ -265,13 +260,16 @@ pub fn history(
 ) -> Result<Vec<PreferenceView>> {
     readable(conn, actor, member_id)?;
     let limits_table = super::limits::load(conn)?;
-    let mut out = Vec::new();
-    for r in rows::preferences_of(conn, member_id)?.iter().rev() {
-        let mut v = view(r, member_id, r.effective_from, &limits_table);
-        v.set_on_behalf = on_behalf(conn, r)?;
-        out.push(v);
-    }
-    Ok(out)
+    let own = own_account(conn, member_id)?;
+    Ok(rows::preferences_of(conn, member_id)?
+        .iter()
+        .rev()
+        .map(|r| {
+            let mut v = view(r, member_id, r.effective_from, &limits_table);
+            v.set_on_behalf = on_behalf(r, own.as_ref());
+            v
+        })
+        .collect())
 }
 
 fn check(
@@ -368,6 +366,10 @@ fn check(
         created_at: db::now(),
     };
     if let Some(cap) = &i.cap {
+        let limit_rows = match &cap.limit_code {
+            Some(code) => crate::db::limits::all(conn, Some(code))?,
+            None => Vec::new(),
+        };
         match (&cap.amount, &cap.limit_code) {
             (Some(_), Some(_)) | (None, None) => errors.push(FieldError::new(
                 "cap",
@@ -378,8 +380,7 @@ fn check(
             }
             (Some(a), None) => row.cap_amount_pence = Some(a.pence()),
             (None, Some(code)) => {
-                let known = crate::db::limits::all(conn, Some(code))?;
-                if known.is_empty() {
+                if limit_rows.is_empty() {
                     errors.push(FieldError::new(
                         "cap.limit_code",
                         "is not a known benefit limit (see GET /api/v1/benefit-limits)",
@@ -447,9 +448,7 @@ fn check(
             )),
         }
         if let Some(code) = &row.cap_limit_code {
-            let limit_period = crate::db::limits::all(conn, Some(code))?
-                .first()
-                .map(|l| l.period.clone());
+            let limit_period = limit_rows.first().map(|l| l.period.clone());
             if let Some(p) = limit_period.filter(|p| *p != cap.period) {
                 errors.push(FieldError::new(
                     "cap.period",

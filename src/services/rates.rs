@@ -440,16 +440,17 @@ pub fn list(
             .or_default()
             .push(r.clone());
     }
-    let mut out = Vec::with_capacity(cards.len());
-    for c in &cards {
-        let locked = rows::card_last_used(conn, &c.id)?.is_some();
-        out.push(view(
-            c,
-            by_card.get(c.id.as_str()).map_or(&[][..], |v| v),
-            locked,
-        ));
-    }
-    Ok(out)
+    let used: HashSet<String> = rows::cards_used(conn, &ids)?.into_iter().collect();
+    Ok(cards
+        .iter()
+        .map(|c| {
+            view(
+                c,
+                by_card.get(c.id.as_str()).map_or(&[][..], |v| v),
+                used.contains(&c.id),
+            )
+        })
+        .collect())
 }
 
 pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<RateCardView> {
@@ -554,6 +555,9 @@ pub fn resolve(
     actor.require(&[Role::Coordinator, Role::Finance, Role::Admin])?;
     let meeting = meeting_rows::find_meeting(conn, meeting_id)?.ok_or(Error::NotFound)?;
     scope::group(actor, &meeting.group_id, Access::Read)?;
+    if people::find_member(conn, member_id)?.is_none() {
+        return Err(Error::NotFound);
+    }
     scope::member(conn, actor, member_id, Access::Read)?;
     let record = meeting_rows::attendance_of_meeting(conn, meeting_id)?
         .into_iter()

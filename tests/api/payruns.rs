@@ -1225,6 +1225,20 @@ async fn roles_and_bad_input(backend: TestBackend) {
         404,
     )
     .await;
+    for (path, status) in [
+        ("/api/v1/pay-runs?status=sent", 422),
+        ("/api/v1/pay-runs?limit=0", 422),
+        ("/api/v1/pay-runs?cursor=not-a-cursor", 422),
+        (
+            "/api/v1/rate-cards/resolve?member_id=nobody&meeting_id=nothing",
+            404,
+        ),
+        ("/api/v1/members/nobody/preference", 404),
+        ("/api/v1/members/nobody/preferences", 404),
+        ("/api/v1/rate-cards/nothing", 404),
+    ] {
+        assert_problem(w.app.get_as(path, &w.finance.token).await, status).await;
+    }
 
     // Only finance approves; coordinators draft for their own group only.
     assert_problem(w.approve_as(&run, &w.coordinator.token).await, 403).await;
