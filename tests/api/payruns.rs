@@ -474,6 +474,20 @@ async fn worked_examples_of_fees_and_choices(backend: TestBackend) {
     )
     .await;
     // A coordinator recording choices on a member's behalf tells the member.
+    let dee_history = ok(
+        w.app
+            .get_as(
+                &format!("/api/v1/members/{decliner}/preferences"),
+                &w.finance.token,
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        dee_history["items"][0]["set_on_behalf"], true,
+        "{dee_history}"
+    );
     let told = w.app.emails_to("dee.decliner@example.org").await;
     assert!(
         told.iter().any(|m| m.subject.contains("payment choices")),
@@ -746,6 +760,10 @@ async fn approval_guards_locks_and_adjustments(backend: TestBackend) {
     )
     .await;
     assert_eq!(history["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        history["items"][0]["set_on_behalf"], false,
+        "the member set it: {history}"
+    );
 
     // The rate card has paid an approved run: it cannot change, but a new card can supersede it.
     let cards = ok(
