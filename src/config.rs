@@ -45,6 +45,8 @@ pub struct ExportFormatSettings {
 pub struct PayRunSettings {
     /// Refuse approval by the account that created the run.
     pub approver_must_differ: bool,
+    /// Paid fees in a tax year above this pass the trading allowance (statements and reports flag it).
+    pub trading_allowance: crate::domain::Money,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod download;
 pub mod error;
 pub mod extract;
 pub mod groups;
@@ -17,6 +18,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod payruns;
 pub mod remuneration;
+pub mod reports;
 pub mod sessions;
 
 use actix_web::web;
@@ -171,6 +173,9 @@ fn v1(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/members/{id}/payments").route(web::get().to(payruns::member_payments)),
         )
+        .service(web::resource("/members/{id}/statement").route(web::get().to(reports::statement)))
+        .service(web::resource("/reports/payments").route(web::get().to(reports::payments)))
+        .service(web::resource("/reports/tax-year").route(web::get().to(reports::tax_year)))
         .service(
             web::resource("/adjustments").route(web::post().to(remuneration::create_adjustment)),
         )

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, audit, error, groups, health, limits, meetings, members, payruns, remuneration,
-    sessions,
+    reports, sessions,
 };
 
 #[derive(OpenApi)]
@@ -42,6 +42,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         payruns::create, payruns::list, payruns::get, payruns::lines, payruns::payments,
         payruns::recalculate, payruns::cancel, payruns::approve, payruns::mark_paid, payruns::export,
         payruns::member_payments,
+        reports::statement, reports::payments, reports::tax_year,
     ),
     components(schemas(
         error::Problem, crate::services::FieldError, health::Status,
@@ -50,6 +51,12 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         crate::services::payruns::LineView, crate::services::payruns::PaymentView,
         crate::services::payruns::MemberRunView, crate::services::payruns::PayeeView,
         crate::services::rates::RuleView,
+        crate::services::statements::Statement, crate::services::statements::StatementLine,
+        crate::services::statements::StatementMember,
+        crate::domain::statement::Totals, crate::domain::statement::MonthTotals,
+        crate::domain::statement::CapPeriodTotals, crate::domain::statement::TaxYearTotals,
+        crate::services::reports::PaymentsReport, crate::services::reports::ReportPayment,
+        crate::services::reports::TaxYearReport, crate::services::reports::TaxYearMember,
     )),
     modifiers(&BearerAuth),
     tags(

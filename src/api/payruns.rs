@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::with_conn;
+use super::download;
 use super::error::Problem;
 use super::extract::Json;
 use crate::db::Database;
@@ -247,33 +248,6 @@ pub struct ExportParams {
     pub format: Option<String>,
 }
 
-/// Sends what `write_csv` writes to the response in 64 KiB pieces, so a large export never sits
-/// in memory whole.
-struct ChannelWriter {
-    tx: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
-    buf: Vec<u8>,
-}
-
-impl std::io::Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 64 * 1024 {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = web::Bytes::from(std::mem::take(&mut self.buf));
-        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
-        })
-    }
-}
-
 /// Download an approved run for finance's systems. Finance. The run becomes `exported`; a repeat
 /// export is allowed, audited, and says so in the file.
 #[utoipa::path(get, path = "/api/v1/pay-runs/{id}/export", tag = "pay-runs", security(("bearer" = [])),
@@ -292,41 +266,21 @@ pub async fn export(
     let id = path.into_inner();
     let format = q.into_inner().format.unwrap_or_else(|| "csv".into());
     let plan = with_conn(&db, move |c| exports::begin(c, &actor, &id, &format)).await?;
-    let disposition = format!("attachment; filename=\"{}\"", plan.filename);
-    let content_type = plan.format.content_type();
     if plan.format == Format::Xlsx {
+        let filename = plan.filename.clone();
         let bytes = with_conn(&db, move |c| exports::write_xlsx(c, &plan)).await?;
-        return Ok(HttpResponse::Ok()
-            .content_type(content_type)
-            .insert_header(("Content-Disposition", disposition))
-            .body(bytes));
+        return Ok(download::attachment(
+            Format::Xlsx.content_type(),
+            &filename,
+            bytes,
+        ));
     }
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
-    let pool = db.get_ref().clone();
     let formats = settings.exports.clone();
-    tokio::task::spawn_blocking(move || {
-        let writer = ChannelWriter {
-            tx: tx.clone(),
-            buf: Vec::with_capacity(64 * 1024),
-        };
-        let written = pool
-            .get()
-            .map_err(crate::services::Error::from)
-            .and_then(|mut conn| exports::write_csv(&mut conn, &plan, &formats, 1000, writer));
-        let finished = match written {
-            Ok(mut w) => std::io::Write::flush(&mut w).map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = finished {
-            tracing::error!(error = %e, run = %plan.run.id, "the export stopped part-way");
-            let _ = tx.blocking_send(Err(std::io::Error::other(e)));
-        }
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(("Content-Disposition", disposition))
-        .streaming(body))
+    let (content_type, filename) = (plan.format.content_type(), plan.filename.clone());
+    Ok(download::stream(
+        &db,
+        content_type,
+        &filename,
+        move |conn, w| exports::write_csv(conn, &plan, &formats, 1000, w),
+    ))
 }

@@ -9,6 +9,7 @@ pub mod meetings;
 pub mod outbox;
 pub mod pay;
 pub mod people;
+pub mod reports;
 pub mod schema;
 pub mod sessions;
 pub mod url;

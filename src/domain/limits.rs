@@ -63,6 +63,17 @@ pub const SHIPPED: [(&str, LimitPeriod, i64, &str); 8] = [
     ),
 ];
 
+/// A shipped limit's name in words.
+pub fn words(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "esa_permitted_work" => "ESA permitted work",
+        "carers_allowance" => "Carer's Allowance earnings limit",
+        "uc_work_allowance_housing" => "Universal Credit work allowance (with housing costs)",
+        "uc_work_allowance_no_housing" => "Universal Credit work allowance (no housing costs)",
+        _ => return None,
+    })
+}
+
 pub fn shipped() -> Vec<BenefitLimit> {
     SHIPPED
         .iter()

@@ -10,6 +10,7 @@ pub mod payrun;
 pub mod periods;
 pub mod rates;
 pub mod records;
+pub mod statement;
 
 pub use email::EmailAddress;
 pub use money::Money;

@@ -82,7 +82,8 @@ pub struct Export {
     pub number: i32,
 }
 
-fn slug(s: &str) -> String {
+/// Lower-case ASCII letters and digits joined by single hyphens (for file names), at most 40.
+pub fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() {

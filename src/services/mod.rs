@@ -16,10 +16,13 @@ pub mod meetings;
 pub mod members;
 pub mod page;
 pub mod payruns;
+pub mod pdf;
 pub mod preferences;
 pub mod rates;
+pub mod reports;
 pub mod scope;
 pub mod secrets;
+pub mod statements;
 
 pub use actor::{Actor, Role};
 pub use error::{Error, FieldError, Result};

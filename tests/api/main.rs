@@ -15,3 +15,4 @@ mod records;
 mod roles;
 mod schema;
 mod sessions;
+mod statements;

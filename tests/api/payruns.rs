@@ -7,14 +7,14 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::helpers::{assert_problem, spawn_app, Role, TestApp, TestBackend, User};
 
-async fn ok(res: reqwest::Response, status: u16) -> Value {
+pub async fn ok(res: reqwest::Response, status: u16) -> Value {
     let got = res.status().as_u16();
     let body: Value = res.json().await.unwrap_or(Value::Null);
     assert_eq!(got, status, "{body}");
     body
 }
 
-fn s(v: &Value) -> String {
+pub fn s(v: &Value) -> String {
     v.as_str()
         .unwrap_or_else(|| panic!("a string: {v}"))
         .to_string()
@@ -22,18 +22,18 @@ fn s(v: &Value) -> String {
 
 /// A coordinator with a group, two finance officers (one drafts, one approves) and a member who
 /// signs in, with an email address, in the group as `member` from 2025-01-01.
-struct World {
-    app: TestApp,
-    coordinator: User,
-    finance: User,
-    approver: User,
-    member: User,
-    member_id: String,
-    group: String,
+pub struct World {
+    pub app: TestApp,
+    pub coordinator: User,
+    pub finance: User,
+    pub approver: User,
+    pub member: User,
+    pub member_id: String,
+    pub group: String,
 }
 
 impl World {
-    async fn new(backend: TestBackend) -> World {
+    pub async fn new(backend: TestBackend) -> World {
         let app = spawn_app(backend).await;
         let coordinator = app.user(Role::Coordinator).await;
         let finance = app.user(Role::Finance).await;
@@ -67,7 +67,7 @@ impl World {
         w
     }
 
-    async fn join(&self, member_id: &str, role: &str) {
+    pub async fn join(&self, member_id: &str, role: &str) {
         ok(
             self.app
                 .post_as(
@@ -81,7 +81,7 @@ impl World {
         .await;
     }
 
-    async fn new_member(&self, name: &str, role: &str) -> String {
+    pub async fn new_member(&self, name: &str, role: &str) -> String {
         let m = ok(
             self.app
                 .post_as(
@@ -99,7 +99,7 @@ impl World {
     }
 
     /// The rate card of the worked examples, "Regional 2025", as the default card.
-    async fn regional_card(&self) -> Value {
+    pub async fn regional_card(&self) -> Value {
         ok(
             self.app
                 .post_as(
@@ -125,7 +125,7 @@ impl World {
         .await
     }
 
-    async fn meeting(&self, date: &str, minutes: i64, kind: &str) -> String {
+    pub async fn meeting(&self, date: &str, minutes: i64, kind: &str) -> String {
         let body = json!({
             "group_id": self.group, "title": format!("Advisory group {date}"), "activity_kind": kind,
             "date": date, "duration_minutes": minutes, "prep_minutes_allowed": 60
@@ -139,7 +139,7 @@ impl World {
         .await["id"])
     }
 
-    async fn register(&self, meeting: &str, records: Value) -> reqwest::Response {
+    pub async fn register(&self, meeting: &str, records: Value) -> reqwest::Response {
         self.app
             .call(
                 Method::PUT,
@@ -151,7 +151,7 @@ impl World {
     }
 
     /// A meeting the member attended in full.
-    async fn session(&self, member_id: &str, date: &str, minutes: i64) -> String {
+    pub async fn session(&self, member_id: &str, date: &str, minutes: i64) -> String {
         let m = self.meeting(date, minutes, "meeting").await;
         ok(
             self.register(&m, json!([{"member_id": member_id, "status": "attended"}]))
@@ -162,7 +162,12 @@ impl World {
         m
     }
 
-    async fn set_preference(&self, member_id: &str, token: &str, body: Value) -> reqwest::Response {
+    pub async fn set_preference(
+        &self,
+        member_id: &str,
+        token: &str,
+        body: Value,
+    ) -> reqwest::Response {
         self.app
             .call(
                 Method::PUT,
@@ -173,7 +178,7 @@ impl World {
             .await
     }
 
-    async fn draft(&self, start: &str, end: &str, pay: &str) -> Value {
+    pub async fn draft(&self, start: &str, end: &str, pay: &str) -> Value {
         ok(
             self.app
                 .post_as(
@@ -187,7 +192,7 @@ impl World {
         .await
     }
 
-    async fn approve_as(&self, run: &Value, token: &str) -> reqwest::Response {
+    pub async fn approve_as(&self, run: &Value, token: &str) -> reqwest::Response {
         self.app
             .post_as(
                 &format!("/api/v1/pay-runs/{}/approve", s(&run["id"])),
@@ -197,7 +202,7 @@ impl World {
             .await
     }
 
-    async fn lines(&self, run: &Value) -> Vec<Value> {
+    pub async fn lines(&self, run: &Value) -> Vec<Value> {
         let body = ok(
             self.app
                 .get_as(
@@ -211,7 +216,7 @@ impl World {
         body["items"].as_array().unwrap().clone()
     }
 
-    async fn payments(&self, run: &Value) -> Vec<Value> {
+    pub async fn payments(&self, run: &Value) -> Vec<Value> {
         let body = ok(
             self.app
                 .get_as(

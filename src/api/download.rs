@@ -1,0 +1,84 @@
+//! Downloads: a file whole (`attachment`), or a CSV written on a blocking thread and streamed to
+//! the client in 64 KiB pieces as it is written (`stream`), so a large report never sits in memory.
+
+use actix_web::{web, HttpResponse};
+
+use crate::db::{Database, DbConnection};
+use crate::services::Error;
+
+/// Sends what a writer writes to the response in 64 KiB pieces.
+pub struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = web::Bytes::from(std::mem::take(&mut self.buf));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}
+
+fn disposition(filename: &str) -> (&'static str, String) {
+    (
+        "Content-Disposition",
+        format!("attachment; filename=\"{filename}\""),
+    )
+}
+
+/// A file sent whole.
+pub fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type.to_string())
+        .insert_header(disposition(filename))
+        .body(bytes)
+}
+
+/// A file written by `write` on a blocking thread with a connection of its own, streamed as it is
+/// written. An error part-way is logged and ends the body early (the status is already sent).
+pub fn stream<F>(db: &Database, content_type: &str, filename: &str, write: F) -> HttpResponse
+where
+    F: FnOnce(&mut DbConnection, ChannelWriter) -> Result<ChannelWriter, Error> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(4);
+    let pool = db.clone();
+    let name = filename.to_string();
+    tokio::task::spawn_blocking(move || {
+        let writer = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(64 * 1024),
+        };
+        let written = pool
+            .get()
+            .map_err(Error::from)
+            .and_then(|mut conn| write(&mut conn, writer));
+        let finished = match written {
+            Ok(mut w) => std::io::Write::flush(&mut w).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = finished {
+            tracing::error!(error = %e, file = %name, "the download stopped part-way");
+            let _ = tx.blocking_send(Err(std::io::Error::other(e)));
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    HttpResponse::Ok()
+        .content_type(content_type.to_string())
+        .insert_header(disposition(filename))
+        .streaming(body)
+}

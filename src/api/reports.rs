@@ -1,0 +1,186 @@
+//! Member statements and finance reports: /members/{id}/statement, /reports/payments and
+//! /reports/tax-year, as JSON, CSV (streamed where it can be large), XLSX and, for statements, PDF.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::with_conn;
+use super::download;
+use super::error::Problem;
+use crate::config::Settings;
+use crate::db::Database;
+use crate::services::page::PageRequest;
+use crate::services::reports::{self, PaymentsReport, ReportFormat, TaxYearReport};
+use crate::services::statements::{self, Statement};
+use crate::services::{Actor, Error};
+
+const CSV: &str = "text/csv; charset=utf-8";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[derive(Deserialize, IntoParams)]
+pub struct StatementParams {
+    /// A tax year such as `2025-26`; or give `from` and `to`. Neither: this tax year.
+    pub tax_year: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `json` (default), `csv` or `pdf`.
+    pub format: Option<String>,
+}
+
+/// A member's statement for a tax year or between two dates: every line, totals by month and by
+/// cap period, business miles and the trading-allowance flag. The member; finance; admins.
+#[utoipa::path(get, path = "/api/v1/members/{id}/statement", tag = "pay-runs", security(("bearer" = [])),
+    params(("id" = String, Path), StatementParams),
+    responses((status = 200, body = Statement, description = "JSON; with format=csv or pdf, a download"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn statement(
+    actor: Actor,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    path: web::Path<String>,
+    q: web::Query<StatementParams>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    let id = path.into_inner();
+    let format = q.format.clone().unwrap_or_else(|| "json".into());
+    if !["json", "csv", "pdf"].contains(&format.as_str()) {
+        return Err(Error::invalid("format", "must be `json`, `csv` or `pdf`").into());
+    }
+    let today = settings.today();
+    let allowance = settings.payruns.trading_allowance;
+    let s = with_conn(&db, move |c| {
+        let span = statements::span(
+            q.tax_year.as_deref(),
+            q.from.as_deref(),
+            q.to.as_deref(),
+            today,
+        )?;
+        statements::statement(c, &actor, &id, &span, allowance, today)
+    })
+    .await?;
+    match format.as_str() {
+        "csv" => {
+            let name = statements::filename(&s, "csv");
+            let bytes = statements::write_csv(&s, Vec::new())?;
+            Ok(download::attachment(CSV, &name, bytes))
+        }
+        "pdf" => {
+            let name = statements::filename(&s, "pdf");
+            let bytes = web::block(move || crate::services::pdf::statement(&s))
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("the PDF task failed: {e}")))??;
+            Ok(download::attachment("application/pdf", &name, bytes))
+        }
+        _ => Ok(HttpResponse::Ok().json(s)),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PaymentsParams {
+    /// Payment dates from here… (with `to`; neither: this tax year)
+    pub from: Option<String>,
+    /// …to here, inclusive.
+    pub to: Option<String>,
+    /// Payments with a line of this group.
+    pub group_id: Option<String>,
+    /// `bank_transfer`, `payroll` or `voucher`.
+    pub method: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<String>,
+    /// JSON only: payments a page (1 to 200, default 50).
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Payments of approved runs paid in a period, by group and method. Finance. JSON pages carry the
+/// totals of every page; CSV is streamed with a totals trailer.
+#[utoipa::path(get, path = "/api/v1/reports/payments", tag = "pay-runs", security(("bearer" = [])),
+    params(PaymentsParams),
+    responses((status = 200, body = PaymentsReport, description = "JSON; with format=csv or xlsx, a download"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn payments(
+    actor: Actor,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    q: web::Query<PaymentsParams>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    let format = ReportFormat::parse(q.format.as_deref())?;
+    let today = settings.today();
+    let (from, to, group, method) = (q.from.clone(), q.to.clone(), q.group_id, q.method);
+    let filter = with_conn(&db, move |c| {
+        let span = statements::span(None, from.as_deref(), to.as_deref(), today)?;
+        reports::payment_filter(c, &actor, &span, group, method)
+    })
+    .await?;
+    let name = format!("coprod-payments-{}-to-{}", filter.from, filter.to);
+    match format {
+        ReportFormat::Json => {
+            let page = PageRequest {
+                limit: q.limit,
+                cursor: q.cursor,
+            };
+            let report = with_conn(&db, move |c| reports::payments_page(c, &filter, &page)).await?;
+            Ok(HttpResponse::Ok().json(report))
+        }
+        ReportFormat::Csv => Ok(download::stream(
+            &db,
+            CSV,
+            &format!("{name}.csv"),
+            move |c, w| reports::write_payments_csv(c, &filter, w),
+        )),
+        ReportFormat::Xlsx => {
+            let bytes = with_conn(&db, move |c| reports::write_payments_xlsx(c, &filter)).await?;
+            Ok(download::attachment(XLSX, &format!("{name}.xlsx"), bytes))
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct TaxYearParams {
+    /// A tax year such as `2025-26`; absent: this tax year.
+    pub tax_year: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// Per member for a tax year: paid fees, vouchers, donated, declined, forgone, carried forward,
+/// expenses, business miles and whether paid fees pass the trading allowance. Finance.
+#[utoipa::path(get, path = "/api/v1/reports/tax-year", tag = "pay-runs", security(("bearer" = [])),
+    params(TaxYearParams),
+    responses((status = 200, body = TaxYearReport, description = "JSON; with format=csv or xlsx, a download"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn tax_year(
+    actor: Actor,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    q: web::Query<TaxYearParams>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    let format = ReportFormat::parse(q.format.as_deref())?;
+    let today = settings.today();
+    let allowance = settings.payruns.trading_allowance;
+    let report = with_conn(&db, move |c| {
+        let span = statements::span(q.tax_year.as_deref(), None, None, today)?;
+        reports::tax_year(c, &actor, &span, allowance)
+    })
+    .await?;
+    let name = format!("coprod-tax-year-{}", report.tax_year);
+    match format {
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
+        ReportFormat::Csv => {
+            let bytes = reports::write_tax_year_csv(&report, Vec::new())?;
+            Ok(download::attachment(CSV, &format!("{name}.csv"), bytes))
+        }
+        ReportFormat::Xlsx => {
+            let bytes = web::block(move || reports::write_tax_year_xlsx(&report))
+                .await
+                .map_err(|e| Error::Internal(anyhow::anyhow!("the workbook task failed: {e}")))??;
+            Ok(download::attachment(XLSX, &format!("{name}.xlsx"), bytes))
+        }
+    }
+}

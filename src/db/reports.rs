@@ -1,0 +1,222 @@
+//! Queries behind statements and finance reports: lines and payments of approved runs by their
+//! payment date, read a page at a time where a report can be large.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use super::pay::{PayLineRow, PaymentRow, APPROVED};
+use super::schema::{expense_claims, pay_claims, pay_lines, pay_runs, payments};
+use super::DbConnection;
+
+/// A line of an approved run with its run's payment date, status and paid-on date.
+pub type StatementRow = (PayLineRow, NaiveDate, String, Option<NaiveDate>);
+
+/// A member's lines of approved runs paid in `from..=to`, in payment-date order.
+pub fn member_lines_between(
+    conn: &mut DbConnection,
+    member_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<StatementRow>> {
+    pay_lines::table
+        .inner_join(pay_runs::table)
+        .filter(pay_lines::member_id.eq(member_id))
+        .filter(pay_runs::status.eq_any(APPROVED))
+        .filter(pay_runs::payment_date.between(from, to))
+        .select((
+            PayLineRow::as_select(),
+            pay_runs::payment_date,
+            pay_runs::status,
+            pay_runs::paid_on,
+        ))
+        .order((
+            pay_runs::payment_date.asc(),
+            pay_runs::id.asc(),
+            pay_lines::position.asc(),
+        ))
+        .load(conn)
+}
+
+/// Tenths of a mile of the mileage claims (car, motorcycle, bicycle) among `ids`.
+pub fn mileage_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1000) {
+        out.extend(
+            expense_claims::table
+                .filter(expense_claims::id.eq_any(chunk))
+                .filter(expense_claims::kind.eq_any(["car", "motorcycle", "bicycle"]))
+                .select((expense_claims::id, expense_claims::miles_tenths))
+                .load::<(String, Option<i32>)>(conn)?
+                .into_iter()
+                .map(|(id, tenths)| (id, i64::from(tenths.unwrap_or(0)))),
+        );
+    }
+    Ok(out)
+}
+
+/// A member's carried-forward lines of approved runs paid on or before `end`: (pence, the run
+/// that has taken the balance since, if any).
+pub fn held_back(
+    conn: &mut DbConnection,
+    member_id: &str,
+    end: NaiveDate,
+) -> QueryResult<Vec<(i64, Option<String>)>> {
+    pay_lines::table
+        .inner_join(pay_runs::table)
+        .left_join(
+            pay_claims::table.on(pay_claims::source_kind
+                .eq("carried")
+                .and(pay_claims::source_id.eq(pay_lines::id))),
+        )
+        .filter(pay_lines::member_id.eq(member_id))
+        .filter(pay_lines::disposition.eq("carried_forward"))
+        .filter(pay_runs::status.eq_any(APPROVED))
+        .filter(pay_runs::payment_date.le(end))
+        .select((pay_lines::amount_pence, pay_claims::pay_run_id.nullable()))
+        .load(conn)
+}
+
+/// Payment dates of runs by id.
+pub fn payment_dates(
+    conn: &mut DbConnection,
+    run_ids: &[String],
+) -> QueryResult<Vec<(String, NaiveDate)>> {
+    let mut out = Vec::new();
+    for chunk in run_ids.chunks(1000) {
+        out.extend(
+            pay_runs::table
+                .filter(pay_runs::id.eq_any(chunk))
+                .select((pay_runs::id, pay_runs::payment_date))
+                .load::<(String, NaiveDate)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Which payments a finance report takes.
+#[derive(Debug, Clone)]
+pub struct PaymentFilter {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Payments with a line of this group.
+    pub group_id: Option<String>,
+    pub method: Option<String>,
+}
+
+/// A payment of an approved run with its run's payment date, status, paid-on date and group.
+pub type ReportPaymentRow = (
+    PaymentRow,
+    NaiveDate,
+    String,
+    Option<NaiveDate>,
+    Option<String>,
+);
+
+/// Where a page of payments ends: (payment date, run, position).
+pub type PaymentCursor = (NaiveDate, String, i32);
+
+/// A page of payments of approved runs paid in the filter's dates, in (payment date, run,
+/// position) order, after `after`.
+pub fn payments_between(
+    conn: &mut DbConnection,
+    filter: &PaymentFilter,
+    after: Option<&PaymentCursor>,
+    limit: i64,
+) -> QueryResult<Vec<ReportPaymentRow>> {
+    let mut q = payments::table
+        .inner_join(pay_runs::table)
+        .filter(pay_runs::status.eq_any(APPROVED))
+        .filter(pay_runs::payment_date.between(filter.from, filter.to))
+        .select((
+            PaymentRow::as_select(),
+            pay_runs::payment_date,
+            pay_runs::status,
+            pay_runs::paid_on,
+            pay_runs::group_id,
+        ))
+        .into_boxed();
+    if let Some(m) = &filter.method {
+        q = q.filter(payments::method.eq(m.clone()));
+    }
+    if let Some(g) = &filter.group_id {
+        q = q.filter(diesel::dsl::exists(
+            pay_lines::table
+                .filter(pay_lines::pay_run_id.eq(payments::pay_run_id))
+                .filter(pay_lines::member_id.eq(payments::member_id))
+                .filter(pay_lines::group_id.eq(g.clone())),
+        ));
+    }
+    if let Some((d, run, pos)) = after {
+        q = q.filter(
+            pay_runs::payment_date
+                .gt(*d)
+                .or(pay_runs::payment_date.eq(*d).and(
+                    payments::pay_run_id.gt(run.clone()).or(payments::pay_run_id
+                        .eq(run.clone())
+                        .and(payments::position.gt(*pos))),
+                )),
+        );
+    }
+    q.order((
+        pay_runs::payment_date.asc(),
+        payments::pay_run_id.asc(),
+        payments::position.asc(),
+    ))
+    .limit(limit)
+    .load(conn)
+}
+
+/// A line as a per-member report counts it: (member, kind, disposition, method, pence, source
+/// kind, source id, payment date, run, position).
+pub type TallyRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    String,
+    String,
+    NaiveDate,
+    String,
+    i32,
+);
+
+/// A page of the lines of approved runs paid in `from..=to`, in (run, position) order after
+/// `after`.
+pub fn lines_between(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    after: Option<&(String, i32)>,
+    limit: i64,
+) -> QueryResult<Vec<TallyRow>> {
+    let mut q = pay_lines::table
+        .inner_join(pay_runs::table)
+        .filter(pay_runs::status.eq_any(APPROVED))
+        .filter(pay_runs::payment_date.between(from, to))
+        .select((
+            pay_lines::member_id,
+            pay_lines::kind,
+            pay_lines::disposition,
+            pay_lines::method,
+            pay_lines::amount_pence,
+            pay_lines::source_kind,
+            pay_lines::source_id,
+            pay_runs::payment_date,
+            pay_lines::pay_run_id,
+            pay_lines::position,
+        ))
+        .into_boxed();
+    if let Some((run, pos)) = after {
+        q = q.filter(
+            pay_lines::pay_run_id
+                .gt(run.clone())
+                .or(pay_lines::pay_run_id
+                    .eq(run.clone())
+                    .and(pay_lines::position.gt(*pos))),
+        );
+    }
+    q.order((pay_lines::pay_run_id.asc(), pay_lines::position.asc()))
+        .limit(limit)
+        .load(conn)
+}
