@@ -115,25 +115,41 @@ pub type ReportPaymentRow = (
 /// Where a page of payments ends: (payment date, run, position).
 pub type PaymentCursor = (NaiveDate, String, i32);
 
-/// A page of payments of approved runs paid in the filter's dates, in (payment date, run,
-/// position) order, after `after`.
-pub fn payments_between(
+/// An approved run paid in a period: (id, payment date, status, paid on, group).
+pub type RunRow = (String, NaiveDate, String, Option<NaiveDate>, Option<String>);
+
+/// Approved runs with a payment date in `from..=to`, in (payment date, id) order.
+pub fn runs_paid_between(
     conn: &mut DbConnection,
-    filter: &PaymentFilter,
-    after: Option<&PaymentCursor>,
-    limit: i64,
-) -> QueryResult<Vec<ReportPaymentRow>> {
-    let mut q = payments::table
-        .inner_join(pay_runs::table)
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<RunRow>> {
+    pay_runs::table
         .filter(pay_runs::status.eq_any(APPROVED))
-        .filter(pay_runs::payment_date.between(filter.from, filter.to))
+        .filter(pay_runs::payment_date.between(from, to))
         .select((
-            PaymentRow::as_select(),
+            pay_runs::id,
             pay_runs::payment_date,
             pay_runs::status,
             pay_runs::paid_on,
             pay_runs::group_id,
         ))
+        .order((pay_runs::payment_date.asc(), pay_runs::id.asc()))
+        .load(conn)
+}
+
+/// A page of one run's payments that the filter's method and group take, after `after` (a
+/// position): a seek on the (run, position) key, so every page costs the same.
+pub fn run_payments(
+    conn: &mut DbConnection,
+    run_id: &str,
+    filter: &PaymentFilter,
+    after: Option<i32>,
+    limit: i64,
+) -> QueryResult<Vec<PaymentRow>> {
+    let mut q = payments::table
+        .filter(payments::pay_run_id.eq(run_id))
+        .select(PaymentRow::as_select())
         .into_boxed();
     if let Some(m) = &filter.method {
         q = q.filter(payments::method.eq(m.clone()));
@@ -146,28 +162,14 @@ pub fn payments_between(
                 .filter(pay_lines::group_id.eq(g.clone())),
         ));
     }
-    if let Some((d, run, pos)) = after {
-        q = q.filter(
-            pay_runs::payment_date
-                .gt(*d)
-                .or(pay_runs::payment_date.eq(*d).and(
-                    payments::pay_run_id.gt(run.clone()).or(payments::pay_run_id
-                        .eq(run.clone())
-                        .and(payments::position.gt(*pos))),
-                )),
-        );
+    if let Some(p) = after {
+        q = q.filter(payments::position.gt(p));
     }
-    q.order((
-        pay_runs::payment_date.asc(),
-        payments::pay_run_id.asc(),
-        payments::position.asc(),
-    ))
-    .limit(limit)
-    .load(conn)
+    q.order(payments::position.asc()).limit(limit).load(conn)
 }
 
 /// A line as a per-member report counts it: (member, kind, disposition, method, pence, source
-/// kind, source id, payment date, run, position).
+/// kind, source id, position).
 pub type TallyRow = (
     String,
     String,
@@ -176,24 +178,18 @@ pub type TallyRow = (
     i64,
     String,
     String,
-    NaiveDate,
-    String,
     i32,
 );
 
-/// A page of the lines of approved runs paid in `from..=to`, in (run, position) order after
-/// `after`.
-pub fn lines_between(
+/// A page of one run's lines after `after` (a position), by the (run, position) key.
+pub fn run_lines(
     conn: &mut DbConnection,
-    from: NaiveDate,
-    to: NaiveDate,
-    after: Option<&(String, i32)>,
+    run_id: &str,
+    after: Option<i32>,
     limit: i64,
 ) -> QueryResult<Vec<TallyRow>> {
     let mut q = pay_lines::table
-        .inner_join(pay_runs::table)
-        .filter(pay_runs::status.eq_any(APPROVED))
-        .filter(pay_runs::payment_date.between(from, to))
+        .filter(pay_lines::pay_run_id.eq(run_id))
         .select((
             pay_lines::member_id,
             pay_lines::kind,
@@ -202,21 +198,11 @@ pub fn lines_between(
             pay_lines::amount_pence,
             pay_lines::source_kind,
             pay_lines::source_id,
-            pay_runs::payment_date,
-            pay_lines::pay_run_id,
             pay_lines::position,
         ))
         .into_boxed();
-    if let Some((run, pos)) = after {
-        q = q.filter(
-            pay_lines::pay_run_id
-                .gt(run.clone())
-                .or(pay_lines::pay_run_id
-                    .eq(run.clone())
-                    .and(pay_lines::position.gt(*pos))),
-        );
+    if let Some(p) = after {
+        q = q.filter(pay_lines::position.gt(p));
     }
-    q.order((pay_lines::pay_run_id.asc(), pay_lines::position.asc()))
-        .limit(limit)
-        .load(conn)
+    q.order(pay_lines::position.asc()).limit(limit).load(conn)
 }

@@ -17,6 +17,9 @@ use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::Money;
 
+/// Rows read per query while writing an export.
+const PAGE: i64 = 1000;
+
 /// Accounts and payroll elements the finance formats use.
 pub type ExportSettings = crate::config::ExportFormatSettings;
 
@@ -376,48 +379,195 @@ pub fn write_csv<W: Write>(
         .map_err(|e| Error::Internal(anyhow::anyhow!("writing the export failed: {e}")))
 }
 
-fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
+pub(crate) fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
     Error::Internal(anyhow::Error::new(e).context("writing the workbook failed"))
 }
 
-fn money_number(pence: i64) -> f64 {
+/// Pence as a spreadsheet number.
+pub(crate) fn money_number(pence: i64) -> f64 {
     // Exact for any amount of pence a run can hold (well below 2^53).
     pence as f64 / 100.0
 }
 
 /// The XLSX workbook: a summary sheet (totals by method and by disposition), the payments and
-/// every line. Money is a number shown with two decimals; headers are frozen and filtered.
+/// every line. Money is a number shown with two decimals; headers are frozen and filtered. The
+/// payments and lines sheets are constant-memory worksheets filled a page of rows at a time, so
+/// only the finished (compressed) file is held in memory, however large the run.
 pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
     use rust_xlsxwriter::{Format as Style, Workbook};
     let run = &export.run;
-    let payments = rows::payments_of(conn, &run.id, None, i64::MAX)?;
-    let lines: Vec<PayLineRow> = rows::all_lines_of(conn, &run.id)?;
-    let mut all_members: Vec<String> = payments.iter().map(|p| p.member_id.clone()).collect();
-    all_members.extend(lines.iter().map(|l| l.member_id.clone()));
-    all_members.sort();
-    all_members.dedup();
-    let names: Members = rows::payees(conn, &all_members)?
-        .into_iter()
-        .map(|(id, name, reference, email)| (id, (name, reference, email)))
-        .collect();
-
     let mut book = Workbook::new();
     let bold = Style::new().set_bold();
     let money = Style::new().set_num_format("#,##0.00");
+    book.add_worksheet()
+        .set_name("Summary")
+        .map_err(xlsx_error)?;
 
-    // Summary.
+    // Payments.
     let mut by_method: BTreeMap<String, (i32, i64)> = BTreeMap::new();
-    for p in &payments {
-        let e = by_method.entry(p.method.clone()).or_insert((0, 0));
-        e.0 += 1;
-        e.1 += p.total_pence;
+    let sheet = book.add_worksheet_with_constant_memory();
+    sheet.set_name("Payments").map_err(xlsx_error)?;
+    for (c, h) in CSV_COLUMNS.iter().enumerate() {
+        let c = u16::try_from(c).unwrap_or(0);
+        sheet.set_column_width(c, 16).map_err(xlsx_error)?;
+        sheet
+            .write_string_with_format(0, c, *h, &bold)
+            .map_err(xlsx_error)?;
     }
+    let mut r: u32 = 0;
+    let mut after = None;
+    loop {
+        let payments = rows::payments_of(conn, &run.id, after, PAGE)?;
+        let names = members_of(conn, &payments)?;
+        for p in &payments {
+            r += 1;
+            let (name, reference, _) = payee_of(p, &names);
+            let member_name = names
+                .get(&p.member_id)
+                .map(|m| m.0.clone())
+                .unwrap_or_default();
+            let texts = [
+                (0, run.id.clone()),
+                (1, name),
+                (
+                    2,
+                    if p.payee == "member" {
+                        "member"
+                    } else {
+                        "charity"
+                    }
+                    .to_string(),
+                ),
+                (3, reference),
+                (4, p.member_id.clone()),
+                (5, member_name),
+                (6, p.method.clone()),
+            ];
+            for (c, v) in texts {
+                sheet
+                    .write_string(r, c, safe_text(&v))
+                    .map_err(xlsx_error)?;
+            }
+            for (c, pence) in [(7, p.fee_pence), (8, p.expenses_pence), (9, p.total_pence)] {
+                sheet
+                    .write_number_with_format(r, c, money_number(pence), &money)
+                    .map_err(xlsx_error)?;
+            }
+            sheet
+                .write_string(r, 10, run.payment_date.to_string())
+                .map_err(xlsx_error)?;
+            let e = by_method.entry(p.method.clone()).or_insert((0, 0));
+            e.0 += 1;
+            e.1 += p.total_pence;
+        }
+        match payments.last() {
+            Some(last) if i64::try_from(payments.len()).unwrap_or(0) == PAGE => {
+                after = Some(last.position)
+            }
+            _ => break,
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    sheet.autofilter(0, 0, r, 10).map_err(xlsx_error)?;
+
+    // Lines.
     let mut by_disposition: BTreeMap<String, i64> = BTreeMap::new();
-    for l in &lines {
-        *by_disposition.entry(l.disposition.clone()).or_insert(0) += l.amount_pence;
+    let sheet = book.add_worksheet_with_constant_memory();
+    sheet.set_name("Lines").map_err(xlsx_error)?;
+    let headers = [
+        "member_id",
+        "member_name",
+        "meeting_id",
+        "meeting_date",
+        "kind",
+        "disposition",
+        "method",
+        "payee",
+        "minutes",
+        "rate",
+        "amount",
+        "rule",
+        "explanation",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        let c = u16::try_from(c).unwrap_or(0);
+        sheet
+            .set_column_width(c, if c >= 11 { 60 } else { 16 })
+            .map_err(xlsx_error)?;
+        sheet
+            .write_string_with_format(0, c, *h, &bold)
+            .map_err(xlsx_error)?;
     }
-    let sheet = book.add_worksheet();
-    sheet.set_name("Summary").map_err(xlsx_error)?;
+    let mut r: u32 = 0;
+    let mut after = None;
+    loop {
+        let lines: Vec<PayLineRow> = rows::lines_of(conn, &run.id, after, PAGE)?;
+        let mut ids: Vec<String> = lines.iter().map(|l| l.member_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let names: Members = rows::payees(conn, &ids)?
+            .into_iter()
+            .map(|(id, name, reference, email)| (id, (name, reference, email)))
+            .collect();
+        for l in &lines {
+            r += 1;
+            *by_disposition.entry(l.disposition.clone()).or_insert(0) += l.amount_pence;
+            let member_name = names
+                .get(&l.member_id)
+                .map(|m| m.0.clone())
+                .unwrap_or_default();
+            let payee = l
+                .payee
+                .as_deref()
+                .map(|p| p.strip_prefix("charity:").unwrap_or(p).to_string())
+                .unwrap_or_default();
+            let texts = [
+                (0, l.member_id.clone()),
+                (1, member_name),
+                (2, l.meeting_id.clone().unwrap_or_default()),
+                (3, l.meeting_date.map(|d| d.to_string()).unwrap_or_default()),
+                (4, l.kind.clone()),
+                (5, l.disposition.clone()),
+                (6, l.method.clone().unwrap_or_default()),
+                (7, payee),
+            ];
+            for (c, v) in texts {
+                sheet
+                    .write_string(r, c, safe_text(&v))
+                    .map_err(xlsx_error)?;
+            }
+            if let Some(m) = l.minutes {
+                sheet.write_number(r, 8, f64::from(m)).map_err(xlsx_error)?;
+            }
+            if let Some(rate) = l.rate_pence {
+                sheet
+                    .write_number_with_format(r, 9, money_number(rate), &money)
+                    .map_err(xlsx_error)?;
+            }
+            sheet
+                .write_number_with_format(r, 10, money_number(l.amount_pence), &money)
+                .map_err(xlsx_error)?;
+            for (c, v) in [
+                (11, l.rule.clone().unwrap_or_default()),
+                (12, l.explanation.clone()),
+            ] {
+                sheet
+                    .write_string(r, c, safe_text(&v))
+                    .map_err(xlsx_error)?;
+            }
+        }
+        match lines.last() {
+            Some(last) if i64::try_from(lines.len()).unwrap_or(0) == PAGE => {
+                after = Some(last.position)
+            }
+            _ => break,
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    sheet.autofilter(0, 0, r, 12).map_err(xlsx_error)?;
+
+    // Summary, now that the totals are known.
+    let sheet = book.worksheet_from_index(0).map_err(xlsx_error)?;
     sheet.set_column_width(0, 28).map_err(xlsx_error)?;
     sheet.set_column_width(1, 40).map_err(xlsx_error)?;
     let facts = [
@@ -455,15 +605,11 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
         r += 1;
     }
     r += 1;
-    sheet
-        .write_string_with_format(r, 0, "Method", &bold)
-        .map_err(xlsx_error)?;
-    sheet
-        .write_string_with_format(r, 1, "Payments", &bold)
-        .map_err(xlsx_error)?;
-    sheet
-        .write_string_with_format(r, 2, "Total", &bold)
-        .map_err(xlsx_error)?;
+    for (c, h) in ["Method", "Payments", "Total"].iter().enumerate() {
+        sheet
+            .write_string_with_format(r, u16::try_from(c).unwrap_or(0), *h, &bold)
+            .map_err(xlsx_error)?;
+    }
     r += 1;
     let (mut count, mut total): (i32, i64) = (0, 0);
     for (method, (n, pence)) in &by_method {
@@ -502,126 +648,5 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
             .map_err(xlsx_error)?;
         r += 1;
     }
-
-    // Payments.
-    let sheet = book.add_worksheet();
-    sheet.set_name("Payments").map_err(xlsx_error)?;
-    for (c, h) in CSV_COLUMNS.iter().enumerate() {
-        let c = u16::try_from(c).unwrap_or(0);
-        sheet
-            .write_string_with_format(0, c, *h, &bold)
-            .map_err(xlsx_error)?;
-        sheet.set_column_width(c, 16).map_err(xlsx_error)?;
-    }
-    for (i, p) in payments.iter().enumerate() {
-        let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let (name, reference, _) = payee_of(p, &names);
-        let member_name = names
-            .get(&p.member_id)
-            .map(|m| m.0.clone())
-            .unwrap_or_default();
-        let texts = [
-            (0, run.id.clone()),
-            (1, name),
-            (
-                2,
-                if p.payee == "member" {
-                    "member"
-                } else {
-                    "charity"
-                }
-                .to_string(),
-            ),
-            (3, reference),
-            (4, p.member_id.clone()),
-            (5, member_name),
-            (6, p.method.clone()),
-            (10, run.payment_date.to_string()),
-        ];
-        for (c, v) in texts {
-            sheet
-                .write_string(r, c, safe_text(&v))
-                .map_err(xlsx_error)?;
-        }
-        for (c, pence) in [(7, p.fee_pence), (8, p.expenses_pence), (9, p.total_pence)] {
-            sheet
-                .write_number_with_format(r, c, money_number(pence), &money)
-                .map_err(xlsx_error)?;
-        }
-    }
-    let last = u32::try_from(payments.len()).unwrap_or(u32::MAX);
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-    sheet.autofilter(0, 0, last, 10).map_err(xlsx_error)?;
-
-    // Lines.
-    let sheet = book.add_worksheet();
-    sheet.set_name("Lines").map_err(xlsx_error)?;
-    let headers = [
-        "member_id",
-        "member_name",
-        "meeting_id",
-        "meeting_date",
-        "kind",
-        "disposition",
-        "method",
-        "payee",
-        "minutes",
-        "rate",
-        "amount",
-        "rule",
-        "explanation",
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        let c = u16::try_from(c).unwrap_or(0);
-        sheet
-            .write_string_with_format(0, c, *h, &bold)
-            .map_err(xlsx_error)?;
-        sheet
-            .set_column_width(c, if c >= 11 { 60 } else { 16 })
-            .map_err(xlsx_error)?;
-    }
-    for (i, l) in lines.iter().enumerate() {
-        let r = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let member_name = names
-            .get(&l.member_id)
-            .map(|m| m.0.clone())
-            .unwrap_or_default();
-        let payee = l
-            .payee
-            .as_deref()
-            .map(|p| p.strip_prefix("charity:").unwrap_or(p).to_string())
-            .unwrap_or_default();
-        let texts = [
-            (0, l.member_id.clone()),
-            (1, member_name),
-            (2, l.meeting_id.clone().unwrap_or_default()),
-            (3, l.meeting_date.map(|d| d.to_string()).unwrap_or_default()),
-            (4, l.kind.clone()),
-            (5, l.disposition.clone()),
-            (6, l.method.clone().unwrap_or_default()),
-            (7, payee),
-            (11, l.rule.clone().unwrap_or_default()),
-            (12, l.explanation.clone()),
-        ];
-        for (c, v) in texts {
-            sheet
-                .write_string(r, c, safe_text(&v))
-                .map_err(xlsx_error)?;
-        }
-        if let Some(m) = l.minutes {
-            sheet.write_number(r, 8, f64::from(m)).map_err(xlsx_error)?;
-        }
-        if let Some(rate) = l.rate_pence {
-            sheet
-                .write_number_with_format(r, 9, money_number(rate), &money)
-                .map_err(xlsx_error)?;
-        }
-        sheet
-            .write_number_with_format(r, 10, money_number(l.amount_pence), &money)
-            .map_err(xlsx_error)?;
-    }
-    let last = u32::try_from(lines.len()).unwrap_or(u32::MAX);
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-    sheet.autofilter(0, 0, last, 12).map_err(xlsx_error)?;
     book.save_to_buffer().map_err(xlsx_error)
 }

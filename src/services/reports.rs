@@ -9,14 +9,15 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::actor::{Actor, Role};
-use super::exports::safe_text;
+use super::exports::{safe_text, xlsx_error};
 use super::page::{decode_cursor, encode_cursor, PageRequest};
 use super::payruns::{payee_view, PayeeView};
 use super::statements::{entry_of, Span};
 use super::{Error, Result};
 use crate::db::pay as rows;
+use crate::db::pay::PaymentRow;
 use crate::db::people;
-use crate::db::reports::{self as q, PaymentCursor, PaymentFilter, ReportPaymentRow};
+use crate::db::reports::{self as q, PaymentCursor, PaymentFilter, RunRow};
 use crate::db::DbConnection;
 use crate::domain::payrun::{passes_trading_allowance, Method};
 use crate::domain::statement::Totals;
@@ -115,8 +116,8 @@ pub struct PaymentsReport {
 
 type Names = HashMap<String, (String, Option<String>)>;
 
-fn names_of(conn: &mut DbConnection, page: &[ReportPaymentRow]) -> Result<Names> {
-    let mut ids: Vec<String> = page.iter().map(|r| r.0.member_id.clone()).collect();
+fn names_of(conn: &mut DbConnection, page: &[PaymentRow]) -> Result<Names> {
+    let mut ids: Vec<String> = page.iter().map(|p| p.member_id.clone()).collect();
     ids.sort();
     ids.dedup();
     Ok(rows::payees(conn, &ids)?
@@ -125,8 +126,8 @@ fn names_of(conn: &mut DbConnection, page: &[ReportPaymentRow]) -> Result<Names>
         .collect())
 }
 
-fn report_payment(r: &ReportPaymentRow, names: &Names) -> ReportPayment {
-    let (p, payment_date, status, paid_on, _) = r;
+fn report_payment(run: &RunRow, p: &PaymentRow, names: &Names) -> ReportPayment {
+    let (_, payment_date, status, paid_on, _) = run;
     let (member_name, reference) = names
         .get(&p.member_id)
         .cloned()
@@ -153,8 +154,38 @@ fn report_payment(r: &ReportPaymentRow, names: &Names) -> ReportPayment {
     }
 }
 
-fn cursor_of(r: &ReportPaymentRow) -> PaymentCursor {
-    (r.1, r.0.pay_run_id.clone(), r.0.position)
+/// Walks the payments the filter takes in (payment date, run, position) order from `start`
+/// (exclusive), run by run and a page at a time, until `each` answers false.
+fn walk(
+    conn: &mut DbConnection,
+    filter: &PaymentFilter,
+    start: Option<&PaymentCursor>,
+    page_size: i64,
+    mut each: impl FnMut(&ReportPayment, PaymentCursor) -> Result<bool>,
+) -> Result<()> {
+    let runs = q::runs_paid_between(conn, filter.from, filter.to)?;
+    for run in &runs {
+        let mut after = match start {
+            Some((d, id, pos)) if (run.1, &run.0) == (*d, id) => Some(*pos),
+            Some((d, id, _)) if (run.1, &run.0) < (*d, id) => continue,
+            _ => None,
+        };
+        loop {
+            let page = q::run_payments(conn, &run.0, filter, after, page_size)?;
+            let names = names_of(conn, &page)?;
+            for p in &page {
+                let cursor = (run.1, run.0.clone(), p.position);
+                if !each(&report_payment(run, p, &names), cursor)? {
+                    return Ok(());
+                }
+            }
+            if i64::try_from(page.len()).unwrap_or(0) < page_size {
+                break;
+            }
+            after = page.last().map(|p| p.position);
+        }
+    }
+    Ok(())
 }
 
 /// Every payment the filter takes, a page at a time.
@@ -163,18 +194,7 @@ pub fn for_each_payment(
     filter: &PaymentFilter,
     mut each: impl FnMut(&ReportPayment) -> Result<()>,
 ) -> Result<()> {
-    let mut after: Option<PaymentCursor> = None;
-    loop {
-        let page = q::payments_between(conn, filter, after.as_ref(), PAGE)?;
-        let names = names_of(conn, &page)?;
-        for r in &page {
-            each(&report_payment(r, &names))?;
-        }
-        if i64::try_from(page.len()).unwrap_or(0) < PAGE {
-            return Ok(());
-        }
-        after = page.last().map(cursor_of);
-    }
+    walk(conn, filter, None, PAGE, |p, _| each(p).map(|()| true))
 }
 
 /// The JSON report: one page of payments (`limit`, `cursor`) and the totals of all of them.
@@ -205,17 +225,24 @@ pub fn payments_page(
         *by_method.entry(p.method.clone()).or_insert(Money::ZERO) += p.total;
         Ok(())
     })?;
-    let mut rows_page = q::payments_between(conn, filter, after.as_ref(), limit + 1)?;
-    let next_cursor = if i64::try_from(rows_page.len()).unwrap_or(0) > limit {
-        rows_page.truncate(usize::try_from(limit).unwrap_or(0));
-        rows_page.last().map(|r| {
-            let (d, run, pos) = cursor_of(r);
-            encode_cursor(&[&d.to_string(), &run, &pos.to_string()])
-        })
+    let want = usize::try_from(limit).unwrap_or(0);
+    let mut items = Vec::with_capacity(want);
+    let mut last: Option<PaymentCursor> = None;
+    let mut more = false;
+    walk(conn, filter, after.as_ref(), limit + 1, |p, cursor| {
+        if items.len() == want {
+            more = true;
+            return Ok(false);
+        }
+        items.push(p.clone());
+        last = Some(cursor);
+        Ok(true)
+    })?;
+    let next_cursor = if more {
+        last.map(|(d, run, pos)| encode_cursor(&[&d.to_string(), &run, &pos.to_string()]))
     } else {
         None
     };
-    let names = names_of(conn, &rows_page)?;
     Ok(PaymentsReport {
         from: filter.from,
         to: filter.to,
@@ -224,10 +251,7 @@ pub fn payments_page(
         payment_count: count,
         total,
         totals_by_method: by_method,
-        items: rows_page
-            .iter()
-            .map(|r| report_payment(r, &names))
-            .collect(),
+        items,
         next_cursor,
     })
 }
@@ -294,13 +318,8 @@ pub fn write_payments_csv<W: Write>(
         .map_err(|e| Error::Internal(anyhow::anyhow!("writing the report failed: {e}")))
 }
 
-fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {
-    Error::Internal(anyhow::Error::new(e).context("writing the workbook failed"))
-}
-
-/// Pence as a spreadsheet number (exact for any amount a report can hold, well below 2^53).
-pub fn money_number(m: Money) -> f64 {
-    m.pence() as f64 / 100.0
+fn money_number(m: Money) -> f64 {
+    super::exports::money_number(m.pence())
 }
 
 /// The payments report as XLSX: a summary sheet and a payments sheet (streamed to a temporary
@@ -438,34 +457,36 @@ pub fn tax_year(
         .ok_or_else(|| Error::invalid("tax_year", "must be a tax year such as 2025-26"))?;
     let (from, to) = (span.range.start, span.range.end);
     let mut per: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut after: Option<(String, i32)> = None;
-    loop {
-        let page = q::lines_between(conn, from, to, after.as_ref(), PAGE)?;
-        let claims: Vec<String> = page
-            .iter()
-            .filter(|r| r.1 == "expense" && r.5 == "expense")
-            .map(|r| r.6.clone())
-            .collect();
-        let miles: HashMap<String, i64> = q::mileage_of(conn, &claims)?.into_iter().collect();
-        for (member, kind, disposition, method, pence, _, source, date, _, _) in &page {
-            let tenths = if kind == "expense" {
-                miles.get(source).copied().unwrap_or(0)
-            } else {
-                0
-            };
-            per.entry(member.clone()).or_default().add(&entry_of(
-                kind,
-                disposition,
-                method.as_deref(),
-                *pence,
-                *date,
-                tenths,
-            ));
+    for (run_id, date, ..) in q::runs_paid_between(conn, from, to)? {
+        let mut after: Option<i32> = None;
+        loop {
+            let page = q::run_lines(conn, &run_id, after, PAGE)?;
+            let claims: Vec<String> = page
+                .iter()
+                .filter(|r| r.1 == "expense" && r.5 == "expense")
+                .map(|r| r.6.clone())
+                .collect();
+            let miles: HashMap<String, i64> = q::mileage_of(conn, &claims)?.into_iter().collect();
+            for (member, kind, disposition, method, pence, _, source, _) in &page {
+                let tenths = if kind == "expense" {
+                    miles.get(source).copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                per.entry(member.clone()).or_default().add(&entry_of(
+                    kind,
+                    disposition,
+                    method.as_deref(),
+                    *pence,
+                    date,
+                    tenths,
+                ));
+            }
+            if i64::try_from(page.len()).unwrap_or(0) < PAGE {
+                break;
+            }
+            after = page.last().map(|r| r.7);
         }
-        if i64::try_from(page.len()).unwrap_or(0) < PAGE {
-            break;
-        }
-        after = page.last().map(|r| (r.8.clone(), r.9));
     }
     let ids: Vec<String> = per.keys().cloned().collect();
     let names: HashMap<String, (String, Option<String>)> = rows::payees(conn, &ids)?
