@@ -150,6 +150,7 @@ fn http_server(
             .app_data(web::QueryConfig::default().error_handler(api::extract::query_error))
             .app_data(web::PathConfig::default().error_handler(api::extract::path_error))
             .configure(api::configure)
+            .configure(crate::web::configure)
             // Innermost first: problem bodies, then security headers, then the request log.
             .wrap(ErrorHandlers::new().default_handler(api::error::ensure_problem_body))
             .wrap(

@@ -8,3 +8,4 @@ pub mod domain;
 pub mod mail;
 pub mod services;
 pub mod telemetry;
+pub mod web;

@@ -11,6 +11,7 @@ mod limits;
 mod logs;
 mod mail;
 mod payruns;
+mod portal;
 mod records;
 mod roles;
 mod schema;

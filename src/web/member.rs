@@ -1,0 +1,283 @@
+//! A member's own pages: what I have been paid and what is coming, my totals this tax year and
+//! against my cap, my payment choices explained, and my statement to download.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{day, error_page, pounds, redirect, signed_in, Ctx};
+use crate::config::Settings;
+use crate::db::Database;
+use crate::domain::periods::TaxYear;
+use crate::services::page::PageRequest;
+use crate::services::payruns::{self, MemberRunView};
+use crate::services::preferences::{self, PreferenceView};
+use crate::services::statements::{self, Statement};
+use crate::services::{Actor, Error, Role};
+
+/// The signed-in member, or where to send the browser instead.
+async fn member(req: &HttpRequest) -> Result<(Actor, String), HttpResponse> {
+    match signed_in(req).await {
+        None => Err(redirect("/sign-in")),
+        Some(a) => match (a.role, a.member_id.clone()) {
+            (Role::Member, Some(id)) => Ok((a, id)),
+            _ => Err(redirect("/")),
+        },
+    }
+}
+
+fn status_words(run: &MemberRunView) -> &'static str {
+    match run.status.as_str() {
+        "paid" => "Paid",
+        _ => "Approved, not yet paid",
+    }
+}
+
+fn runs_table(runs: &[MemberRunView]) -> Markup {
+    html! {
+        div class="table-wrap" {
+            table {
+                caption { "Payments, newest first" }
+                thead { tr {
+                    th scope="col" { "Payment date" }
+                    th scope="col" { "Status" }
+                    th scope="col" { "For sessions" }
+                    th scope="col" class="money" { "Paid to you" }
+                    th scope="col" class="money" { "Held back" }
+                    th scope="col" class="money" { "To charity" }
+                } }
+                tbody {
+                    @for r in runs {
+                        tr {
+                            td { (day(r.payment_date)) }
+                            td class="status" { (status_words(r))
+                                @if let Some(d) = r.paid_on { br; span class="muted" { "on " (day(d)) } } }
+                            td { (day(r.period_start)) " to " (day(r.period_end)) }
+                            td class="money" { (pounds(r.total_to_member)) }
+                            td class="money" { (pounds(r.carried_forward)) }
+                            td class="money" { (pounds(r.donated)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn home(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+) -> HttpResponse {
+    let (actor, member_id) = match member(&req).await {
+        Ok(m) => m,
+        Err(res) => return res,
+    };
+    let today = settings.today();
+    let allowance = settings.payruns.trading_allowance;
+    let a = actor.clone();
+    let loaded = db
+        .run(move |c| {
+            let runs = payruns::of_member(
+                c,
+                &a,
+                &member_id,
+                &PageRequest {
+                    limit: Some(24),
+                    cursor: None,
+                },
+            )?;
+            let span = statements::span(None, None, None, today)?;
+            let st = statements::statement(c, &a, &member_id, &span, allowance, today)?;
+            let pref = preferences::current(c, &a, &member_id, today)?;
+            Ok::<_, Error>((runs, st, pref))
+        })
+        .await;
+    let (runs, st, pref) = match loaded {
+        Ok(v) => v,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(&req, Some(actor));
+    let coming: Vec<&MemberRunView> = runs.items.iter().filter(|r| r.status != "paid").collect();
+    let t = &st.figures.totals;
+    let year = TaxYear::containing(today);
+    let body = html! {
+        h1 { "My payments" }
+        h2 { "Coming to you" }
+        @if coming.is_empty() {
+            p { "Nothing is waiting to be paid at the moment." }
+        } @else {
+            ul {
+                @for r in &coming {
+                    li { strong { (pounds(r.total_to_member)) } " will be paid on " (day(r.payment_date))
+                        " (approved, not yet paid)." }
+                }
+            }
+        }
+        @if st.held_back_at_end.is_positive() {
+            p { strong { (pounds(st.held_back_at_end)) } " is being held back to keep you within your limit. "
+                "It will be paid in a later period." }
+        }
+        h2 { "This tax year (" (year) ")" }
+        div class="cards" {
+            div class="card" { span class="figure" { (pounds(t.paid_fees)) } "fees paid to you" }
+            div class="card" { span class="figure" { (pounds(t.expenses_paid)) } "expenses repaid (not earnings)" }
+            @if t.donated.is_positive() {
+                div class="card" { span class="figure" { (pounds(t.donated)) } "given to charity for you" }
+            }
+        }
+        @for y in &st.figures.tax_years {
+            @if y.passes_trading_allowance {
+                p { "Your fees this tax year are more than the " (pounds(y.trading_allowance))
+                    " trading allowance. You may need to tell HMRC about this income." }
+            } @else {
+                p { "Your fees this tax year are within the " (pounds(y.trading_allowance)) " trading allowance." }
+            }
+        }
+        @if let Some(p) = st.figures.cap_periods.last() {
+            p { "Your limit: " (p.cap) ". In the latest period (" (day(p.start)) " to " (day(p.end)) ") "
+                (pounds(p.counted)) " counted towards it." }
+        }
+        h2 { "Payments" }
+        @if runs.items.is_empty() {
+            p { "You have no payments yet. After a session, your coordinator records who attended, and "
+                "finance pays in regular pay runs." }
+        } @else {
+            (runs_table(&runs.items))
+        }
+        h2 { "My statement" }
+        p { "A statement lists every payment with totals by month and by limit period. "
+            "You can show it to a benefits adviser or use it for a tax return." }
+        ul {
+            li { a href={ "/me/statement?tax_year=" (year) "&format=pdf" } { "Download this tax year's statement (PDF)" } }
+            li { a href={ "/me/statement?tax_year=" (year) "&format=csv" } { "Download it as a spreadsheet (CSV)" } }
+        }
+        h2 { "My payment choices" }
+        ul { @for line in preferences::summary(&pref) { li { (line) } } }
+        p { a href="/me/choices" { "What my choices mean" } }
+    };
+    ctx.page(StatusCode::OK, "My payments", body)
+}
+
+fn explain(pref: &PreferenceView) -> Markup {
+    html! {
+        dl class="choices" {
+            dt { "Full fee" }
+            dd { "You are paid the full amount for every session." }
+            dt { "Reduced fee" }
+            dd { "You take up to an amount you choose for each session; the rest is not paid. "
+                "Some people do this to stay within a benefit rule." }
+            dt { "Decline" }
+            dd { "You take part without being paid a fee. Your expenses are still repaid unless you say otherwise." }
+            dt { "Donate" }
+            dd { "Your fee is paid straight to a charity you choose. It is not paid to you." }
+            dt { "Bank transfer, payroll or vouchers" }
+            dd { "How you receive fees. Vouchers count as earnings for most benefits. "
+                "Expenses are always repaid by bank transfer or payroll, never in vouchers." }
+            dt { "A limit (cap)" }
+            dd { "If you receive benefits, you can set a weekly or monthly limit, such as the ESA permitted work limit. "
+                "We never pay fees above it in one period. What is over the limit is held and paid later, "
+                "given up, or given to charity, as you choose." }
+        }
+        p { "Benefit rules are complicated. Before you choose, we suggest you speak to a welfare rights adviser, "
+            "for example at Citizens Advice or your local council." }
+        p class="muted" { "Your current choices were "
+            @if pref.is_default { "not set yet, so the full fee by bank transfer applies." }
+            @else if pref.set_on_behalf { "recorded for you by a coordinator." }
+            @else { "recorded by you." } }
+    }
+}
+
+pub async fn choices(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+) -> HttpResponse {
+    let (actor, member_id) = match member(&req).await {
+        Ok(m) => m,
+        Err(res) => return res,
+    };
+    let today = settings.today();
+    let a = actor.clone();
+    let pref = match db
+        .run(move |c| preferences::current(c, &a, &member_id, today))
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(&req, Some(actor));
+    let body = html! {
+        h1 { "My payment choices" }
+        h2 { "What you have chosen" }
+        ul { @for line in preferences::summary(&pref) { li { (line) } } }
+        @if let Some(from) = pref.effective_from { p class="muted" { "In force from " (day(from)) "." } }
+        p { "To change your choices, tell your coordinator, who can record them for you." }
+        h2 { "What each option means" }
+        (explain(&pref))
+    };
+    ctx.page(StatusCode::OK, "My payment choices", body)
+}
+
+#[derive(Deserialize)]
+pub struct StatementQuery {
+    tax_year: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+pub async fn statement(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    q: web::Query<StatementQuery>,
+) -> HttpResponse {
+    let (actor, member_id) = match member(&req).await {
+        Ok(m) => m,
+        Err(res) => return res,
+    };
+    let q = q.into_inner();
+    let today = settings.today();
+    let allowance = settings.payruns.trading_allowance;
+    let a = actor.clone();
+    let built: Result<Statement, Error> = db
+        .run(move |c| {
+            let span = statements::span(
+                q.tax_year.as_deref(),
+                q.from.as_deref(),
+                q.to.as_deref(),
+                today,
+            )?;
+            statements::statement(c, &a, &member_id, &span, allowance, today)
+        })
+        .await;
+    let s = match built {
+        Ok(s) => s,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let format = q.format.unwrap_or_else(|| "pdf".into());
+    let file = match format.as_str() {
+        "csv" => statements::write_csv(&s, Vec::new()).map(|b| {
+            (
+                b,
+                "text/csv; charset=utf-8",
+                statements::filename(&s, "csv"),
+            )
+        }),
+        _ => {
+            let name = statements::filename(&s, "pdf");
+            match web::block(move || crate::services::pdf::statement(&s)).await {
+                Ok(r) => r.map(|b| (b, "application/pdf", name)),
+                Err(e) => Err(Error::Internal(anyhow::anyhow!("the PDF task failed: {e}"))),
+            }
+        }
+    };
+    match file {
+        Ok((bytes, content_type, name)) => {
+            crate::api::download::attachment(content_type, &name, bytes)
+        }
+        Err(e) => error_page(&req, Some(actor), &e),
+    }
+}

@@ -1,0 +1,367 @@
+//! The portal: server-rendered pages (maud) that work without JavaScript, for members first. Every
+//! page calls the same services as the API; a page adds words and forms, never rules.
+//!
+//! Security: the session is the API's session, carried in an HttpOnly, SameSite=Lax cookie (Secure
+//! when `server.public_url` is https); every form carries a CSRF token that must match a second,
+//! SameSite=Strict cookie (double submit); pages are sent with a Content-Security-Policy that
+//! allows no script at all and styles only from this site.
+
+pub mod account;
+pub mod member;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use maud::{html, Markup, DOCTYPE};
+
+use crate::api::middleware::RequestId;
+use crate::config::Settings;
+use crate::db::Database;
+use crate::services::auth::{self, Policy};
+use crate::services::{Actor, Error, FieldError, Role};
+
+pub const SESSION_COOKIE: &str = "coprod_session";
+pub const CSRF_COOKIE: &str = "coprod_csrf";
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+                       frame-ancestors 'none'; base-uri 'none'";
+
+const CSS: &str = include_str!("site.css");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/").route(web::get().to(home)))
+        .service(web::resource("/site.css").route(web::get().to(css)))
+        .service(
+            web::resource("/sign-in")
+                .route(web::get().to(account::sign_in_page))
+                .route(web::post().to(account::sign_in)),
+        )
+        .service(web::resource("/sign-out").route(web::post().to(account::sign_out)))
+        .service(
+            web::resource("/forgot-password")
+                .route(web::get().to(account::forgot_page))
+                .route(web::post().to(account::forgot)),
+        )
+        .service(
+            web::resource("/accept-invitation")
+                .route(web::get().to(account::invitation_page))
+                .route(web::post().to(account::accept_invitation)),
+        )
+        .service(
+            web::resource("/reset-password")
+                .route(web::get().to(account::reset_page))
+                .route(web::post().to(account::reset)),
+        )
+        .service(web::resource("/me").route(web::get().to(member::home)))
+        .service(web::resource("/me/choices").route(web::get().to(member::choices)))
+        .service(web::resource("/me/statement").route(web::get().to(member::statement)));
+}
+
+async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(CSS)
+}
+
+/// Where each role starts.
+async fn home(req: HttpRequest) -> HttpResponse {
+    match signed_in(&req).await {
+        Some(a) if a.role == Role::Member => redirect("/me"),
+        Some(a) => {
+            let view = Ctx::new(&req, Some(a.clone()));
+            view.page(
+                StatusCode::OK,
+                "Home",
+                html! {
+                    h1 { "Signed in" }
+                    p { "You are signed in as " strong { (a.email) } " (" (a.role.as_str()) ")." }
+                    p { "The pages for coordinators and finance are being built. Until then, use the "
+                        a href="/api/docs/" { "API" } " with an API token." }
+                },
+            )
+        }
+        None => redirect("/sign-in"),
+    }
+}
+
+/// A 303 to `to` (after a form, the browser GETs the next page).
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// The actor of the session cookie, if it is a live session.
+pub async fn signed_in(req: &HttpRequest) -> Option<Actor> {
+    let token = req.cookie(SESSION_COOKIE)?.value().to_string();
+    let db = req.app_data::<web::Data<Database>>()?.clone();
+    let policy = req.app_data::<web::Data<Policy>>()?.clone();
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    db.run(move |conn| auth::authenticate(conn, &policy, &token, request_id))
+        .await
+        .ok()
+}
+
+fn secure(req: &HttpRequest) -> bool {
+    req.app_data::<web::Data<Settings>>()
+        .is_some_and(|s| s.server.public_url.starts_with("https://"))
+}
+
+/// The session cookie for a new session.
+pub fn session_cookie(req: &HttpRequest, token: &str) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(req))
+        .finish()
+}
+
+/// A cookie that removes the session cookie.
+pub fn clear_session_cookie(req: &HttpRequest) -> Cookie<'static> {
+    let mut c = session_cookie(req, "");
+    c.make_removal();
+    c
+}
+
+/// What every page needs: who is signed in, and the CSRF token for its forms (and the cookie to
+/// set when the browser has none yet).
+pub struct Ctx {
+    pub actor: Option<Actor>,
+    pub csrf: String,
+    new_cookie: Option<Cookie<'static>>,
+}
+
+impl Ctx {
+    pub fn new(req: &HttpRequest, actor: Option<Actor>) -> Ctx {
+        match req.cookie(CSRF_COOKIE) {
+            Some(c) if c.value().len() >= 32 => Ctx {
+                actor,
+                csrf: c.value().to_string(),
+                new_cookie: None,
+            },
+            _ => {
+                let (token, _) = crate::services::secrets::new_token("");
+                let value = secrecy::ExposeSecret::expose_secret(&token).to_string();
+                let cookie = Cookie::build(CSRF_COOKIE, value.clone())
+                    .path("/")
+                    .http_only(true)
+                    .same_site(SameSite::Strict)
+                    .secure(secure(req))
+                    .finish();
+                Ctx {
+                    actor,
+                    csrf: value,
+                    new_cookie: Some(cookie),
+                }
+            }
+        }
+    }
+
+    /// The hidden field every form carries.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.csrf); }
+    }
+
+    /// A whole page.
+    pub fn page(&self, status: StatusCode, title: &str, body: Markup) -> HttpResponse {
+        let markup = html! {
+            (DOCTYPE)
+            html lang="en-GB" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (title) " – coprod" }
+                    link rel="stylesheet" href="/site.css";
+                }
+                body {
+                    a class="skip" href="#content" { "Skip to main content" }
+                    header class="site" {
+                        a class="brand" href="/" { "coprod" }
+                        @if let Some(a) = &self.actor {
+                            nav aria-label="Main" {
+                                ul {
+                                    @if a.role == Role::Member {
+                                        li { a href="/me" { "My payments" } }
+                                        li { a href="/me/choices" { "My payment choices" } }
+                                    } @else {
+                                        li { a href="/" { "Home" } }
+                                    }
+                                }
+                            }
+                            form method="post" action="/sign-out" {
+                                (self.csrf_field())
+                                button type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                    main id="content" tabindex="-1" { (body) }
+                    footer class="site" {
+                        p { "coprod pays people fairly for their part in co-production. "
+                            "Questions about a payment? Ask your group's coordinator." }
+                    }
+                }
+            }
+        };
+        let mut res = HttpResponse::build(status);
+        res.content_type("text/html; charset=utf-8")
+            .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(c) = &self.new_cookie {
+            res.cookie(c.clone());
+        }
+        res.body(markup.into_string())
+    }
+}
+
+/// Whether a submitted CSRF token matches the browser's cookie.
+pub fn csrf_ok(req: &HttpRequest, submitted: &str) -> bool {
+    match req.cookie(CSRF_COOKIE) {
+        Some(c) => {
+            let (a, b) = (c.value().as_bytes(), submitted.as_bytes());
+            a.len() >= 32
+                && a.len() == b.len()
+                && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+        }
+        None => false,
+    }
+}
+
+/// The page for a form whose CSRF token did not match (an old tab, or another site's form).
+pub fn csrf_failed(req: &HttpRequest) -> HttpResponse {
+    Ctx::new(req, None).page(
+        StatusCode::FORBIDDEN,
+        "Please try again",
+        html! {
+            h1 { "Please try again" }
+            p { "This form had expired or did not come from this site, so nothing was changed. "
+                "Go back, reload the page and send it again." }
+        },
+    )
+}
+
+/// Errors of a form: a summary at the top, each linked to its field, and the message for a field.
+pub struct FormErrors(pub Vec<FieldError>);
+
+impl FormErrors {
+    pub fn none() -> FormErrors {
+        FormErrors(Vec::new())
+    }
+
+    pub fn one(field: &str, message: &str) -> FormErrors {
+        FormErrors(vec![FieldError::new(field, message)])
+    }
+
+    pub fn message(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The summary at the top of the form.
+    pub fn summary(&self) -> Markup {
+        html! {
+            @if !self.0.is_empty() {
+                div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                    h2 id="error-summary-title" { "There is a problem" }
+                    ul {
+                        @for e in &self.0 {
+                            li { a href={ "#" (e.field) } { (e.message) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A labelled input with its hint and error, linked for screen readers.
+    pub fn input(
+        &self,
+        name: &str,
+        label: &str,
+        kind: &str,
+        value: &str,
+        hint: Option<&str>,
+        autocomplete: &str,
+    ) -> Markup {
+        let error = self.message(name);
+        let described = match (hint.is_some(), error.is_some()) {
+            (true, true) => format!("{name}-hint {name}-error"),
+            (true, false) => format!("{name}-hint"),
+            (false, true) => format!("{name}-error"),
+            (false, false) => String::new(),
+        };
+        html! {
+            label for=(name) {
+                (label)
+                @if let Some(h) = hint { span class="hint" id={ (name) "-hint" } { (h) } }
+            }
+            @if let Some(e) = error {
+                span class="field-error" id={ (name) "-error" } { span class="visually-hidden" { "Error: " } (e) }
+            }
+            input type=(kind) id=(name) name=(name) value=(value) autocomplete=(autocomplete)
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+        }
+    }
+}
+
+/// The field errors of a service error, or a general one.
+pub fn form_errors(e: &Error) -> FormErrors {
+    match e {
+        Error::Validation(errors) => FormErrors(errors.clone()),
+        Error::TooManyRequests { retry_after_secs } => FormErrors::one(
+            "email",
+            &format!(
+                "Too many attempts. Please wait {} minutes and try again.",
+                retry_after_secs.div_ceil(60)
+            ),
+        ),
+        other => FormErrors::one("form", &other.to_string()),
+    }
+}
+
+/// A page for a failure outside a form.
+pub fn error_page(req: &HttpRequest, actor: Option<Actor>, e: &Error) -> HttpResponse {
+    let (status, title, words) = match e {
+        Error::NotFound => (
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "We could not find that page. It may have moved, or it may not be yours to see.",
+        ),
+        Error::Forbidden(_) => (
+            StatusCode::FORBIDDEN,
+            "Not available to you",
+            "Your account cannot open this page.",
+        ),
+        Error::Validation(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Please check the address",
+            "Something in the address of this page is not right.",
+        ),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sorry, something went wrong",
+            "Please try again in a few minutes. Nothing was lost.",
+        ),
+    };
+    if status.is_server_error() {
+        tracing::error!(error = %e, "a page failed");
+    }
+    Ctx::new(req, actor).page(status, title, html! { h1 { (title) } p { (words) } })
+}
+
+/// Pounds for people: `£1,020.00`.
+pub fn pounds(m: crate::domain::Money) -> String {
+    crate::domain::statement::pounds(m)
+}
+
+/// `4 July 2025`.
+pub fn day(d: chrono::NaiveDate) -> String {
+    crate::services::statements::long_date(d)
+}

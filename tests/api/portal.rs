@@ -1,0 +1,296 @@
+//! The portal's pages over HTTP: sign in and out with the session cookie, CSRF on every form, the
+//! Content-Security-Policy, and a member's own pages and statement download, on both backends.
+
+use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+
+use crate::both_backends;
+use crate::helpers::{spawn_app, Role, TestApp, TestBackend, PASSWORD};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("a client")
+}
+
+/// The value of cookie `name` among a response's Set-Cookie headers, with its attributes.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn value(cookie: &str) -> String {
+    cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
+
+/// A browser's CSRF cookie and token, from the sign-in page.
+async fn csrf(app: &TestApp, c: &reqwest::Client) -> String {
+    let res = c.get(app.url("/sign-in")).send().await.unwrap();
+    let cookie = set_cookie(&res, "coprod_csrf").expect("a CSRF cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    value(&cookie)
+}
+
+async fn sign_in(app: &TestApp, c: &reqwest::Client, email: &str) -> (String, String) {
+    let token = csrf(app, c).await;
+    let res = c
+        .post(app.url("/sign-in"))
+        .header(COOKIE, format!("coprod_csrf={token}"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[LOCATION], "/");
+    let session = set_cookie(&res, "coprod_session").expect("a session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "plain http in tests");
+    (token, value(&session))
+}
+
+async fn pages_sign_in_and_out_safely(backend: TestBackend) {
+    let app = spawn_app(backend).await;
+    let c = client();
+    let member = app.user(Role::Member).await;
+
+    // The sign-in page: labelled fields, a strict policy, no script.
+    let res = c.get(app.url("/sign-in")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let csp = res.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"<label for="email">"#) && html.contains(r#"<label for="password">"#));
+    assert!(html.contains(r##"href="#content""##), "a skip link");
+    assert!(!html.contains("<script"));
+
+    // A form without the CSRF token changes nothing.
+    let res = c
+        .post(app.url("/sign-in"))
+        .form(&[("email", member.email.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(set_cookie(&res, "coprod_session").is_none());
+    // A token from another browser neither.
+    let token = csrf(&app, &c).await;
+    let res = c
+        .post(app.url("/sign-in"))
+        .header(COOKIE, format!("coprod_csrf={token}"))
+        .form(&[
+            ("csrf", "x".repeat(43).as_str()),
+            ("email", member.email.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // Wrong password and empty fields: errors summarised and next to the field.
+    let res = c
+        .post(app.url("/sign-in"))
+        .header(COOKIE, format!("coprod_csrf={token}"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", member.email.as_str()),
+            ("password", "wrong"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("There is a problem") && html.contains(r#"aria-invalid="true""#),
+        "{html}"
+    );
+    let res = c
+        .post(app.url("/sign-in"))
+        .header(COOKIE, format!("coprod_csrf={token}"))
+        .form(&[("csrf", token.as_str()), ("email", ""), ("password", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Enter your email address") && html.contains("Enter your password"));
+
+    // Signed in, a member lands on their payments; the statement downloads.
+    let (token, session) = sign_in(&app, &c, &member.email).await;
+    let cookies = format!("coprod_csrf={token}; coprod_session={session}");
+    let res = c
+        .get(app.url("/"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.headers()[LOCATION].to_str().unwrap()
+        ),
+        (303, "/me")
+    );
+    let res = c
+        .get(app.url("/me"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    for words in [
+        "My payments",
+        "This tax year",
+        "trading allowance",
+        "My statement",
+        "You are paid the full fee",
+    ] {
+        assert!(html.contains(words), "{words}: {html}");
+    }
+    let html = c
+        .get(app.url("/me/choices"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("welfare rights adviser") && html.contains("A limit (cap)"));
+    let res = c
+        .get(app.url("/me/statement?tax_year=2025-26&format=pdf"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[CONTENT_TYPE], "application/pdf");
+    let text = pdf_extract::extract_text_from_mem(&res.bytes().await.unwrap()).unwrap();
+    assert!(text.contains("Payment statement"));
+    let res = c
+        .get(app.url("/me/statement?tax_year=nonsense"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+
+    // Without a session, member pages send the browser to sign in; staff are not members.
+    let res = c.get(app.url("/me")).send().await.unwrap();
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.headers()[LOCATION].to_str().unwrap()
+        ),
+        (303, "/sign-in")
+    );
+    let finance = app.user(Role::Finance).await;
+    let (ftoken, fsession) = sign_in(&app, &c, &finance.email).await;
+    let res = c
+        .get(app.url("/me"))
+        .header(
+            COOKIE,
+            format!("coprod_csrf={ftoken}; coprod_session={fsession}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[LOCATION], "/");
+
+    // The API's bearer tokens and the portal's cookie are the same sessions.
+    let res = app.get_as("/api/v1/me", &session).await;
+    assert_eq!(res.status(), 200);
+
+    // Signing out needs the token too, and ends the session everywhere.
+    let res = c
+        .post(app.url("/sign-out"))
+        .header(COOKIE, &cookies)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = c
+        .post(app.url("/sign-out"))
+        .header(COOKIE, &cookies)
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(set_cookie(&res, "coprod_session").is_some_and(|c| c.contains("Max-Age=0")));
+    let res = c
+        .get(app.url("/me"))
+        .header(COOKIE, &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[LOCATION], "/sign-in");
+    assert_eq!(app.get_as("/api/v1/me", &session).await.status(), 401);
+
+    // Forgotten password: the same answer whoever asks.
+    let token = csrf(&app, &c).await;
+    let res = c
+        .post(app.url("/forgot-password"))
+        .header(COOKIE, format!("coprod_csrf={token}"))
+        .form(&[("csrf", token.as_str()), ("email", "nobody@example.org")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("If that address belongs to an account"));
+    let res = c
+        .post(app.url("/accept-invitation"))
+        .header(COOKIE, format!("coprod_csrf={token}"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("token", "cpl_nonsense"),
+            ("password", "Marmalade-Lighthouse-Tuesday"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("There is a problem"));
+    assert_eq!(
+        c.get(app.url("/site.css")).send().await.unwrap().status(),
+        200
+    );
+}
+
+both_backends!(pages_sign_in_and_out_safely);
