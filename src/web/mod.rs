@@ -7,6 +7,7 @@
 //! allows no script at all and styles only from this site.
 
 pub mod account;
+pub mod finance;
 pub mod member;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -53,7 +54,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/me").route(web::get().to(member::home)))
         .service(web::resource("/me/choices").route(web::get().to(member::choices)))
-        .service(web::resource("/me/statement").route(web::get().to(member::statement)));
+        .service(web::resource("/me/statement").route(web::get().to(member::statement)))
+        .service(web::resource("/runs").route(web::get().to(finance::runs)))
+        .service(web::resource("/runs/{id}").route(web::get().to(finance::run)))
+        .service(web::resource("/runs/{id}/approve").route(web::post().to(finance::approve)))
+        .service(web::resource("/runs/{id}/mark-paid").route(web::post().to(finance::mark_paid)))
+        .service(web::resource("/runs/{id}/export").route(web::get().to(finance::export)));
 }
 
 async fn css() -> HttpResponse {
@@ -67,6 +73,7 @@ async fn css() -> HttpResponse {
 async fn home(req: HttpRequest) -> HttpResponse {
     match signed_in(&req).await {
         Some(a) if a.role == Role::Member => redirect("/me"),
+        Some(a) if a.role == Role::Finance => redirect("/runs"),
         Some(a) => {
             let view = Ctx::new(&req, Some(a.clone()));
             view.page(
@@ -75,7 +82,7 @@ async fn home(req: HttpRequest) -> HttpResponse {
                 html! {
                     h1 { "Signed in" }
                     p { "You are signed in as " strong { (a.email) } " (" (a.role.as_str()) ")." }
-                    p { "The pages for coordinators and finance are being built. Until then, use the "
+                    p { "The pages for coordinators and admins are being built. Until then, use the "
                         a href="/api/docs/" { "API" } " with an API token." }
                 },
             )
@@ -184,6 +191,8 @@ impl Ctx {
                                     @if a.role == Role::Member {
                                         li { a href="/me" { "My payments" } }
                                         li { a href="/me/choices" { "My payment choices" } }
+                                    } @else if a.role == Role::Finance {
+                                        li { a href="/runs" { "Pay runs" } }
                                     } @else {
                                         li { a href="/" { "Home" } }
                                     }

@@ -5,7 +5,11 @@ async fn unknown_routes_are_404_problems(backend: TestBackend) {
     let app = spawn_app(backend).await;
     let body = assert_problem(app.get("/api/v1/no-such-thing").await, 404).await;
     assert_eq!(body["title"], "Not Found");
-    assert_problem(app.get("/").await, 404).await;
+    assert_problem(app.get("/no-such-page").await, 404).await;
+    // The root is the portal: it sends a browser to sign in.
+    let res = app.get("/").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/sign-in");
 }
 
 async fn wrong_methods_are_405_problems(backend: TestBackend) {

@@ -293,4 +293,145 @@ async fn pages_sign_in_and_out_safely(backend: TestBackend) {
     );
 }
 
-both_backends!(pages_sign_in_and_out_safely);
+/// Finance reviews a run in the browser, approves it against the total, downloads it, marks it paid.
+async fn finance_approves_and_downloads_a_run(backend: TestBackend) {
+    let w = crate::payruns::World::new(backend).await;
+    w.regional_card().await;
+    w.session(&w.member_id, "2025-06-10", 300).await;
+    let run = w.draft("2025-06-01", "2025-06-30", "2025-07-04").await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let c = client();
+    let (token, session) = sign_in(&w.app, &c, &w.approver.email).await;
+    let cookies = format!("coprod_csrf={token}; coprod_session={session}");
+    let get = |path: String| {
+        c.get(w.app.url(&path))
+            .header(COOKIE, cookies.clone())
+            .send()
+    };
+    let res = get("/".into()).await.unwrap();
+    assert_eq!(res.headers()[LOCATION], "/runs");
+    let html = get("/runs".into()).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains(&format!("/runs/{id}")) && html.contains("£150.00"),
+        "{html}"
+    );
+    let html = get(format!("/runs/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for words in [
+        "Totals by method",
+        "Totals by outcome",
+        "Approve £150.00",
+        "One payment per payee",
+    ] {
+        assert!(html.contains(words), "{words}: {html}");
+    }
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        c.post(w.app.url(&path))
+            .header(COOKIE, cookies.clone())
+            .form(&form)
+            .send()
+    };
+    // The wrong total is refused and nothing is approved.
+    let res = post(
+        format!("/runs/{id}/approve"),
+        vec![
+            ("csrf", token.clone()),
+            ("expected_total", "149.99".into()),
+            ("expected_count", "1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("There is a problem"));
+    let res = post(
+        format!("/runs/{id}/approve"),
+        vec![
+            ("csrf", token.clone()),
+            ("expected_total", "lots".into()),
+            ("expected_count", "one".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = post(
+        format!("/runs/{id}/approve"),
+        vec![
+            ("csrf", String::new()),
+            ("expected_total", "150.00".into()),
+            ("expected_count", "1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = post(
+        format!("/runs/{id}/approve"),
+        vec![
+            ("csrf", token.clone()),
+            ("expected_total", "£150.00".into()),
+            ("expected_count", "1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = get(format!("/runs/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Approved") && html.contains("Review workbook (XLSX)"),
+        "{html}"
+    );
+    let res = get(format!("/runs/{id}/export?format=csv")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert!(
+        text.lines().last().unwrap().starts_with("TOTAL,1 payments"),
+        "{text}"
+    );
+    let res = post(
+        format!("/runs/{id}/mark-paid"),
+        vec![
+            ("csrf", token.clone()),
+            ("paid_on", "2025-07-04".into()),
+            ("reference", "BACS-1".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let html = get(format!("/runs/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Paid"), "{html}");
+    // Not finance's? Not shown.
+    let (ctoken, csession) = sign_in(&w.app, &c, &w.coordinator.email).await;
+    let res = c
+        .get(w.app.url("/runs"))
+        .header(
+            COOKIE,
+            format!("coprod_csrf={ctoken}; coprod_session={csession}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(get("/runs/nope".into()).await.unwrap().status(), 404);
+}
+
+both_backends!(
+    pages_sign_in_and_out_safely,
+    finance_approves_and_downloads_a_run
+);

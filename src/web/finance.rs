@@ -1,0 +1,462 @@
+//! Finance's pages: pay runs, a run's review (payments, totals by method and disposition),
+//! approving it against the total reviewed, marking it paid, and every download.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{
+    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, signed_in, Ctx,
+    FormErrors,
+};
+use crate::config::Settings;
+use crate::db::Database;
+use crate::domain::Money;
+use crate::services::exports::{self, Format};
+use crate::services::page::PageRequest;
+use crate::services::payruns::{self, PayRunView, PaymentView, RunPolicy};
+use crate::services::{Actor, Error, Role};
+
+/// The signed-in finance officer, or where to send the browser instead.
+pub async fn finance(req: &HttpRequest) -> Result<Actor, HttpResponse> {
+    match signed_in(req).await {
+        None => Err(redirect("/sign-in")),
+        Some(a) if a.role == Role::Finance => Ok(a),
+        Some(a) => Err(error_page(req, Some(a), &Error::Forbidden(String::new()))),
+    }
+}
+
+fn status_words(s: &str) -> &'static str {
+    match s {
+        "draft" => "Draft",
+        "approved" => "Approved",
+        "exported" => "Exported",
+        "paid" => "Paid",
+        _ => "Cancelled",
+    }
+}
+
+pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let a = actor.clone();
+    let page = match db
+        .run(move |c| {
+            payruns::list(
+                c,
+                &a,
+                None,
+                &PageRequest {
+                    limit: Some(100),
+                    cursor: None,
+                },
+            )
+        })
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(&req, Some(actor));
+    let body = html! {
+        h1 { "Pay runs" }
+        @if page.items.is_empty() {
+            p { "There are no pay runs yet. A coordinator or finance drafts one for a period with the API." }
+        } @else {
+            div class="table-wrap" {
+                table {
+                    caption { "Pay runs, newest first" }
+                    thead { tr {
+                        th scope="col" { "Sessions from" }
+                        th scope="col" { "Payment date" }
+                        th scope="col" { "Status" }
+                        th scope="col" class="money" { "Payments" }
+                        th scope="col" class="money" { "Total" }
+                    } }
+                    tbody {
+                        @for r in &page.items {
+                            tr {
+                                td { a href={ "/runs/" (r.id) } { (day(r.period_start)) " to " (day(r.period_end)) } }
+                                td { (day(r.payment_date)) }
+                                td class="status" { (status_words(&r.status)) }
+                                td class="money" { (r.payment_count) }
+                                td class="money" { (pounds(r.total)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    ctx.page(StatusCode::OK, "Pay runs", body)
+}
+
+fn totals_table(
+    caption: &str,
+    head: &str,
+    rows: &std::collections::BTreeMap<String, Money>,
+) -> Markup {
+    html! {
+        div class="table-wrap" {
+            table {
+                caption { (caption) }
+                thead { tr { th scope="col" { (head) } th scope="col" class="money" { "Amount" } } }
+                tbody {
+                    @for (k, v) in rows {
+                        tr { td { (k.replace('_', " ")) } td class="money" { (pounds(*v)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn review(
+    ctx: &Ctx,
+    run: &PayRunView,
+    payments: &[PaymentView],
+    names: &std::collections::HashMap<String, String>,
+    errors: &FormErrors,
+) -> Markup {
+    html! {
+        h1 { "Pay run: " (day(run.period_start)) " to " (day(run.period_end)) }
+        (errors.summary())
+        @if let Some(m) = errors.message("form") { p class="field-error" id="form" { (m) } }
+        p { "Status: " strong { (status_words(&run.status)) } ". Payment date " (day(run.payment_date)) "." }
+        div class="cards" {
+            div class="card" { span class="figure" { (pounds(run.total)) } "total" }
+            div class="card" { span class="figure" { (run.payment_count) } "payments" }
+            div class="card" { span class="figure" { (run.line_count) } "lines" }
+        }
+        @if !run.warnings.is_empty() {
+            h2 { "Warnings" }
+            ul { @for w in &run.warnings { li { (w) } } }
+        }
+        (totals_table("Totals by method", "Method", &run.totals_by_method))
+        (totals_table("Totals by outcome", "Outcome", &run.totals_by_disposition))
+        @if run.status == "draft" {
+            h2 { "Approve" }
+            p { "Approving checks the run again. It is refused if anything changed since it was worked out, "
+                "or if the figures below are not the ones you reviewed." }
+            form method="post" action={ "/runs/" (run.id) "/approve" } novalidate {
+                (ctx.csrf_field())
+                (errors.input("expected_total", "Total you reviewed, in pounds", "text", &run.total.to_string(), Some("For example 1234.50"), "off"))
+                (errors.input("expected_count", "Number of payments you reviewed", "text", &run.payment_count.to_string(), None, "off"))
+                button type="submit" { "Approve " (pounds(run.total)) }
+            }
+        }
+        @if run.status == "approved" || run.status == "exported" {
+            h2 { "Mark as paid" }
+            form method="post" action={ "/runs/" (run.id) "/mark-paid" } novalidate {
+                (ctx.csrf_field())
+                (errors.input("paid_on", "Date paid", "date", &run.payment_date.to_string(), None, "off"))
+                (errors.input("reference", "Payment reference (optional)", "text", "", Some("The BACS or payroll reference"), "off"))
+                button type="submit" { "Mark as paid" }
+            }
+        }
+        @if ["approved", "exported", "paid"].contains(&run.status.as_str()) {
+            h2 { "Downloads" }
+            ul {
+                li { a href={ "/runs/" (run.id) "/export?format=csv" } { "Payments with control totals (CSV)" } }
+                li { a href={ "/runs/" (run.id) "/export?format=xlsx" } { "Review workbook (XLSX)" } }
+                li { a href={ "/runs/" (run.id) "/export?format=xero" } { "Xero bills import (CSV)" } }
+                li { a href={ "/runs/" (run.id) "/export?format=payroll" } { "Payroll lines (CSV)" } }
+            }
+            p class="muted" { "The first download marks the run exported; later ones are marked as repeats." }
+        }
+        h2 { "Payments" }
+        div class="table-wrap" {
+            table {
+                caption { "One payment per payee" }
+                thead { tr {
+                    th scope="col" { "Payee" }
+                    th scope="col" { "Method" }
+                    th scope="col" class="money" { "Fees" }
+                    th scope="col" class="money" { "Expenses" }
+                    th scope="col" class="money" { "Total" }
+                } }
+                tbody {
+                    @for p in payments {
+                        tr {
+                            td { @if let Some(n) = &p.payee.name { (n) " (charity, for " (names.get(&p.member_id).cloned().unwrap_or_default()) ")" }
+                                 @else { (names.get(&p.member_id).cloned().unwrap_or_else(|| p.member_id.clone())) } }
+                            td { (p.method.replace('_', " ")) }
+                            td class="money" { (pounds(p.fee_amount)) }
+                            td class="money" { (pounds(p.expenses_amount)) }
+                            td class="money" { (pounds(p.total)) }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href="/runs" { "All pay runs" } }
+    }
+}
+
+async fn show(
+    req: &HttpRequest,
+    db: &Database,
+    actor: Actor,
+    id: String,
+    status: StatusCode,
+    errors: FormErrors,
+) -> HttpResponse {
+    let a = actor.clone();
+    let loaded = db
+        .run(move |c| {
+            let run = payruns::get(c, &a, &id)?;
+            let mut pays = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = payruns::payments(
+                    c,
+                    &a,
+                    &id,
+                    &PageRequest {
+                        limit: Some(200),
+                        cursor,
+                    },
+                )?;
+                pays.extend(page.items);
+                match page.next_cursor {
+                    Some(next) if pays.len() < 2000 => cursor = Some(next),
+                    _ => break,
+                }
+            }
+            let ids: Vec<String> = pays.iter().map(|p| p.member_id.clone()).collect();
+            let names = crate::db::pay::payees(c, &ids)?
+                .into_iter()
+                .map(|(id, name, _, _)| (id, name))
+                .collect();
+            Ok::<_, Error>((run, pays, names))
+        })
+        .await;
+    match loaded {
+        Ok((run, pays, names)) => {
+            let ctx = Ctx::new(req, Some(actor));
+            let body = review(&ctx, &run, &pays, &names, &errors);
+            ctx.page(status, "Pay run", body)
+        }
+        Err(e) => error_page(req, Some(actor), &e),
+    }
+}
+
+pub async fn run(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    show(
+        &req,
+        &db,
+        actor,
+        path.into_inner(),
+        StatusCode::OK,
+        FormErrors::none(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    expected_total: String,
+    #[serde(default)]
+    expected_count: String,
+}
+
+pub async fn approve(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    policy: web::Data<RunPolicy>,
+    path: web::Path<String>,
+    form: web::Form<ApproveForm>,
+) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let form = form.into_inner();
+    if !csrf_ok(&req, &form.csrf) {
+        return csrf_failed(&req);
+    }
+    let id = path.into_inner();
+    let mut errors = Vec::new();
+    let total = form
+        .expected_total
+        .trim()
+        .trim_start_matches('£')
+        .replace(',', "")
+        .parse::<Money>();
+    if total.is_err() {
+        errors.push(crate::services::FieldError::new(
+            "expected_total",
+            "Enter the total in pounds and pence, such as 1234.50",
+        ));
+    }
+    let count = form.expected_count.trim().parse::<i64>();
+    if count.is_err() {
+        errors.push(crate::services::FieldError::new(
+            "expected_count",
+            "Enter the number of payments, such as 12",
+        ));
+    }
+    let (Ok(total), Ok(count)) = (total, count) else {
+        return show(
+            &req,
+            &db,
+            actor,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormErrors(errors),
+        )
+        .await;
+    };
+    let (a, run_id) = (actor.clone(), id.clone());
+    match db
+        .run(move |c| payruns::approve(c, &a, &policy, &run_id, total, count))
+        .await
+    {
+        Ok(_) => redirect(&format!("/runs/{id}")),
+        Err(e @ Error::Validation(_)) => {
+            show(
+                &req,
+                &db,
+                actor,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form_errors(&e),
+            )
+            .await
+        }
+        Err(Error::Conflict(m)) => {
+            show(
+                &req,
+                &db,
+                actor,
+                id,
+                StatusCode::CONFLICT,
+                FormErrors::one("form", &m),
+            )
+            .await
+        }
+        Err(e) => error_page(&req, Some(actor), &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PaidForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    paid_on: String,
+    #[serde(default)]
+    reference: String,
+}
+
+pub async fn mark_paid(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    form: web::Form<PaidForm>,
+) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let form = form.into_inner();
+    if !csrf_ok(&req, &form.csrf) {
+        return csrf_failed(&req);
+    }
+    let id = path.into_inner();
+    let Ok(paid_on) = form.paid_on.trim().parse::<chrono::NaiveDate>() else {
+        return show(
+            &req,
+            &db,
+            actor,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormErrors::one("paid_on", "Enter the date it was paid"),
+        )
+        .await;
+    };
+    let reference = Some(form.reference.trim().to_string()).filter(|r| !r.is_empty());
+    let (a, run_id) = (actor.clone(), id.clone());
+    match db
+        .run(move |c| payruns::mark_paid(c, &a, &run_id, paid_on, reference))
+        .await
+    {
+        Ok(_) => redirect(&format!("/runs/{id}")),
+        Err(e @ Error::Validation(_)) => {
+            show(
+                &req,
+                &db,
+                actor,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form_errors(&e),
+            )
+            .await
+        }
+        Err(Error::Conflict(m)) => {
+            show(
+                &req,
+                &db,
+                actor,
+                id,
+                StatusCode::CONFLICT,
+                FormErrors::one("form", &m),
+            )
+            .await
+        }
+        Err(e) => error_page(&req, Some(actor), &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    format: Option<String>,
+}
+
+/// The same download as the API's export, for the signed-in browser.
+pub async fn export(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    path: web::Path<String>,
+    q: web::Query<ExportQuery>,
+) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let (a, id) = (actor.clone(), path.into_inner());
+    let format = q.into_inner().format.unwrap_or_else(|| "csv".into());
+    let plan = match db.run(move |c| exports::begin(c, &a, &id, &format)).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let filename = plan.filename.clone();
+    if plan.format == Format::Xlsx {
+        return match db.run(move |c| exports::write_xlsx(c, &plan)).await {
+            Ok(bytes) => {
+                crate::api::download::attachment(Format::Xlsx.content_type(), &filename, bytes)
+            }
+            Err(e) => error_page(&req, Some(actor), &e),
+        };
+    }
+    let formats = settings.exports.clone();
+    let content_type = plan.format.content_type();
+    crate::api::download::stream(&db, content_type, &filename, move |conn, w| {
+        exports::write_csv(conn, &plan, &formats, 1000, w)
+    })
+}
