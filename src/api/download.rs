@@ -47,6 +47,35 @@ pub fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> HttpRes
         .body(bytes)
 }
 
+/// A file made on a blocking thread (a PDF, a workbook), sent whole.
+pub async fn made<F>(make: F) -> Result<HttpResponse, Error>
+where
+    F: FnOnce() -> Result<(Vec<u8>, &'static str, String), Error> + Send + 'static,
+{
+    let (bytes, content_type, name) = web::block(make)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("making the file failed: {e}")))??;
+    Ok(attachment(content_type, &name, bytes))
+}
+
+/// A recorded pay-run export: the workbook whole, the CSV formats streamed.
+pub async fn export(
+    db: &Database,
+    formats: crate::services::exports::ExportSettings,
+    plan: crate::services::exports::Export,
+) -> Result<HttpResponse, Error> {
+    use crate::services::exports::{self, Format};
+    let filename = plan.filename.clone();
+    if plan.format == Format::Xlsx {
+        let bytes = db.run(move |c| exports::write_xlsx(c, &plan)).await?;
+        return Ok(attachment(Format::Xlsx.content_type(), &filename, bytes));
+    }
+    let content_type = plan.format.content_type();
+    Ok(stream(db, content_type, &filename, move |conn, w| {
+        exports::write_csv(conn, &plan, &formats, 1000, w)
+    }))
+}
+
 /// A file written by `write` on a blocking thread with a connection of its own, streamed as it is
 /// written. An error part-way is logged and ends the body early (the status is already sent).
 pub fn stream<F>(db: &Database, content_type: &str, filename: &str, write: F) -> HttpResponse

@@ -262,25 +262,9 @@ pub async fn export(
     path: web::Path<String>,
     q: web::Query<ExportParams>,
 ) -> Result<HttpResponse, Problem> {
-    use crate::services::exports::{self, Format};
+    use crate::services::exports;
     let id = path.into_inner();
     let format = q.into_inner().format.unwrap_or_else(|| "csv".into());
     let plan = with_conn(&db, move |c| exports::begin(c, &actor, &id, &format)).await?;
-    if plan.format == Format::Xlsx {
-        let filename = plan.filename.clone();
-        let bytes = with_conn(&db, move |c| exports::write_xlsx(c, &plan)).await?;
-        return Ok(download::attachment(
-            Format::Xlsx.content_type(),
-            &filename,
-            bytes,
-        ));
-    }
-    let formats = settings.exports.clone();
-    let (content_type, filename) = (plan.format.content_type(), plan.filename.clone());
-    Ok(download::stream(
-        &db,
-        content_type,
-        &filename,
-        move |conn, w| exports::write_csv(conn, &plan, &formats, 1000, w),
-    ))
+    Ok(download::export(&db, settings.exports.clone(), plan).await?)
 }

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::services::page::PageRequest;
 use crate::services::reports::{self, PaymentsReport, ReportFormat, TaxYearReport};
-use crate::services::statements::{self, Statement};
+use crate::services::statements::{self, Download, Statement};
 use crate::services::{Actor, Error};
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -44,10 +44,12 @@ pub async fn statement(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     let id = path.into_inner();
-    let format = q.format.clone().unwrap_or_else(|| "json".into());
-    if !["json", "csv", "pdf"].contains(&format.as_str()) {
-        return Err(Error::invalid("format", "must be `json`, `csv` or `pdf`").into());
-    }
+    let download = match q.format.as_deref().unwrap_or("json") {
+        "json" => None,
+        "csv" => Some(Download::Csv),
+        "pdf" => Some(Download::Pdf),
+        _ => return Err(Error::invalid("format", "must be `json`, `csv` or `pdf`").into()),
+    };
     let today = settings.today();
     let allowance = settings.payruns.trading_allowance;
     let s = with_conn(&db, move |c| {
@@ -60,20 +62,9 @@ pub async fn statement(
         statements::statement(c, &actor, &id, &span, allowance, today)
     })
     .await?;
-    match format.as_str() {
-        "csv" => {
-            let name = statements::filename(&s, "csv");
-            let bytes = statements::write_csv(&s, Vec::new())?;
-            Ok(download::attachment(CSV, &name, bytes))
-        }
-        "pdf" => {
-            let name = statements::filename(&s, "pdf");
-            let bytes = web::block(move || crate::services::pdf::statement(&s))
-                .await
-                .map_err(|e| Error::Internal(anyhow::anyhow!("the PDF task failed: {e}")))??;
-            Ok(download::attachment("application/pdf", &name, bytes))
-        }
-        _ => Ok(HttpResponse::Ok().json(s)),
+    match download {
+        Some(d) => Ok(download::made(move || statements::file(&s, d)).await?),
+        None => Ok(HttpResponse::Ok().json(s)),
     }
 }
 
@@ -177,10 +168,10 @@ pub async fn tax_year(
             Ok(download::attachment(CSV, &format!("{name}.csv"), bytes))
         }
         ReportFormat::Xlsx => {
-            let bytes = web::block(move || reports::write_tax_year_xlsx(&report))
-                .await
-                .map_err(|e| Error::Internal(anyhow::anyhow!("the workbook task failed: {e}")))??;
-            Ok(download::attachment(XLSX, &format!("{name}.xlsx"), bytes))
+            let made = move || {
+                reports::write_tax_year_xlsx(&report).map(|b| (b, XLSX, format!("{name}.xlsx")))
+            };
+            Ok(download::made(made).await?)
         }
     }
 }

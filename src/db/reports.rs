@@ -103,15 +103,6 @@ pub struct PaymentFilter {
     pub method: Option<String>,
 }
 
-/// A payment of an approved run with its run's payment date, status, paid-on date and group.
-pub type ReportPaymentRow = (
-    PaymentRow,
-    NaiveDate,
-    String,
-    Option<NaiveDate>,
-    Option<String>,
-);
-
 /// Where a page of payments ends: (payment date, run, position).
 pub type PaymentCursor = (NaiveDate, String, i32);
 

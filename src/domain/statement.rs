@@ -122,6 +122,22 @@ impl Totals {
         t
     }
 
+    /// Adds another set of totals (a member's to a report's).
+    pub fn merge(&mut self, t: &Totals) {
+        self.earned += t.earned;
+        self.brought_forward += t.brought_forward;
+        self.paid_fees += t.paid_fees;
+        self.paid_in_vouchers += t.paid_in_vouchers;
+        self.donated += t.donated;
+        self.declined += t.declined;
+        self.forgone += t.forgone;
+        self.carried_forward += t.carried_forward;
+        self.expenses_paid += t.expenses_paid;
+        self.expenses_declined += t.expenses_declined;
+        self.paid_to_member += t.paid_to_member;
+        self.business_miles.0 += t.business_miles.0;
+    }
+
     /// Whether the row adds up: what was due went somewhere.
     pub fn balances(&self) -> bool {
         self.earned + self.brought_forward
@@ -236,44 +252,32 @@ pub fn figures(
         })
         .collect();
 
-    let mut periods: BTreeMap<(DateRange, String), (CapPeriodTotals, Vec<&Entry>)> =
-        BTreeMap::new();
+    let mut periods: BTreeMap<(DateRange, String), CapPeriodTotals> = BTreeMap::new();
     for e in &inside {
         let Some(cap) = caps.get(&e.payment_date) else {
             continue;
         };
-        let slot = periods
+        let p = periods
             .entry((cap.period, cap.describe.clone()))
-            .or_insert_with(|| {
-                (
-                    CapPeriodTotals {
-                        start: cap.period.start,
-                        end: cap.period.end,
-                        cap: cap.describe.clone(),
-                        limit: cap.amount,
-                        counted: Money::ZERO,
-                        within_limit: true,
-                        totals: Totals::default(),
-                    },
-                    Vec::new(),
-                )
+            .or_insert_with(|| CapPeriodTotals {
+                start: cap.period.start,
+                end: cap.period.end,
+                cap: cap.describe.clone(),
+                limit: cap.amount,
+                counted: Money::ZERO,
+                within_limit: true,
+                totals: Totals::default(),
             });
-        slot.0.totals.add(e);
+        p.totals.add(e);
         if e.kind != LineKind::Expense
             && e.disposition == Disposition::Paid
             && e.method.is_some_and(|m| cap.counts_methods.contains(&m))
         {
-            slot.0.counted += e.amount;
+            p.counted += e.amount;
         }
-        slot.1.push(e);
+        p.within_limit = p.counted <= p.limit;
     }
-    let cap_periods = periods
-        .into_values()
-        .map(|(mut p, _)| {
-            p.within_limit = p.counted <= p.limit;
-            p
-        })
-        .collect();
+    let cap_periods = periods.into_values().collect();
 
     let first = TaxYear::containing(range.start);
     let last = TaxYear::containing(range.end);

@@ -193,8 +193,15 @@ fn members_of(conn: &mut DbConnection, payments: &[PaymentRow]) -> Result<Member
         .collect())
 }
 
-fn csv_error(e: csv::Error) -> Error {
-    Error::Internal(anyhow::Error::new(e).context("writing the export failed"))
+/// A CSV write that failed (the client went away, say).
+pub(crate) fn csv_error(e: impl Into<csv::Error>) -> Error {
+    Error::Internal(anyhow::Error::new(e.into()).context("writing the file failed"))
+}
+
+/// Flushes a CSV writer and hands back what it wrote to.
+pub(crate) fn finish_csv<W: Write>(w: csv::Writer<W>) -> Result<W> {
+    w.into_inner()
+        .map_err(|e| Error::Internal(anyhow::anyhow!("writing the file failed: {e}")))
 }
 
 /// The columns of the payments CSV, in order.
@@ -354,7 +361,7 @@ pub fn write_csv<W: Write>(
             count += 1;
             total += Money::from_pence(p.total_pence);
         }
-        w.flush().map_err(|e| csv_error(e.into()))?;
+        w.flush().map_err(csv_error)?;
         match payments.last() {
             Some(last) if i64::try_from(payments.len()).unwrap_or(0) == page => {
                 after = Some(last.position)
@@ -375,8 +382,7 @@ pub fn write_csv<W: Write>(
         trailer[9] = total.to_string();
         w.write_record(&trailer).map_err(csv_error)?;
     }
-    w.into_inner()
-        .map_err(|e| Error::Internal(anyhow::anyhow!("writing the export failed: {e}")))
+    finish_csv(w)
 }
 
 pub(crate) fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> Error {

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::actor::{Actor, Role};
-use super::exports::{safe_text, xlsx_error};
+use super::exports::{csv_error, finish_csv, safe_text, xlsx_error};
 use super::page::{decode_cursor, encode_cursor, PageRequest};
 use super::payruns::{payee_view, PayeeView};
 use super::statements::{entry_of, Span};
@@ -291,10 +291,6 @@ fn payment_cells(p: &ReportPayment) -> [String; 13] {
     ]
 }
 
-fn csv_error(e: impl Into<csv::Error>) -> Error {
-    Error::Internal(anyhow::Error::new(e.into()).context("writing the report failed"))
-}
-
 /// The payments report as CSV, written as it is read, with a totals trailer.
 pub fn write_payments_csv<W: Write>(
     conn: &mut DbConnection,
@@ -314,8 +310,7 @@ pub fn write_payments_csv<W: Write>(
     trailer[1] = format!("{count} payments");
     trailer[12] = total.to_string();
     w.write_record(&trailer).map_err(csv_error)?;
-    w.into_inner()
-        .map_err(|e| Error::Internal(anyhow::anyhow!("writing the report failed: {e}")))
+    finish_csv(w)
 }
 
 fn money_number(m: Money) -> f64 {
@@ -498,7 +493,7 @@ pub fn tax_year(
         .into_iter()
         .map(|(id, t)| {
             let (full_name, payee_reference) = names.get(&id).cloned().unwrap_or_default();
-            add_totals(&mut total, &t);
+            total.merge(&t);
             TaxYearMember {
                 member_id: id,
                 full_name,
@@ -523,21 +518,6 @@ pub fn tax_year(
         totals: total,
         members,
     })
-}
-
-fn add_totals(into: &mut Totals, t: &Totals) {
-    into.earned += t.earned;
-    into.brought_forward += t.brought_forward;
-    into.paid_fees += t.paid_fees;
-    into.paid_in_vouchers += t.paid_in_vouchers;
-    into.donated += t.donated;
-    into.declined += t.declined;
-    into.forgone += t.forgone;
-    into.carried_forward += t.carried_forward;
-    into.expenses_paid += t.expenses_paid;
-    into.expenses_declined += t.expenses_declined;
-    into.paid_to_member += t.paid_to_member;
-    into.business_miles.0 += t.business_miles.0;
 }
 
 /// The columns of the tax-year report in CSV and XLSX.
@@ -612,8 +592,7 @@ pub fn write_tax_year_csv<W: Write>(report: &TaxYearReport, out: W) -> Result<W>
         format!("{} pass", report.members_passing_allowance),
     ))
     .map_err(csv_error)?;
-    w.into_inner()
-        .map_err(|e| Error::Internal(anyhow::anyhow!("writing the report failed: {e}")))
+    finish_csv(w)
 }
 
 /// The tax-year report as XLSX: one row per member and a totals row.

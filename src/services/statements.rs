@@ -339,10 +339,6 @@ pub fn statement(
     })
 }
 
-fn csv_error(e: impl Into<csv::Error>) -> Error {
-    Error::Internal(anyhow::Error::new(e.into()).context("writing the statement failed"))
-}
-
 /// The columns of a statement's lines in CSV.
 pub const LINE_COLUMNS: [&str; 13] = [
     "payment_date",
@@ -399,7 +395,7 @@ fn total_cells(t: &statement::Totals) -> Vec<String> {
 /// The statement as CSV: the lines, then tables of totals (by month, by cap period, for the whole
 /// statement, by tax year) and the notes, each table with its own header row.
 pub fn write_csv<W: Write>(s: &Statement, out: W) -> Result<W> {
-    use super::exports::safe_text;
+    use super::exports::{csv_error, finish_csv, safe_text};
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
     let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     w.write_record([
@@ -518,8 +514,33 @@ pub fn write_csv<W: Write>(s: &Statement, out: W) -> Result<W> {
     for n in &s.notes {
         w.write_record([n.as_str()]).map_err(csv_error)?;
     }
-    w.into_inner()
-        .map_err(|e| Error::Internal(anyhow::anyhow!("writing the statement failed: {e}")))
+    finish_csv(w)
+}
+
+/// A statement's downloadable forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Download {
+    Csv,
+    Pdf,
+}
+
+/// A file to send: its bytes, content type and name.
+pub type File = (Vec<u8>, &'static str, String);
+
+/// The statement as a file (the PDF takes a moment: call it off the async threads).
+pub fn file(s: &Statement, d: Download) -> Result<File> {
+    Ok(match d {
+        Download::Csv => (
+            write_csv(s, Vec::new())?,
+            "text/csv; charset=utf-8",
+            filename(s, "csv"),
+        ),
+        Download::Pdf => (
+            super::pdf::statement(s)?,
+            "application/pdf",
+            filename(s, "pdf"),
+        ),
+    })
 }
 
 /// A file name for the statement: `coprod-statement-<name>-<from>-to-<to>.<ext>`.

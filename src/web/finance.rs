@@ -13,7 +13,7 @@ use super::{
 use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::Money;
-use crate::services::exports::{self, Format};
+use crate::services::exports;
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, PayRunView, PaymentView, RunPolicy};
 use crate::services::{Actor, Error, Role};
@@ -168,6 +168,10 @@ fn review(
             p class="muted" { "The first download marks the run exported; later ones are marked as repeats." }
         }
         h2 { "Payments" }
+        @if i64::try_from(payments.len()).unwrap_or(0) < i64::from(run.payment_count) {
+            p { "Showing the first " (payments.len()) " of " (run.payment_count)
+                " payments. The review workbook has every one." }
+        }
         div class="table-wrap" {
             table {
                 caption { "One payment per payee" }
@@ -445,18 +449,8 @@ pub async fn export(
         Ok(p) => p,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
-    let filename = plan.filename.clone();
-    if plan.format == Format::Xlsx {
-        return match db.run(move |c| exports::write_xlsx(c, &plan)).await {
-            Ok(bytes) => {
-                crate::api::download::attachment(Format::Xlsx.content_type(), &filename, bytes)
-            }
-            Err(e) => error_page(&req, Some(actor), &e),
-        };
+    match crate::api::download::export(&db, settings.exports.clone(), plan).await {
+        Ok(res) => res,
+        Err(e) => error_page(&req, Some(actor), &e),
     }
-    let formats = settings.exports.clone();
-    let content_type = plan.format.content_type();
-    crate::api::download::stream(&db, content_type, &filename, move |conn, w| {
-        exports::write_csv(conn, &plan, &formats, 1000, w)
-    })
 }

@@ -13,7 +13,7 @@ use crate::domain::periods::TaxYear;
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, MemberRunView};
 use crate::services::preferences::{self, PreferenceView};
-use crate::services::statements::{self, Statement};
+use crate::services::statements::{self, Download, Statement};
 use crate::services::{Actor, Error, Role};
 
 /// The signed-in member, or where to send the browser instead.
@@ -257,27 +257,12 @@ pub async fn statement(
         Ok(s) => s,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
-    let format = q.format.unwrap_or_else(|| "pdf".into());
-    let file = match format.as_str() {
-        "csv" => statements::write_csv(&s, Vec::new()).map(|b| {
-            (
-                b,
-                "text/csv; charset=utf-8",
-                statements::filename(&s, "csv"),
-            )
-        }),
-        _ => {
-            let name = statements::filename(&s, "pdf");
-            match web::block(move || crate::services::pdf::statement(&s)).await {
-                Ok(r) => r.map(|b| (b, "application/pdf", name)),
-                Err(e) => Err(Error::Internal(anyhow::anyhow!("the PDF task failed: {e}"))),
-            }
-        }
+    let d = match q.format.as_deref() {
+        Some("csv") => Download::Csv,
+        _ => Download::Pdf,
     };
-    match file {
-        Ok((bytes, content_type, name)) => {
-            crate::api::download::attachment(content_type, &name, bytes)
-        }
+    match crate::api::download::made(move || statements::file(&s, d)).await {
+        Ok(res) => res,
         Err(e) => error_page(&req, Some(actor), &e),
     }
 }
