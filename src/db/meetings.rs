@@ -221,3 +221,23 @@ pub fn decide_expense(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// Claims waiting for a decision with their meetings, oldest meeting first, in the given groups
+/// (all groups when `None`).
+pub fn pending_expenses(
+    conn: &mut DbConnection,
+    only_groups: Option<&[String]>,
+    limit: i64,
+) -> QueryResult<Vec<(ExpenseRow, MeetingRow)>> {
+    let mut q = expense_claims::table
+        .inner_join(meetings::table)
+        .filter(expense_claims::status.eq("pending"))
+        .select((ExpenseRow::as_select(), MeetingRow::as_select()))
+        .into_boxed();
+    if let Some(groups) = only_groups {
+        q = q.filter(meetings::group_id.eq_any(groups.to_vec()));
+    }
+    q.order((meetings::meeting_date.asc(), expense_claims::id.asc()))
+        .limit(limit)
+        .load(conn)
+}

@@ -270,3 +270,37 @@ pub fn of_meeting(
         .map(ExpenseView::from)
         .collect())
 }
+
+/// A claim waiting for a decision, with what a coordinator needs to decide it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitingClaim {
+    pub claim: ExpenseView,
+    pub meeting_title: String,
+    pub meeting_date: chrono::NaiveDate,
+    pub member_name: String,
+}
+
+/// The most waiting claims one list shows.
+pub const MAX_WAITING: i64 = 500;
+
+/// Claims waiting for a decision, oldest meeting first: a coordinator's own groups, or every group
+/// for an admin. Two queries.
+pub fn waiting(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<WaitingClaim>> {
+    actor.require(&[Role::Admin, Role::Coordinator])?;
+    let only = actor.is(Role::Coordinator).then(|| actor.group_ids.clone());
+    let rows = rows::pending_expenses(conn, only.as_deref(), MAX_WAITING)?;
+    let ids: Vec<String> = rows.iter().map(|(e, _)| e.member_id.clone()).collect();
+    let names: std::collections::HashMap<String, String> = people::members_by_ids(conn, &ids)?
+        .into_iter()
+        .map(|m| (m.id, m.preferred_name.unwrap_or(m.full_name)))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(e, m)| WaitingClaim {
+            claim: ExpenseView::from(&e),
+            meeting_title: m.title,
+            meeting_date: m.meeting_date,
+            member_name: names.get(&e.member_id).cloned().unwrap_or_default(),
+        })
+        .collect())
+}

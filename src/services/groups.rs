@@ -440,3 +440,36 @@ pub fn add_reference(
         Ok(view)
     })
 }
+
+/// One person in a group on a day, for the people who run it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RosterLine {
+    pub member_id: String,
+    pub full_name: String,
+    pub preferred_name: Option<String>,
+    pub role: String,
+    pub since: NaiveDate,
+}
+
+/// The group and everyone in it on `on`, by name. Two queries.
+pub fn roster(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    group_id: &str,
+    on: NaiveDate,
+) -> Result<(GroupView, Vec<RosterLine>)> {
+    scope::group(actor, group_id, Access::Read)?;
+    let group = people::find_group(conn, group_id)?.ok_or(Error::NotFound)?;
+    let mut lines: Vec<RosterLine> = people::register_members(conn, group_id, on)?
+        .into_iter()
+        .map(|(m, p)| RosterLine {
+            member_id: p.id,
+            full_name: p.full_name,
+            preferred_name: p.preferred_name,
+            role: m.role,
+            since: m.starts_on,
+        })
+        .collect();
+    lines.sort_by(|a, b| a.full_name.cmp(&b.full_name));
+    Ok((GroupView::from(&group), lines))
+}

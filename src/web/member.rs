@@ -10,6 +10,8 @@ use super::{day, error_page, pounds, redirect, signed_in, Ctx};
 use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::periods::TaxYear;
+use crate::domain::records::AttendanceStatus;
+use crate::services::meetings::{self, MemberAttendance};
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, MemberRunView};
 use crate::services::preferences::{self, PreferenceView};
@@ -65,6 +67,47 @@ fn runs_table(runs: &[MemberRunView]) -> Markup {
     }
 }
 
+/// The most recent sessions the home page lists.
+const SESSIONS_SHOWN: usize = 20;
+
+fn attendance_words(a: &MemberAttendance) -> String {
+    match a.status {
+        AttendanceStatus::Attended => "Came".to_string(),
+        AttendanceStatus::Partial => format!(
+            "Came for {} minutes",
+            a.attended_minutes.unwrap_or_default()
+        ),
+        AttendanceStatus::Apologies => "Sent apologies".to_string(),
+        AttendanceStatus::Absent => "Did not come".to_string(),
+    }
+}
+
+fn sessions_table(sessions: &[MemberAttendance]) -> Markup {
+    html! {
+        div class="table-wrap" {
+            table {
+                caption { "My latest sessions, newest first" }
+                thead { tr {
+                    th scope="col" { "Date" }
+                    th scope="col" { "Session" }
+                    th scope="col" { "Attendance" }
+                    th scope="col" class="money" { "Preparation" }
+                } }
+                tbody {
+                    @for s in sessions {
+                        tr {
+                            td { (day(s.meeting.date)) }
+                            td { (s.meeting.title) }
+                            td { (attendance_words(s)) }
+                            td class="money" { (s.prep_minutes) " min" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub async fn home(
     req: HttpRequest,
     db: web::Data<Database>,
@@ -91,10 +134,12 @@ pub async fn home(
             let span = statements::span(None, None, None, today)?;
             let st = statements::statement(c, &a, &member_id, &span, allowance, today)?;
             let pref = preferences::current(c, &a, &member_id, today)?;
-            Ok::<_, Error>((runs, st, pref))
+            let mut sessions = meetings::of_member(c, &a, &member_id)?;
+            sessions.truncate(SESSIONS_SHOWN);
+            Ok::<_, Error>((runs, st, pref, sessions))
         })
         .await;
-    let (runs, st, pref) = match loaded {
+    let (runs, st, pref, sessions) = match loaded {
         Ok(v) => v,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
@@ -145,6 +190,12 @@ pub async fn home(
                 "finance pays in regular pay runs." }
         } @else {
             (runs_table(&runs.items))
+        }
+        h2 { "My sessions" }
+        @if sessions.is_empty() {
+            p { "No sessions are recorded for you yet." }
+        } @else {
+            (sessions_table(&sessions))
         }
         h2 { "My statement" }
         p { "A statement lists every payment with totals by month and by limit period. "

@@ -7,6 +7,7 @@
 //! allows no script at all and styles only from this site.
 
 pub mod account;
+pub mod coordinator;
 pub mod finance;
 pub mod member;
 
@@ -55,6 +56,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/me").route(web::get().to(member::home)))
         .service(web::resource("/me/choices").route(web::get().to(member::choices)))
         .service(web::resource("/me/statement").route(web::get().to(member::statement)))
+        .service(web::resource("/groups").route(web::get().to(coordinator::groups)))
+        .service(web::resource("/groups/{id}").route(web::get().to(coordinator::group)))
+        .service(
+            web::resource("/groups/{id}/meetings").route(web::post().to(coordinator::add_meeting)),
+        )
+        .service(web::resource("/meetings/{id}").route(web::get().to(coordinator::meeting)))
+        .service(
+            web::resource("/meetings/{id}/register")
+                .route(web::post().to(coordinator::save_register)),
+        )
+        .service(web::resource("/claims").route(web::get().to(coordinator::claims)))
+        .service(web::resource("/claims/{id}").route(web::post().to(coordinator::decide)))
         .service(web::resource("/runs").route(web::get().to(finance::runs)))
         .service(web::resource("/runs/{id}").route(web::get().to(finance::run)))
         .service(web::resource("/runs/{id}/approve").route(web::post().to(finance::approve)))
@@ -74,19 +87,7 @@ async fn home(req: HttpRequest) -> HttpResponse {
     match signed_in(&req).await {
         Some(a) if a.role == Role::Member => redirect("/me"),
         Some(a) if a.role == Role::Finance => redirect("/runs"),
-        Some(a) => {
-            let view = Ctx::new(&req, Some(a.clone()));
-            view.page(
-                StatusCode::OK,
-                "Home",
-                html! {
-                    h1 { "Signed in" }
-                    p { "You are signed in as " strong { (a.email) } " (" (a.role.as_str()) ")." }
-                    p { "The pages for coordinators and admins are being built. Until then, use the "
-                        a href="/api/docs/" { "API" } " with an API token." }
-                },
-            )
-        }
+        Some(_) => coordinator::start(),
         None => redirect("/sign-in"),
     }
 }
@@ -194,7 +195,9 @@ impl Ctx {
                                     } @else if a.role == Role::Finance {
                                         li { a href="/runs" { "Pay runs" } }
                                     } @else {
-                                        li { a href="/" { "Home" } }
+                                        li { a href="/groups" {
+                                            @if a.role == Role::Admin { "Groups" } @else { "My groups" } } }
+                                        li { a href="/claims" { "Expense claims" } }
                                     }
                                 }
                             }
@@ -299,24 +302,42 @@ impl FormErrors {
         autocomplete: &str,
     ) -> Markup {
         let error = self.message(name);
-        let described = match (hint.is_some(), error.is_some()) {
-            (true, true) => format!("{name}-hint {name}-error"),
-            (true, false) => format!("{name}-hint"),
-            (false, true) => format!("{name}-error"),
-            (false, false) => String::new(),
-        };
+        let described = self.described_by(name, hint.is_some());
+        html! {
+            (self.label(name, label, hint))
+            input type=(kind) id=(name) name=(name) value=(value) autocomplete=(autocomplete)
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[described.as_deref()];
+        }
+    }
+
+    /// The label of a field, its hint, and its error if it has one.
+    pub fn label(&self, name: &str, label: &str, hint: Option<&str>) -> Markup {
         html! {
             label for=(name) {
                 (label)
                 @if let Some(h) = hint { span class="hint" id={ (name) "-hint" } { (h) } }
             }
-            @if let Some(e) = error {
+            @if let Some(e) = self.message(name) {
                 span class="field-error" id={ (name) "-error" } { span class="visually-hidden" { "Error: " } (e) }
             }
-            input type=(kind) id=(name) name=(name) value=(value) autocomplete=(autocomplete)
-                aria-invalid=[error.map(|_| "true")]
-                aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
         }
+    }
+
+    /// The ids that describe a field (its hint and its error), for `aria-describedby`.
+    pub fn described_by(&self, name: &str, has_hint: bool) -> Option<String> {
+        let error = self.message(name).is_some();
+        match (has_hint, error) {
+            (true, true) => Some(format!("{name}-hint {name}-error")),
+            (true, false) => Some(format!("{name}-hint")),
+            (false, true) => Some(format!("{name}-error")),
+            (false, false) => None,
+        }
+    }
+
+    /// `Some("true")` for a field with an error, for `aria-invalid`.
+    pub fn invalid(&self, name: &str) -> Option<&'static str> {
+        self.message(name).map(|_| "true")
     }
 }
 

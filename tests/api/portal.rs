@@ -431,7 +431,360 @@ async fn finance_approves_and_downloads_a_run(backend: TestBackend) {
     assert_eq!(get("/runs/nope".into()).await.unwrap().status(), 404);
 }
 
+/// A coordinator adds a meeting, takes its register on one page (attended by default, one person
+/// for part of it, one with apologies), and decides expense claims; bad input stays on the page.
+async fn coordinator_takes_a_register_and_decides_claims(backend: TestBackend) {
+    let w = crate::payruns::World::new(backend).await;
+    let ada = w.new_member("Ada Lovelace", "co_chair").await;
+    let bo = w.new_member("Bo Diddley", "member").await;
+    let c = client();
+    let (token, session) = sign_in(&w.app, &c, &w.coordinator.email).await;
+    let cookies = format!("coprod_csrf={token}; coprod_session={session}");
+    let get = |path: String| {
+        c.get(w.app.url(&path))
+            .header(COOKIE, cookies.clone())
+            .send()
+    };
+    let post = |path: String, form: Vec<(String, String)>| {
+        c.post(w.app.url(&path))
+            .header(COOKIE, cookies.clone())
+            .form(&form)
+            .send()
+    };
+    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        get("/".into()).await.unwrap().headers()[LOCATION],
+        "/groups"
+    );
+    let html = get("/groups".into()).await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("/groups/{}", w.group)), "{html}");
+    let html = get(format!("/groups/{}", w.group))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for words in ["Ada Lovelace", "Bo Diddley", "Co-chair", "Add a meeting"] {
+        assert!(html.contains(words), "{words}: {html}");
+    }
+
+    // A meeting with a bad date and length comes back with both errors and what was typed.
+    let add = format!("/groups/{}/meetings", w.group);
+    let res = post(
+        add.clone(),
+        f(&[
+            ("csrf", &token),
+            ("title", "Advisory group"),
+            ("activity_kind", "meeting"),
+            ("date", "next Tuesday"),
+            ("duration_minutes", "two hours"),
+            ("prep_minutes_allowed", "60"),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    for words in [
+        "There is a problem",
+        "Enter the date as year-month-day",
+        "must be a whole number",
+        "value=\"next Tuesday\"",
+    ] {
+        assert!(html.contains(words), "{words}: {html}");
+    }
+    let res = post(
+        add.clone(),
+        f(&[
+            ("csrf", &token),
+            ("title", "Advisory group"),
+            ("activity_kind", "meeting"),
+            ("date", "2025-06-10"),
+            ("duration_minutes", "120"),
+            ("prep_minutes_allowed", "60"),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()[LOCATION].to_str().unwrap().to_string();
+    let meeting = to.trim_start_matches("/meetings/").to_string();
+
+    // The register lists everyone, attended by default, with the preparation allowed.
+    let html = get(to.clone()).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        html.matches("<fieldset class=\"register-row\">").count(),
+        3,
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("value=\"attended\" selected").count(),
+        3,
+        "{html}"
+    );
+    // Read the order the page gave, then change two people.
+    let order: Vec<String> = (0..3)
+        .map(|i| {
+            let key = format!("name=\"m{i}\" value=\"");
+            let at = html.find(&key).unwrap() + key.len();
+            html[at..at + 36].split('"').next().unwrap().to_string()
+        })
+        .collect();
+    let mut form = vec![("csrf".to_string(), token.clone())];
+    for (i, id) in order.iter().enumerate() {
+        let (status, attended, prep) = if *id == ada {
+            ("partial", "90", "30")
+        } else if *id == bo {
+            ("apologies", "", "60")
+        } else {
+            ("attended", "", "60")
+        };
+        for (k, v) in [
+            ("m", id.as_str()),
+            ("s", status),
+            ("a", attended),
+            ("p", prep),
+            ("r", ""),
+            ("n", ""),
+        ] {
+            form.push((format!("{k}{i}"), v.to_string()));
+        }
+    }
+    // Too long for a part of the meeting: the error names the person, nothing is saved.
+    let mut bad = form.clone();
+    for (k, v) in &mut bad {
+        if *v == "90" && k.starts_with('a') {
+            *v = "500".into();
+        }
+    }
+    let res = post(format!("/meetings/{meeting}/register"), bad)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Ada Lovelace: minutes there for partial attendance must be"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"500\""), "{html}");
+    let res = post(format!("/meetings/{meeting}/register"), form.clone())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()[LOCATION].to_str().unwrap(),
+        format!("/meetings/{meeting}?saved=1")
+    );
+    let reg = crate::payruns::ok(
+        w.app
+            .get_as(
+                &format!("/api/v1/meetings/{meeting}/attendance"),
+                &w.coordinator.token,
+            )
+            .await,
+        200,
+    )
+    .await;
+    for r in reg["records"].as_array().unwrap() {
+        let id = r["member_id"].as_str().unwrap();
+        let (status, attended, prep) = if id == ada {
+            ("partial", 90, 30)
+        } else if id == bo {
+            ("apologies", 0, 0)
+        } else {
+            ("attended", 120, 60)
+        };
+        assert_eq!(r["status"], status, "{r}");
+        assert_eq!(r["attended_minutes"], attended, "{r}");
+        assert_eq!(r["prep_minutes"], prep, "{r}");
+    }
+    let html = get(format!("/meetings/{meeting}?saved=1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("The register is saved."), "{html}");
+    // Without the CSRF token nothing changes.
+    let mut forged = form.clone();
+    forged[0].1 = String::new();
+    let res = post(format!("/meetings/{meeting}/register"), forged)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    // Claims: a taxi to reject, a bus fare to approve.
+    let claims_path = format!("/api/v1/meetings/{meeting}/expenses");
+    let claim = |body: serde_json::Value| {
+        w.app
+            .post_as(&claims_path, Some(&w.coordinator.token), body)
+    };
+    let taxi = crate::payruns::ok(
+        claim(serde_json::json!({"member_id": ada, "kind": "taxi", "amount": "18.40"})).await,
+        201,
+    )
+    .await;
+    let bus = crate::payruns::ok(
+        claim(serde_json::json!({"member_id": w.member_id, "kind": "public_transport", "amount": "4.20"}))
+            .await,
+        201,
+    )
+    .await;
+    let (taxi, bus) = (
+        taxi["id"].as_str().unwrap().to_string(),
+        bus["id"].as_str().unwrap().to_string(),
+    );
+    let html = get("/groups".into()).await.unwrap().text().await.unwrap();
+    assert!(html.contains("2 expense claims waiting"), "{html}");
+    let html = get("/claims".into()).await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Ada Lovelace: taxi, £18.40") && html.contains("£4.20"),
+        "{html}"
+    );
+    let res = post(
+        format!("/claims/{taxi}"),
+        f(&[("csrf", &token), ("decision", "reject"), ("reason", "  ")]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(&format!("href=\"#reason-{taxi}\"")), "{html}");
+    let res = post(
+        format!("/claims/{taxi}"),
+        f(&[
+            ("csrf", &token),
+            ("decision", "reject"),
+            ("reason", "A taxi needs agreeing first"),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.headers()[LOCATION], "/claims?done=rejected");
+    let res = post(
+        format!("/claims/{bus}"),
+        f(&[("csrf", &token), ("decision", "approve"), ("reason", "")]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.headers()[LOCATION], "/claims?done=approved");
+    // Decided once: a second decision is a conflict shown on the page.
+    let res = post(
+        format!("/claims/{bus}"),
+        f(&[
+            ("csrf", &token),
+            ("decision", "reject"),
+            ("reason", "changed my mind"),
+        ]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 409);
+    let html = get(format!("/meetings/{meeting}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("A taxi needs agreeing first") && html.contains("Approved"),
+        "{html}"
+    );
+    for bad in ["maybe", ""] {
+        let res = post(
+            format!("/claims/{bus}"),
+            f(&[("csrf", &token), ("decision", bad)]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), 422, "{bad}");
+    }
+
+    // Another coordinator's group and meetings are not found; members and finance are refused.
+    let other = w.app.user(Role::Coordinator).await;
+    let (otoken, osession) = sign_in(&w.app, &c, &other.email).await;
+    let as_other = |path: String| {
+        c.get(w.app.url(&path))
+            .header(
+                COOKIE,
+                format!("coprod_csrf={otoken}; coprod_session={osession}"),
+            )
+            .send()
+    };
+    assert_eq!(
+        as_other(format!("/meetings/{meeting}"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        as_other(format!("/groups/{}", w.group))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let html = as_other("/claims".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("No claims are waiting"), "{html}");
+    let res = c
+        .post(w.app.url(&format!("/meetings/{meeting}/register")))
+        .header(
+            COOKIE,
+            format!("coprod_csrf={otoken}; coprod_session={osession}"),
+        )
+        .form(&[
+            ("csrf", otoken.as_str()),
+            ("m0", ada.as_str()),
+            ("s0", "absent"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    for user in [&w.member, &w.finance] {
+        let (t, s) = sign_in(&w.app, &c, &user.email).await;
+        let res = c
+            .get(w.app.url(&format!("/meetings/{meeting}")))
+            .header(COOKIE, format!("coprod_csrf={t}; coprod_session={s}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+        if user.role == Role::Member {
+            // The member sees the session on their own page.
+            let html = c
+                .get(w.app.url("/me"))
+                .header(COOKIE, format!("coprod_csrf={t}; coprod_session={s}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                html.contains("My sessions")
+                    && html.contains("Advisory group")
+                    && html.contains("Came"),
+                "{html}"
+            );
+        }
+    }
+    assert_eq!(get("/meetings/nope".into()).await.unwrap().status(), 404);
+}
+
 both_backends!(
     pages_sign_in_and_out_safely,
-    finance_approves_and_downloads_a_run
+    finance_approves_and_downloads_a_run,
+    coordinator_takes_a_register_and_decides_claims
 );
