@@ -4,6 +4,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod mail;
 pub mod services;

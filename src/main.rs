@@ -1,4 +1,5 @@
-//! The `coprod` command: serve (the default), migrate, and mail. Only argument handling lives here.
+//! The `coprod` command: serve (the default), migrate, mail, admin and demo. Only argument handling
+//! lives here.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use coprod::app::{open_database, Application};
-use coprod::config::Settings;
+use coprod::config::{MailTransportKind, Settings};
 use coprod::mail::Sender;
 
 #[derive(Parser)]
@@ -40,6 +41,14 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Fill an empty database with a sample advisory group (people, sessions, claims, a paid and a
+    /// draft pay run), print demo sign-ins for each role, then serve. Refuses a database that
+    /// already has accounts, members or groups.
+    Demo {
+        /// Seed and print the sign-ins, then exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
     },
 }
 
@@ -91,6 +100,7 @@ fn main() -> ExitCode {
                         password_stdin,
                     },
             } => create_admin(settings, email, password_stdin).await,
+            Command::Demo { no_serve } => demo(settings, no_serve).await,
         }
     });
     match result {
@@ -187,6 +197,31 @@ async fn create_admin(settings: Settings, email: String, password_stdin: bool) -
         view.email
     );
     Ok(())
+}
+
+/// Seeds the sample into an empty database, prints its sign-ins, then serves as `serve` does.
+async fn demo(settings: Settings, no_serve: bool) -> CliResult {
+    let db = open_database(&settings).await?;
+    let today = settings.today();
+    let seeding = settings.clone();
+    let demo = tokio::task::spawn_blocking(move || {
+        db.migrate()?;
+        coprod::demo::seed(&db, &seeding, today)
+    })
+    .await??;
+    print!("{}", demo.summary(settings.public_base()));
+    if settings.mail.transport == MailTransportKind::File {
+        println!(
+            "\nThe emails it queued (invitations, choices recorded, payment notices) are written as .eml files to {} when they are sent.",
+            settings.mail.dir.display()
+        );
+    }
+    if no_serve {
+        println!("\nServe it with `coprod serve` (same settings, same database).");
+        return Ok(());
+    }
+    println!("\nServing now; stop with Ctrl-C.");
+    serve(settings).await
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {

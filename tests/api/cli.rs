@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::both_backends;
 use crate::helpers::TestBackend;
 
-fn coprod(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub fn coprod(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_coprod"));
     cmd.args(args)
         .current_dir(dir)
@@ -21,7 +21,7 @@ fn coprod(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("coprod runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -34,6 +34,7 @@ fn every_command_has_help() {
         vec!["migrate", "--help"],
         vec!["mail", "--help"],
         vec!["mail", "send-pending", "--help"],
+        vec!["demo", "--help"],
     ] {
         let out = coprod(dir.path(), &args, &[]);
         assert!(out.status.success(), "{args:?}");

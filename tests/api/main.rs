@@ -5,6 +5,7 @@ mod helpers;
 
 mod audit;
 mod cli;
+mod demo;
 mod errors;
 mod health;
 mod limits;
