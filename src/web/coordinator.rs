@@ -175,7 +175,7 @@ fn group_body(ctx: &Ctx, g: &GroupPage, form: &NewMeetingForm, errors: &FormErro
         @if g.meetings.is_empty() {
             p { "No meetings yet. Add one below, then take its register." }
         } @else {
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label={ "Meetings, newest first" } {
                 table {
                     caption { "Meetings, newest first" }
                     thead { tr {
@@ -200,7 +200,7 @@ fn group_body(ctx: &Ctx, g: &GroupPage, form: &NewMeetingForm, errors: &FormErro
         @if g.roster.is_empty() {
             p { "Nobody is in this group today." }
         } @else {
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label={ "Members of " (g.group.name) } {
                 table {
                     caption { "Members of " (g.group.name) }
                     thead { tr {
@@ -523,7 +523,7 @@ fn meeting_body(
         @if p.claims.is_empty() {
             p { "No expense claims for this meeting." }
         } @else {
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label={ "Claims for this meeting" } {
                 table {
                     caption { "Claims for this meeting" }
                     thead { tr {

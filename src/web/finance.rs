@@ -66,7 +66,7 @@ pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
         @if page.items.is_empty() {
             p { "There are no pay runs yet. A coordinator or finance drafts one for a period with the API." }
         } @else {
-            div class="table-wrap" {
+            div class="table-wrap" tabindex="0" role="region" aria-label={ "Pay runs, newest first" } {
                 table {
                     caption { "Pay runs, newest first" }
                     thead { tr {
@@ -100,7 +100,7 @@ fn totals_table(
     rows: &std::collections::BTreeMap<String, Money>,
 ) -> Markup {
     html! {
-        div class="table-wrap" {
+        div class="table-wrap" tabindex="0" role="region" aria-label={ (caption) } {
             table {
                 caption { (caption) }
                 thead { tr { th scope="col" { (head) } th scope="col" class="money" { "Amount" } } }
@@ -172,7 +172,7 @@ fn review(
             p { "Showing the first " (payments.len()) " of " (run.payment_count)
                 " payments. The review workbook has every one." }
         }
-        div class="table-wrap" {
+        div class="table-wrap" tabindex="0" role="region" aria-label={ "One payment per payee" } {
             table {
                 caption { "One payment per payee" }
                 thead { tr {

@@ -38,7 +38,7 @@ fn status_words(run: &MemberRunView) -> &'static str {
 
 fn runs_table(runs: &[MemberRunView]) -> Markup {
     html! {
-        div class="table-wrap" {
+        div class="table-wrap" tabindex="0" role="region" aria-label={ "Payments, newest first" } {
             table {
                 caption { "Payments, newest first" }
                 thead { tr {
@@ -84,7 +84,7 @@ fn attendance_words(a: &MemberAttendance) -> String {
 
 fn sessions_table(sessions: &[MemberAttendance]) -> Markup {
     html! {
-        div class="table-wrap" {
+        div class="table-wrap" tabindex="0" role="region" aria-label={ "My latest sessions, newest first" } {
             table {
                 caption { "My latest sessions, newest first" }
                 thead { tr {

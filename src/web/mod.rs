@@ -29,9 +29,15 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; for
 
 const CSS: &str = include_str!("site.css");
 
+/// The site's icon: the two overlapping circles of working together, in the accent colour.
+const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
+<circle cx=\"12\" cy=\"16\" r=\"9\" fill=\"none\" stroke=\"#0b5394\" stroke-width=\"4\"/>\
+<circle cx=\"20\" cy=\"16\" r=\"9\" fill=\"none\" stroke=\"#0b5394\" stroke-width=\"4\"/></svg>";
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(home)))
         .service(web::resource("/site.css").route(web::get().to(css)))
+        .service(web::resource(["/favicon.svg", "/favicon.ico"]).route(web::get().to(icon)))
         .service(
             web::resource("/sign-in")
                 .route(web::get().to(account::sign_in_page))
@@ -80,6 +86,13 @@ async fn css() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(CSS)
+}
+
+async fn icon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(ICON)
 }
 
 /// Where each role starts.
@@ -181,6 +194,7 @@ impl Ctx {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " – coprod" }
                     link rel="stylesheet" href="/site.css";
+                    link rel="icon" href="/favicon.svg" type="image/svg+xml";
                 }
                 body {
                     a class="skip" href="#content" { "Skip to main content" }
