@@ -427,11 +427,11 @@ pub struct SessionRow {
     pub prep_minutes_allowed: i32,
 }
 
-/// Attended and partial records of meetings in the period (and group) that no approved run took.
+/// Attended and partial records of meetings up to the end of the period (and in the group) that
+/// no approved run took: those of earlier periods, recorded late, are paid by the next run.
 pub fn unpaid_sessions(
     conn: &mut DbConnection,
     group: Option<&str>,
-    from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<SessionRow>> {
     use super::schema::attendance;
@@ -444,7 +444,7 @@ pub fn unpaid_sessions(
         )
         .filter(pay_claims::source_id.is_null())
         .filter(attendance::status.eq_any(["attended", "partial"]))
-        .filter(meetings::meeting_date.between(from, to))
+        .filter(meetings::meeting_date.le(to))
         .select((
             attendance::id,
             attendance::member_id,
@@ -481,11 +481,11 @@ pub struct ClaimRow {
     pub meeting_date: NaiveDate,
 }
 
-/// Approved expense claims of meetings in the period (and group) that no approved run took.
+/// Approved expense claims of meetings up to the end of the period (and in the group) that no
+/// approved run took: a claim of an earlier period, approved late, is paid by the next run.
 pub fn unpaid_claims(
     conn: &mut DbConnection,
     group: Option<&str>,
-    from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<ClaimRow>> {
     let mut q = expense_claims::table
@@ -497,7 +497,7 @@ pub fn unpaid_claims(
         )
         .filter(pay_claims::source_id.is_null())
         .filter(expense_claims::status.eq("approved"))
-        .filter(meetings::meeting_date.between(from, to))
+        .filter(meetings::meeting_date.le(to))
         .select((
             expense_claims::id,
             expense_claims::member_id,

@@ -174,6 +174,9 @@ pub fn in_force<'a>(history: &[&'a Choices], date: NaiveDate) -> Option<&'a Choi
 pub struct Inputs {
     /// The group of a group run; None for a run of all groups.
     pub group: Option<String>,
+    /// The first meeting date of the run's period: anything earlier was recorded or approved
+    /// late, and is paid now with a warning that says so.
+    pub period_start: Option<NaiveDate>,
     pub payment_date: Option<NaiveDate>,
     pub sessions: Vec<Session>,
     pub memberships: Vec<Membership>,
@@ -352,12 +355,39 @@ fn preference(
     })
 }
 
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// Prices and computes a whole run.
 pub fn build(inputs: &Inputs) -> Draft {
     let Some(payment_date) = inputs.payment_date else {
         return Draft::default();
     };
     let mut draft = Draft::default();
+    if let Some(start) = inputs.period_start {
+        let sessions = inputs
+            .sessions
+            .iter()
+            .filter(|s| s.meeting_date < start)
+            .count();
+        let claims = inputs
+            .claims
+            .iter()
+            .filter(|c| c.meeting_date < start)
+            .count();
+        if sessions + claims > 0 {
+            draft.warnings.push(format!(
+                "{} and {} from before {start} are included: recorded or approved after an earlier run, no approved run has paid them.",
+                count(sessions, "session", "sessions"),
+                count(claims, "expense claim", "expense claims"),
+            ));
+        }
+    }
     let mut work: BTreeMap<String, MemberWork> = BTreeMap::new();
 
     let mut memberships: HashMap<(&str, &str), Vec<&Membership>> = HashMap::new();

@@ -226,7 +226,7 @@ pub fn gather(
     end: NaiveDate,
     payment_date: NaiveDate,
 ) -> Result<Inputs> {
-    let sessions = rows::unpaid_sessions(conn, group, start, end)?
+    let sessions: Vec<draft::Session> = rows::unpaid_sessions(conn, group, end)?
         .into_iter()
         .map(|s| draft::Session {
             attendance_id: s.attendance_id,
@@ -242,7 +242,7 @@ pub fn gather(
             prep_allowed: s.prep_minutes_allowed,
         })
         .collect();
-    let claims = rows::unpaid_claims(conn, group, start, end)?
+    let claims: Vec<draft::Claim> = rows::unpaid_claims(conn, group, end)?
         .into_iter()
         .map(|c| draft::Claim {
             expense_id: c.expense_id,
@@ -257,9 +257,16 @@ pub fn gather(
             amount: c.amount_pence.map(Money::from_pence),
         })
         .collect();
+    // Late sessions and claims of earlier periods are priced by the cards and mileage of their
+    // own dates.
+    let earliest = sessions
+        .iter()
+        .map(|s| s.meeting_date)
+        .chain(claims.iter().map(|c| c.meeting_date))
+        .fold(start, NaiveDate::min);
     let car_journeys = rows::car_journeys(
         conn,
-        TaxYear::containing(start).range().start,
+        TaxYear::containing(earliest).range().start,
         TaxYear::containing(end).range().end,
     )?
     .into_iter()
@@ -329,11 +336,12 @@ pub fn gather(
         .iter()
         .map(preferences::choices_of)
         .collect();
-    let card_rows = rows::cards_overlapping(conn, start, end)?;
+    let card_rows = rows::cards_overlapping(conn, earliest, end)?;
     let ids: Vec<String> = card_rows.iter().map(|c| c.id.clone()).collect();
     let rule_rows = rows::rules_of(conn, &ids)?;
     Ok(Inputs {
         group: group.map(str::to_string),
+        period_start: Some(start),
         payment_date: Some(payment_date),
         sessions,
         memberships,

@@ -1557,7 +1557,64 @@ async fn roles_and_bad_input(backend: TestBackend) {
     .await;
 }
 
+/// A claim approved, or a register taken, after its period's run was approved is not lost: the
+/// next run pays it, priced at its own date, and says so in a warning.
+async fn late_claims_and_records_are_paid_by_the_next_run(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    let late = w.new_member("Lou Late", "member").await;
+    let june = w.session(&w.member_id, "2025-06-10", 300).await;
+    let claim = ok(
+        w.app
+            .post_as(
+                &format!("/api/v1/meetings/{june}/expenses"),
+                Some(&w.coordinator.token),
+                json!({"member_id": w.member_id, "kind": "public_transport", "amount": "7.40"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let run = w.draft("2025-06-01", "2025-06-30", "2025-07-04").await;
+    assert_eq!(s(&run["total"]), "150.00");
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    // After June's run: the claim is approved and Lou's attendance is recorded.
+    ok(
+        w.app
+            .post_as(
+                &format!("/api/v1/expenses/{}/approve", s(&claim["id"])),
+                Some(&w.coordinator.token),
+                json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    ok(
+        w.register(
+            &june,
+            json!([{"member_id": w.member_id, "status": "attended"},
+                   {"member_id": late, "status": "attended"}]),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let july = w.draft("2025-07-01", "2025-07-31", "2025-08-04").await;
+    assert_eq!(s(&july["total"]), "157.40", "{july}");
+    let warnings = july["warnings"].to_string();
+    assert!(
+        warnings.contains("1 session and 1 expense claim from before 2025-07-01 are included"),
+        "{warnings}"
+    );
+    ok(w.approve_as(&july, &w.approver.token).await, 200).await;
+    // Paid once: a later run finds nothing left.
+    let august = w.draft("2025-08-01", "2025-08-31", "2025-09-04").await;
+    assert_eq!(s(&august["total"]), "0.00", "{august}");
+}
+
 both_backends!(
+    late_claims_and_records_are_paid_by_the_next_run,
     worked_example_6_esa_cap_and_carry_forward,
     worked_examples_of_fees_and_choices,
     approval_guards_locks_and_adjustments,
