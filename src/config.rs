@@ -74,6 +74,8 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Behind a reverse proxy: take the client address from the last X-Forwarded-For entry.
     pub trust_forwarded_for: bool,
+    /// How long a running request holds its Idempotency-Key before a retry may take it over.
+    pub idempotency_lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +112,7 @@ pub struct MailSettings {
     pub retry_base_secs: u64,
     pub retry_max_secs: u64,
     pub poll_interval_ms: u64,
+    pub lease_secs: u64,
     pub smtp: SmtpSettings,
 }
 
@@ -236,6 +239,9 @@ impl Settings {
         }
         if self.mail.poll_interval_ms == 0 {
             return bad("mail.poll_interval_ms must be at least 1");
+        }
+        if self.mail.lease_secs == 0 {
+            return bad("mail.lease_secs must be at least 1");
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return bad("mail.from must be an address such as \"coprod <no-reply@example.org>\"");

@@ -1,6 +1,8 @@
 //! `Idempotency-Key` on creating requests, as one mechanism for every POST: the same key with the
 //! same request gives back the first response (marked `Idempotent-Replayed: true`); the same key
-//! with a different request answers 422; a key whose first request is still running answers 409.
+//! with a different request answers 422; a key whose first request is still running answers 409,
+//! unless it has run longer than `server.idempotency_lease_secs` (a server stopped mid-request by a
+//! crash never answers it), when the retry runs instead.
 //! Keys belong to the signed-in account and are kept for 24 hours. Server errors are not kept, so
 //! a retry after one runs again.
 
@@ -110,6 +112,10 @@ pub async fn idempotency(
     payload.unread_data(body);
     req.set_payload(payload.into());
 
+    let lease = req
+        .app_data::<web::Data<crate::config::Settings>>()
+        .map_or(60, |s| s.server.idempotency_lease_secs);
+    let lease = TimeDelta::seconds(i64::try_from(lease).unwrap_or(60));
     let account = actor.account_id.clone();
     let (k, a, h) = (key.clone(), account.clone(), hash.clone());
     let found = db
@@ -120,6 +126,8 @@ pub async fn idempotency(
                 match rows::find(c, &a, &k)? {
                     Some(row) if row.request_hash != h => Ok(Found::Mismatch),
                     Some(row) if row.status_code.is_some() => Ok(Found::Replay(row)),
+                    // Cut off by a crash long enough ago: the retry runs.
+                    Some(_) if rows::retake(c, &a, &k, now - lease, now)? => Ok(Found::Fresh),
                     Some(_) => Ok(Found::InFlight),
                     None => {
                         let row = IdempotencyRow {

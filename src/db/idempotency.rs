@@ -44,6 +44,26 @@ pub fn claim(conn: &mut DbConnection, row: &IdempotencyRow) -> QueryResult<bool>
     }
 }
 
+/// Takes over a key whose request was cut off (still without a response at `abandoned_before`,
+/// as after a crash): true when this caller now holds it.
+pub fn retake(
+    conn: &mut DbConnection,
+    account_id: &str,
+    key: &str,
+    abandoned_before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        idempotency_keys::table
+            .find((account_id, key))
+            .filter(idempotency_keys::status_code.is_null())
+            .filter(idempotency_keys::created_at.lt(abandoned_before)),
+    )
+    .set(idempotency_keys::created_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn complete(
     conn: &mut DbConnection,
     account_id: &str,

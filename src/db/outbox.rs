@@ -65,40 +65,53 @@ pub fn find_by_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Out
         .optional()
 }
 
-/// Messages whose time has come: pending ones, and ones left `sending` by a worker that stopped
-/// before its lease (held in `next_attempt_at`) ran out. Oldest first.
-pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<OutboxRow>> {
-    outbox::table
-        .filter(outbox::status.eq_any([PENDING, SENDING]))
-        .filter(outbox::next_attempt_at.le(now))
-        .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
-        .limit(limit)
-        .select(OutboxRow::as_select())
-        .load(conn)
-}
-
-/// Takes a message for sending, if nobody else took it since `seen` was read: sets it `sending`,
-/// counts the attempt and holds it until `lease_until`. True when this caller won it.
-pub fn claim(
+/// Takes up to `limit` due messages for sending, in one transaction: each is set `sending`, its
+/// attempt counted and held until `lease_until`; the rows are returned as they now are. On
+/// PostgreSQL the due rows are locked with FOR UPDATE SKIP LOCKED, so several instances take
+/// different messages at the same moment instead of waiting on each other; SQLite has one writer
+/// at a time (the transaction begins IMMEDIATE).
+pub fn claim_due(
     conn: &mut DbConnection,
-    seen: &OutboxRow,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
-) -> QueryResult<bool> {
-    let updated = diesel::update(
-        outbox::table
-            .filter(outbox::id.eq(&seen.id))
-            .filter(outbox::status.eq(&seen.status))
-            .filter(outbox::attempts.eq(seen.attempts)),
-    )
-    .set((
-        outbox::status.eq(SENDING),
-        outbox::attempts.eq(seen.attempts + 1),
-        outbox::next_attempt_at.eq(lease_until),
-        outbox::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(updated == 1)
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    super::write_tx(conn, |conn| {
+        // Written once, typed once per backend.
+        macro_rules! due {
+            () => {
+                outbox::table
+                    .filter(outbox::status.eq_any([PENDING, SENDING]))
+                    .filter(outbox::next_attempt_at.le(now))
+                    .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
+                    .limit(limit)
+                    .select(OutboxRow::as_select())
+            };
+        }
+        let mut rows: Vec<OutboxRow> = match conn {
+            DbConnection::Pg(c) => due!().for_update().skip_locked().load(c)?,
+            DbConnection::Sqlite(c) => due!().load(c)?,
+        };
+        if rows.is_empty() {
+            return Ok(rows);
+        }
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set((
+                outbox::status.eq(SENDING),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::next_attempt_at.eq(lease_until),
+                outbox::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        for r in &mut rows {
+            r.status = SENDING.to_string();
+            r.attempts += 1;
+            r.next_attempt_at = lease_until;
+            r.updated_at = now;
+        }
+        Ok(rows)
+    })
 }
 
 pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {

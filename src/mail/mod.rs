@@ -22,6 +22,7 @@ impl Sender {
                 .from
                 .parse()
                 .map_err(|e| format!("mail.from is not an address: {e}"))?,
+            lease: TimeDelta::seconds(i64::try_from(mail.lease_secs).unwrap_or(300)),
             policy: RetryPolicy {
                 max_attempts: mail.max_attempts,
                 base: TimeDelta::seconds(

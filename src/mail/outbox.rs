@@ -12,9 +12,9 @@ use super::transport::Transport;
 use crate::db::outbox::{self as rows, OutboxRow};
 use crate::db::{self, Database, DbConnection, DbError};
 
-/// How long a claimed message is held before another worker may take it over.
-const LEASE: TimeDelta = TimeDelta::minutes(5);
-const BATCH: i64 = 50;
+/// How many messages a worker takes at once: small, so that several instances share the work and
+/// a crash leaves few messages waiting for their lease to run out.
+const BATCH: i64 = 10;
 
 /// Queues `email` under `dedupe_key` inside the caller's transaction. A second call with the same
 /// key does nothing and returns false, so a retried request never sends the same notice twice.
@@ -76,6 +76,8 @@ pub struct Sender {
     pub transport: Transport,
     pub from: Mailbox,
     pub policy: RetryPolicy,
+    /// How long taken messages are held before another worker may take them over.
+    pub lease: TimeDelta,
 }
 
 impl Sender {
@@ -87,17 +89,13 @@ impl Sender {
         loop {
             let mut conn = db.get()?;
             let now = db::now();
-            let batch = rows::due(&mut conn, now, BATCH)?;
+            // Taken in one transaction; on PostgreSQL rows another instance holds are skipped.
+            let batch = rows::claim_due(&mut conn, now, now + self.lease, BATCH)?;
             if batch.is_empty() {
                 return Ok(report);
             }
-            let mut progressed = false;
             for seen in batch {
-                if !rows::claim(&mut conn, &seen, db::now(), db::now() + LEASE)? {
-                    continue; // another worker took it
-                }
-                progressed = true;
-                let attempts = u32::try_from(seen.attempts + 1).unwrap_or(u32::MAX);
+                let attempts = u32::try_from(seen.attempts).unwrap_or(u32::MAX);
                 let result = build_message(&seen, &self.from)
                     .and_then(|m| self.transport.send(&m, &seen.id));
                 let now = db::now();
@@ -122,9 +120,6 @@ impl Sender {
                         }
                     }
                 }
-            }
-            if !progressed {
-                return Ok(report);
             }
         }
     }

@@ -17,6 +17,8 @@ use crate::helpers::{eventually, spawn_app, spawn_app_with, TestApp, TestBackend
 struct Catcher {
     current: Vec<u8>,
     received: Arc<Mutex<Vec<String>>>,
+    /// How long each message takes to accept (a slow server).
+    delay: Duration,
 }
 
 impl mailin_embedded::Handler for Catcher {
@@ -29,6 +31,7 @@ impl mailin_embedded::Handler for Catcher {
         Ok(())
     }
     fn data_end(&mut self) -> mailin_embedded::Response {
+        std::thread::sleep(self.delay);
         let message = String::from_utf8_lossy(&self.current).into_owned();
         self.received.lock().unwrap().push(message);
         mailin_embedded::response::OK
@@ -36,8 +39,16 @@ impl mailin_embedded::Handler for Catcher {
 }
 
 /// Starts an SMTP server on `listener` in a background thread; returns what it receives.
-fn start_smtp(listener: TcpListener) -> Arc<Mutex<Vec<String>>> {
-    let catcher = Catcher::default();
+pub fn start_smtp(listener: TcpListener) -> Arc<Mutex<Vec<String>>> {
+    start_smtp_with(listener, Duration::ZERO)
+}
+
+/// An SMTP server that takes `delay` to accept each message.
+pub fn start_smtp_with(listener: TcpListener, delay: Duration) -> Arc<Mutex<Vec<String>>> {
+    let catcher = Catcher {
+        delay,
+        ..Catcher::default()
+    };
     let received = catcher.received.clone();
     let mut server = mailin_embedded::Server::new(catcher);
     server.with_name("smtp.test").with_tcp_listener(listener);
@@ -47,7 +58,7 @@ fn start_smtp(listener: TcpListener) -> Arc<Mutex<Vec<String>>> {
     received
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

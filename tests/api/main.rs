@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod demo;
 mod errors;
+mod faults;
 mod health;
 mod limits;
 mod logs;

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{assert_problem, spawn_app, Role, TestApp, TestBackend, User};
+use crate::helpers::{assert_problem, Role, TestApp, TestBackend, User};
 
 pub async fn ok(res: reqwest::Response, status: u16) -> Value {
     let got = res.status().as_u16();
@@ -34,7 +34,15 @@ pub struct World {
 
 impl World {
     pub async fn new(backend: TestBackend) -> World {
-        let app = spawn_app(backend).await;
+        World::new_with(backend, |_| {}).await
+    }
+
+    /// A world whose server has `adjust`ed settings.
+    pub async fn new_with(
+        backend: TestBackend,
+        adjust: impl FnOnce(&mut coprod::config::Settings),
+    ) -> World {
+        let app = crate::helpers::spawn_app_with(backend, adjust).await;
         let coordinator = app.user(Role::Coordinator).await;
         let finance = app.user(Role::Finance).await;
         let approver = app.user(Role::Finance).await;
