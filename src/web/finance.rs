@@ -196,6 +196,7 @@ fn review(
                 }
             }
         }
+        p { a href={ "/runs/" (run.id) "/lines" } { "Every line of this run, with how it was worked out" } }
         p { a href="/runs" { "All pay runs" } }
     }
 }
@@ -453,4 +454,86 @@ pub async fn export(
         Ok(res) => res,
         Err(e) => error_page(&req, Some(actor), &e),
     }
+}
+
+/// Lines shown on one page of a run's lines.
+const LINES_PER_PAGE: i64 = 200;
+
+#[derive(Debug, Deserialize)]
+pub struct LinesQuery {
+    cursor: Option<String>,
+}
+
+/// A run's lines, a page at a time: who, for what, the outcome, the amount and how it was worked
+/// out.
+pub async fn lines(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    query: web::Query<LinesQuery>,
+) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let (a, id, cursor) = (actor.clone(), path.into_inner(), query.into_inner().cursor);
+    let loaded = db
+        .run(move |c| {
+            let run = payruns::get(c, &a, &id)?;
+            let page = payruns::lines(
+                c,
+                &a,
+                &id,
+                &PageRequest {
+                    limit: Some(LINES_PER_PAGE),
+                    cursor,
+                },
+            )?;
+            let ids: Vec<String> = page.items.iter().map(|l| l.member_id.clone()).collect();
+            let names: std::collections::HashMap<String, String> = crate::db::pay::payees(c, &ids)?
+                .into_iter()
+                .map(|(id, name, _, _)| (id, name))
+                .collect();
+            Ok::<_, Error>((run, page, names))
+        })
+        .await;
+    let (run, page, names) = match loaded {
+        Ok(v) => v,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(&req, Some(actor));
+    let body = html! {
+        p { a href={ "/runs/" (run.id) } { "Back to the run" } }
+        h1 { "Lines of the pay run: " (day(run.period_start)) " to " (day(run.period_end)) }
+        p { (run.line_count) " lines. Each says how its amount was worked out." }
+        div class="table-wrap" tabindex="0" role="region" aria-label="Lines, in order" {
+            table {
+                caption { "Lines, in order" }
+                thead { tr {
+                    th scope="col" { "Member" }
+                    th scope="col" { "Session date" }
+                    th scope="col" { "Kind" }
+                    th scope="col" { "Outcome" }
+                    th scope="col" class="money" { "Amount" }
+                    th scope="col" { "How it was worked out" }
+                } }
+                tbody {
+                    @for l in &page.items {
+                        tr {
+                            td { (names.get(&l.member_id).cloned().unwrap_or_else(|| l.member_id.clone())) }
+                            td { @if let Some(d) = l.meeting_date { (day(d)) } }
+                            td { (l.kind) }
+                            td { (l.disposition.replace('_', " ")) }
+                            td class="money" { (pounds(l.amount)) }
+                            td { (l.explanation) }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(next) = &page.next_cursor {
+            p { a href={ "/runs/" (run.id) "/lines?cursor=" (next) } { "Next " (LINES_PER_PAGE) " lines" } }
+        }
+    };
+    ctx.page(StatusCode::OK, "Lines of a pay run", body)
 }

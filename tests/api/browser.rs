@@ -590,6 +590,9 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
         b.assert_accessible(&format!("the demo {} run", run.status))
             .await;
     }
+    b.goto(&format!("{url}/runs/{}/lines", demo.paid_run.id))
+        .await;
+    b.assert_accessible("the demo paid run's lines").await;
     b.screenshot("run-review", 1000).await;
     b.sign_out().await;
 

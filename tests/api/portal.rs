@@ -391,6 +391,23 @@ async fn finance_approves_and_downloads_a_run(backend: TestBackend) {
         html.contains("Approved") && html.contains("Review workbook (XLSX)"),
         "{html}"
     );
+    let html = get(format!("/runs/{id}/lines"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Lines of the pay run") && html.contains("£150.00"),
+        "{html}"
+    );
+    assert_eq!(
+        get(format!("/runs/{id}/lines?cursor=junk"))
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
     let res = get(format!("/runs/{id}/export?format=csv")).await.unwrap();
     assert_eq!(res.status(), 200);
     let text = res.text().await.unwrap();
