@@ -805,17 +805,40 @@ pub fn payments_of(
 }
 
 /// Totals of a run's lines by disposition: (disposition, pence), one row per line.
-pub fn line_amounts(conn: &mut DbConnection, run_id: &str) -> QueryResult<Vec<(String, i64)>> {
+/// Runs' line totals by disposition: `(run, disposition, pence)`, summed by the database. (SUM of
+/// a BIGINT is NUMERIC on PostgreSQL, hence the cast, which SQLite reads the same way.)
+pub fn line_amounts(
+    conn: &mut DbConnection,
+    run_ids: &[String],
+) -> QueryResult<Vec<(String, String, i64)>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
     pay_lines::table
-        .filter(pay_lines::pay_run_id.eq(run_id))
-        .select((pay_lines::disposition, pay_lines::amount_pence))
+        .filter(pay_lines::pay_run_id.eq_any(run_ids))
+        .group_by((pay_lines::pay_run_id, pay_lines::disposition))
+        .select((
+            pay_lines::pay_run_id,
+            pay_lines::disposition,
+            sql::<BigInt>("CAST(SUM(pay_lines.amount_pence) AS BIGINT)"),
+        ))
         .load(conn)
 }
 
-pub fn payment_amounts(conn: &mut DbConnection, run_id: &str) -> QueryResult<Vec<(String, i64)>> {
+/// Runs' payment totals by method: `(run, method, pence)`, summed by the database.
+pub fn payment_amounts(
+    conn: &mut DbConnection,
+    run_ids: &[String],
+) -> QueryResult<Vec<(String, String, i64)>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
     payments::table
-        .filter(payments::pay_run_id.eq(run_id))
-        .select((payments::method, payments::total_pence))
+        .filter(payments::pay_run_id.eq_any(run_ids))
+        .group_by((payments::pay_run_id, payments::method))
+        .select((
+            payments::pay_run_id,
+            payments::method,
+            sql::<BigInt>("CAST(SUM(payments.total_pence) AS BIGINT)"),
+        ))
         .load(conn)
 }
 

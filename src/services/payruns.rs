@@ -181,15 +181,49 @@ impl From<&PaymentRow> for PaymentView {
 }
 
 fn run_view(conn: &mut DbConnection, r: &PayRunRow) -> Result<PayRunView> {
-    let mut by_method: BTreeMap<String, Money> = BTreeMap::new();
-    for (method, pence) in rows::payment_amounts(conn, &r.id)? {
-        *by_method.entry(method).or_insert(Money::ZERO) += Money::from_pence(pence);
+    let mut views = run_views(conn, std::slice::from_ref(r))?;
+    views.pop().ok_or(Error::NotFound)
+}
+
+/// The views of runs, with their totals by method and by disposition: two grouped queries for any
+/// number of runs.
+fn run_views(conn: &mut DbConnection, runs: &[PayRunRow]) -> Result<Vec<PayRunView>> {
+    let ids: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+    type Sums = HashMap<String, BTreeMap<String, Money>>;
+    let mut by_method: Sums = HashMap::new();
+    for (run, method, pence) in rows::payment_amounts(conn, &ids)? {
+        *by_method
+            .entry(run)
+            .or_default()
+            .entry(method)
+            .or_insert(Money::ZERO) += Money::from_pence(pence);
     }
-    let mut by_disposition: BTreeMap<String, Money> = BTreeMap::new();
-    for (d, pence) in rows::line_amounts(conn, &r.id)? {
-        *by_disposition.entry(d).or_insert(Money::ZERO) += Money::from_pence(pence);
+    let mut by_disposition: Sums = HashMap::new();
+    for (run, d, pence) in rows::line_amounts(conn, &ids)? {
+        *by_disposition
+            .entry(run)
+            .or_default()
+            .entry(d)
+            .or_insert(Money::ZERO) += Money::from_pence(pence);
     }
-    Ok(PayRunView {
+    Ok(runs
+        .iter()
+        .map(|r| {
+            view_of(
+                r,
+                by_method.remove(&r.id).unwrap_or_default(),
+                by_disposition.remove(&r.id).unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+fn view_of(
+    r: &PayRunRow,
+    by_method: BTreeMap<String, Money>,
+    by_disposition: BTreeMap<String, Money>,
+) -> PayRunView {
+    PayRunView {
         id: r.id.clone(),
         group_id: r.group_id.clone(),
         status: r.status.clone(),
@@ -213,7 +247,7 @@ fn run_view(conn: &mut DbConnection, r: &PayRunRow) -> Result<PayRunView> {
         paid_reference: r.paid_reference.clone(),
         marked_paid_by: r.marked_paid_by.clone(),
         cancelled_at: r.cancelled_at.map(instant),
-    })
+    }
 }
 
 // ---- the calculation ----
@@ -589,14 +623,11 @@ pub fn list(
         before.as_ref().map(|(a, i)| (*a, i.as_str())),
         limit + 1,
     )?;
-    let mut views = Vec::with_capacity(found.len());
     let has_more = found.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    for r in found
-        .iter()
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-    {
-        views.push(run_view(conn, r)?);
-    }
+    let shown = &found[..found
+        .len()
+        .min(usize::try_from(limit).unwrap_or(usize::MAX))];
+    let views = run_views(conn, shown)?;
     let next_cursor = if has_more {
         found
             .get(usize::try_from(limit).unwrap_or(0).saturating_sub(1))
