@@ -1,5 +1,5 @@
-//! The `coprod` command: serve (the default), migrate, mail, admin and demo. Only argument handling
-//! lives here.
+//! The `coprod` command: serve (the default), migrate, mail, admin, demo and db. Only argument
+//! handling lives here.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +42,11 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Back up the database, or copy it to another one.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Fill an empty database with a sample advisory group (people, sessions, claims, a paid and a
     /// draft pay run), print demo sign-ins for each role, then serve. Refuses a database that
     /// already has accounts, members or groups.
@@ -63,6 +68,43 @@ enum AdminCommand {
         /// Read the password from standard input instead of asking on the terminal.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Write a consistent copy of the SQLite database named by database.url to FILE, while coprod
+    /// keeps running. FILE must not exist yet. For PostgreSQL, use pg_dump.
+    Backup {
+        /// Where to write the backup (a new file).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Copy every row of a coprod database into a new, empty one, on the same or the other
+    /// backend, keeping every id. The target is migrated first; the copy is one transaction,
+    /// checked (row counts, money totals, every row read back) before it commits, and rolled back
+    /// on any difference. The source may stay in use: it is read as one snapshot.
+    Copy {
+        /// The database to copy: sqlite://path or postgres://user:password@host/database.
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "COPROD_COPY_FROM",
+            hide_env_values = true
+        )]
+        from: String,
+        /// The new, empty database to fill (a SQLite file is created if need be).
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "COPROD_COPY_TO",
+            hide_env_values = true
+        )]
+        to: String,
+        /// Rows per INSERT.
+        #[arg(long, value_name = "ROWS", default_value_t = 1000,
+              value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        batch_rows: u64,
     },
 }
 
@@ -101,6 +143,17 @@ fn main() -> ExitCode {
                     },
             } => create_admin(settings, email, password_stdin).await,
             Command::Demo { no_serve } => demo(settings, no_serve).await,
+            Command::Db {
+                command: DbCommand::Backup { file },
+            } => backup(settings, file).await,
+            Command::Db {
+                command:
+                    DbCommand::Copy {
+                        from,
+                        to,
+                        batch_rows,
+                    },
+            } => copy(settings, from, to, batch_rows).await,
         }
     });
     match result {
@@ -222,6 +275,39 @@ async fn demo(settings: Settings, no_serve: bool) -> CliResult {
     }
     println!("\nServing now; stop with Ctrl-C.");
     serve(settings).await
+}
+
+/// Backs up the SQLite database named by database.url, without migrating it first.
+async fn backup(settings: Settings, file: PathBuf) -> CliResult {
+    use secrecy::ExposeSecret;
+    let url = settings.database.url.expose_secret().to_string();
+    let report =
+        tokio::task::spawn_blocking(move || coprod::db::backup::backup(&url, &file)).await??;
+    print!("{report}");
+    Ok(())
+}
+
+/// Copies one database into another; the settings give only the connection time-out.
+async fn copy(settings: Settings, from: String, to: String, batch_rows: u64) -> CliResult {
+    use coprod::db::copy::CopyError;
+    let timeout = std::time::Duration::from_secs(settings.database.connect_timeout_secs.max(1));
+    let batch_rows = usize::try_from(batch_rows).unwrap_or(coprod::db::copy::DEFAULT_BATCH_ROWS);
+    let result = tokio::task::spawn_blocking(move || {
+        coprod::db::copy::copy(&from, &to, batch_rows, timeout)
+    })
+    .await?;
+    match result {
+        Ok(report) => {
+            print!("{report}");
+            println!("Point database.url at the target and start coprod.");
+            Ok(())
+        }
+        Err(CopyError::Mismatch(report)) => {
+            print!("{report}");
+            Err(CopyError::Mismatch(report).into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn fail(e: &dyn std::fmt::Display) -> ExitCode {

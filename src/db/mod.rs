@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
+pub mod copy;
 pub mod idempotency;
 pub mod limits;
 pub mod meetings;
@@ -98,8 +100,15 @@ impl Database {
             }
             DatabaseUrl::Postgres(u) => (Backend::Postgres, with_connect_timeout(u, timeout), 16),
         };
-        // One direct connection first: its error is clearer than the pool's time-out.
-        let mut probe = DbConnection::establish(&conn_url).map_err(|e| DbError::Connect {
+        // One direct connection first: its error is clearer than the pool's time-out. It is made
+        // on the concrete backend, whose error says why (the multi-backend's own hides it).
+        let probe = match &url {
+            DatabaseUrl::Sqlite(_) => {
+                SqliteConnection::establish(&conn_url).map(DbConnection::Sqlite)
+            }
+            DatabaseUrl::Postgres(_) => PgConnection::establish(&conn_url).map(DbConnection::Pg),
+        };
+        let mut probe = probe.map_err(|e| DbError::Connect {
             backend: url.backend_name(),
             url: url.redacted(),
             reason: first_line(&e.to_string()),
@@ -198,6 +207,29 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
+/// The versions of the migrations this build carries for `backend`, oldest first, as the
+/// migrations table records them (`20261126000001`).
+pub fn known_migrations(backend: Backend) -> Result<Vec<String>, DbError> {
+    use diesel::migration::MigrationSource;
+    fn versions<DB: diesel::backend::Backend>(
+        source: &EmbeddedMigrations,
+    ) -> Result<Vec<String>, DbError>
+    where
+        EmbeddedMigrations: MigrationSource<DB>,
+    {
+        let migrations = MigrationSource::<DB>::migrations(source)
+            .map_err(|e| DbError::Migration(e.to_string()))?;
+        Ok(migrations
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect())
+    }
+    match backend {
+        Backend::Postgres => versions::<diesel::pg::Pg>(&PG_MIGRATIONS),
+        Backend::Sqlite => versions::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS),
+    }
+}
+
 /// Runs `f` in a transaction that writes. On SQLite it begins IMMEDIATE, taking the write lock up
 /// front, so a busy database makes the caller wait (busy_timeout) instead of failing half-way when a
 /// read turns into a write. Nested calls become savepoints.
@@ -293,7 +325,7 @@ fn prepare_sqlite_folder(path: &Path) -> Result<(), DbError> {
 }
 
 /// Adds libpq's `connect_timeout` when the URL does not set one, so an unreachable server fails fast.
-fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+pub(crate) fn with_connect_timeout(url: &str, timeout: Duration) -> String {
     if url.contains("connect_timeout=") {
         return url.to_string();
     }
@@ -301,7 +333,7 @@ fn with_connect_timeout(url: &str, timeout: Duration) -> String {
     format!("{url}{sep}connect_timeout={}", timeout.as_secs().max(1))
 }
 
-fn first_line(s: &str) -> String {
+pub(crate) fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or_default().trim().to_string()
 }
 

@@ -13,6 +13,7 @@ mod health;
 mod limits;
 mod logs;
 mod mail;
+mod ops_db;
 mod payruns;
 mod portal;
 mod records;
