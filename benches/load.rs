@@ -656,7 +656,15 @@ impl Stats {
                 None
             }
             Err(e) => {
-                self.failed_with((op, 0), format!("no answer: {e}"));
+                // The whole chain: "error sending request" alone does not say why.
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    why.push_str(": ");
+                    why.push_str(&s.to_string());
+                    source = s.source();
+                }
+                self.failed_with((op, 0), format!("no answer: {why}"));
                 None
             }
         }
@@ -945,6 +953,10 @@ async fn run(backend: Backend, args: &Args) -> bool {
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients * 2)
+        // Drop idle connections well before the server's keep-alive (5 s) closes them, so a
+        // request is never written to a connection the server is closing at that moment (which
+        // looks like "no answer" though the server did nothing wrong).
+        .pool_idle_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(120))
         .redirect(reqwest::redirect::Policy::none())
         .build()
