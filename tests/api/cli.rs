@@ -35,6 +35,10 @@ fn every_command_has_help() {
         vec!["mail", "--help"],
         vec!["mail", "send-pending", "--help"],
         vec!["demo", "--help"],
+        vec!["admin", "create", "--help"],
+        vec!["db", "--help"],
+        vec!["db", "backup", "--help"],
+        vec!["db", "copy", "--help"],
     ] {
         let out = coprod(dir.path(), &args, &[]);
         assert!(out.status.success(), "{args:?}");
