@@ -84,8 +84,74 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
-/// Deserializes a JSON body, naming the field that failed.
+/// Deserializes a JSON body, naming the field that failed. A string holding the NUL character
+/// (`\u0000`) is refused (422, naming its field): no field has a use for it, and PostgreSQL cannot
+/// store it.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let value = deserialize(bytes)?;
+    match nul_field(bytes) {
+        Some(field) => Err(crate::services::Error::invalid(
+            field,
+            "must not contain the NUL character (\\u0000)",
+        )
+        .into()),
+        None => Ok(value),
+    }
+}
+
+/// Whether the JSON text has a `\u0000` escape in it (a backslash that is itself escaped does not
+/// start one).
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// The path of the first string (or object key) holding the NUL character, named the way
+/// deserialization errors name fields (`records[0].notes`).
+fn nul_field(bytes: &[u8]) -> Option<String> {
+    if !has_escaped_nul(bytes) {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    find_nul(&value, "")
+}
+
+fn find_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then(|| path.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_nul(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(&key.replace('\0', "\\u0000")))
+            } else {
+                find_nul(item, &join(key))
+            }
+        }),
+        _ => None,
+    }
+}
+
+fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -137,6 +203,26 @@ mod tests {
     use super::*;
     use crate::domain::money::Money;
 
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Note {
+            text: String,
+            tags: Vec<String>,
+        }
+        let p = parse::<Note>(br#"{"text": "a\u0000b", "tags": []}"#).unwrap_err();
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors[0].field, "text");
+        let p = parse::<Note>(br#"{"text": "a", "tags": ["x", "\u0000"]}"#).unwrap_err();
+        assert_eq!(p.errors[0].field, "tags[1]");
+        // An escaped backslash followed by `u0000` is plain text.
+        let n = parse::<Note>(br#"{"text": "C:\\u0000", "tags": []}"#).unwrap();
+        assert_eq!(n.text, "C:\\u0000");
+        assert!(!has_escaped_nul(br#""\\u0000""#));
+        assert!(has_escaped_nul(br#""\\\u0000""#));
+    }
+
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
@@ -175,6 +261,9 @@ mod tests {
             "{:?}",
             p.errors
         );
+
+        let p = parse::<Claim>(br#"{"amount": "1.00", "lines": [], "note\u0000": 1}"#).unwrap_err();
+        assert_eq!(p.status, 400, "an unknown field is still a 400: {p:?}");
 
         let p = parse::<Claim>(br#"{"amount": "#).unwrap_err();
         assert!(p.errors.is_empty());

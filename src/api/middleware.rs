@@ -1,16 +1,18 @@
 //! Every request gets an id (taken from a sane incoming X-Request-Id, or new), a tracing span that
 //! carries it onto every log line, one log line when answered, an X-Request-Id response header, and
-//! a place in the metrics. Paths are logged without their query strings.
+//! a place in the metrics. Paths are logged without their query strings. URLs holding the NUL
+//! character are refused before they reach a handler.
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage};
+use actix_web::{web, HttpMessage, ResponseError};
 use tracing::Instrument;
 
+use super::error::Problem;
 use super::metrics::Metrics;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -68,5 +70,35 @@ pub async fn observe(
             tracing::error!(error = %e, "request failed before an answer");
             Err(e)
         }
+    }
+}
+
+/// Whether a percent-encoded URL part holds the NUL character.
+fn encodes_nul(part: &str) -> bool {
+    part.contains("%00")
+}
+
+/// No id, code or search has a use for the NUL character, and PostgreSQL cannot store or compare
+/// text holding it: a path holding one is not found (404), a query string holding one is refused
+/// (400), before any handler sees them, so both backends answer alike.
+pub async fn refuse_nul_in_url(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let problem = if encodes_nul(req.path()) {
+        Some(Problem::not_found())
+    } else if encodes_nul(req.query_string()) {
+        Some(Problem::bad_request(
+            "The query string is not valid: it holds the NUL character (%00).",
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Ok(req.into_response(p.error_response())),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body),
     }
 }

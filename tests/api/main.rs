@@ -9,6 +9,7 @@ mod cli;
 mod demo;
 mod errors;
 mod faults;
+mod fuzz_fixes;
 mod health;
 mod limits;
 mod logs;
