@@ -26,7 +26,7 @@ pub struct CreateAccount {
 }
 
 /// Create an account; an invitation to choose a password is emailed. Admin only.
-#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/accounts", operation_id = "create_account", tag = "accounts", security(("bearer" = [])),
     request_body = CreateAccount,
     responses(
         (status = 201, body = AccountView),
@@ -60,14 +60,15 @@ pub async fn create(
 pub struct ListAccounts {
     pub role: Option<Role>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 /// Every account, oldest first. Admin only.
-#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/accounts", operation_id = "list_accounts", tag = "accounts", security(("bearer" = [])),
     params(ListAccounts),
-    responses((status = 200, description = "`{items: [Account], next_cursor}`")))]
+    responses((status = 200, body = crate::services::page::Page<AccountView>)))]
 pub async fn list(
     actor: Actor,
     db: web::Data<Database>,
@@ -83,7 +84,7 @@ pub async fn list(
 }
 
 /// One account: admins see any; others only their own.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", operation_id = "get_account", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = AccountView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
@@ -108,7 +109,7 @@ pub struct UpdateAccount {
 }
 
 /// Change an account's role, groups or disabled flag. Admin only.
-#[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/accounts/{id}", operation_id = "update_account", tag = "accounts", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = UpdateAccount,
     responses(
         (status = 200, body = AccountView),

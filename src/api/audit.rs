@@ -21,14 +21,15 @@ pub struct AuditParams {
     pub from: Option<NaiveDate>,
     /// Last day included (YYYY-MM-DD, UTC).
     pub to: Option<NaiveDate>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 /// Audit events, newest first. Admin and finance.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit_events", tag = "audit", security(("bearer" = [])),
     params(AuditParams),
-    responses((status = 200, description = "`{items: [AuditEvent], next_cursor}`"),
+    responses((status = 200, body = crate::services::page::Page<crate::services::audit::AuditEvent>),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     actor: Actor,

@@ -19,6 +19,7 @@ use crate::services::Actor;
 #[derive(Deserialize, IntoParams)]
 pub struct PageParams {
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -40,7 +41,7 @@ pub struct CreateGroup {
 }
 
 /// Create a group. A coordinator who creates one coordinates it.
-#[utoipa::path(post, path = "/api/v1/groups", tag = "groups", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/groups", operation_id = "create_group", tag = "groups", security(("bearer" = [])),
     request_body = CreateGroup, params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = GroupView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
@@ -59,8 +60,8 @@ pub async fn create(
 }
 
 /// Groups by name: all for admin and finance; a coordinator's own.
-#[utoipa::path(get, path = "/api/v1/groups", tag = "groups", security(("bearer" = [])), params(PageParams),
-    responses((status = 200, description = "`{items: [Group], next_cursor}`")))]
+#[utoipa::path(get, path = "/api/v1/groups", operation_id = "list_groups", tag = "groups", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = crate::services::page::Page<GroupView>)))]
 pub async fn list(
     actor: Actor,
     db: web::Data<Database>,
@@ -71,7 +72,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/groups/{id}", operation_id = "get_group", tag = "groups", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = GroupView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     actor: Actor,
@@ -92,7 +93,7 @@ pub struct UpdateGroup {
     pub archived: Option<bool>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/groups/{id}", operation_id = "update_group", tag = "groups", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = UpdateGroup, responses((status = 200, body = GroupView)))]
 pub async fn update(
     actor: Actor,
@@ -152,13 +153,14 @@ pub struct MembershipParams {
     pub member_id: Option<String>,
     /// Only memberships in force on this date: the role each member had that day.
     pub on: Option<NaiveDate>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/groups/{id}/memberships", tag = "groups", security(("bearer" = [])),
     params(("id" = String, Path), MembershipParams),
-    responses((status = 200, description = "`{items: [Membership], next_cursor}`")))]
+    responses((status = 200, body = crate::services::page::Page<MembershipView>)))]
 pub async fn list_memberships(
     actor: Actor,
     db: web::Data<Database>,
@@ -189,7 +191,8 @@ pub struct UpdateMembership {
 }
 
 #[utoipa::path(patch, path = "/api/v1/memberships/{id}", tag = "groups", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = UpdateMembership, responses((status = 200, body = MembershipView)))]
+    params(("id" = String, Path)), request_body = UpdateMembership,
+    responses((status = 200, body = MembershipView), (status = 409, description = "It would overlap another membership of the member in the group", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_membership(
     actor: Actor,
     db: web::Data<Database>,
@@ -239,7 +242,7 @@ async fn add_reference(
 
 /// Roles a member can hold in a group.
 #[utoipa::path(get, path = "/api/v1/roles", tag = "reference", security(("bearer" = [])),
-    responses((status = 200, description = "`{items: [{code, label}]}`")))]
+    responses((status = 200, body = crate::services::page::Page<CodeLabel>)))]
 pub async fn list_roles(_actor: Actor, db: web::Data<Database>) -> Result<HttpResponse, Problem> {
     list_reference(&db, Reference::Roles).await
 }
@@ -257,7 +260,7 @@ pub async fn add_role(
 
 /// Kinds of activity a meeting can be.
 #[utoipa::path(get, path = "/api/v1/activity-kinds", tag = "reference", security(("bearer" = [])),
-    responses((status = 200, description = "`{items: [{code, label}]}`")))]
+    responses((status = 200, body = crate::services::page::Page<CodeLabel>)))]
 pub async fn list_activity_kinds(
     _actor: Actor,
     db: web::Data<Database>,
@@ -267,7 +270,7 @@ pub async fn list_activity_kinds(
 
 /// Add an activity kind. Admin only.
 #[utoipa::path(post, path = "/api/v1/activity-kinds", tag = "reference", security(("bearer" = [])), request_body = CreateCode,
-    responses((status = 201, body = CodeLabel)))]
+    responses((status = 201, body = CodeLabel), (status = 409, description = "The code already exists", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_activity_kind(
     actor: Actor,
     db: web::Data<Database>,

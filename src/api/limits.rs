@@ -20,8 +20,8 @@ pub struct LimitParams {
 }
 
 /// Benefit limits, by code and date. Everyone signed in.
-#[utoipa::path(get, path = "/api/v1/benefit-limits", tag = "remuneration", security(("bearer" = [])), params(LimitParams),
-    responses((status = 200, description = "`{items: [BenefitLimit]}`")))]
+#[utoipa::path(get, path = "/api/v1/benefit-limits", operation_id = "list_benefit_limits", tag = "remuneration", security(("bearer" = [])), params(LimitParams),
+    responses((status = 200, body = crate::services::page::Page<LimitView>)))]
 pub async fn list(
     actor: Actor,
     db: web::Data<Database>,
@@ -39,13 +39,13 @@ pub struct CreateLimit {
     pub code: String,
     #[schema(value_type = String, example = "week")]
     pub period: LimitPeriod,
-    #[schema(value_type = String, example = "203.00")]
+    #[schema(value_type = String, example = "203.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub amount: Money,
     pub effective_from: NaiveDate,
 }
 
 /// Add a dated figure (next April's, say). Admin only.
-#[utoipa::path(post, path = "/api/v1/benefit-limits", tag = "remuneration", security(("bearer" = [])), request_body = CreateLimit,
+#[utoipa::path(post, path = "/api/v1/benefit-limits", operation_id = "create_benefit_limit", tag = "remuneration", security(("bearer" = [])), request_body = CreateLimit,
     responses((status = 201, body = LimitView), (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     actor: Actor,

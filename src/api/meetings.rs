@@ -25,6 +25,7 @@ pub struct CreateMeeting {
     pub activity_kind: String,
     pub date: NaiveDate,
     /// HH:MM, local time.
+    #[schema(pattern = "^[0-9]{2}:[0-9]{2}$")]
     pub starts_at: Option<String>,
     pub duration_minutes: i64,
     /// Preparation time that may be paid (default 0).
@@ -35,7 +36,7 @@ pub struct CreateMeeting {
 }
 
 /// Schedule a meeting or workshop in one of your groups.
-#[utoipa::path(post, path = "/api/v1/meetings", tag = "meetings", security(("bearer" = [])), request_body = CreateMeeting,
+#[utoipa::path(post, path = "/api/v1/meetings", operation_id = "create_meeting", tag = "meetings", security(("bearer" = [])), request_body = CreateMeeting,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = MeetingView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
@@ -68,13 +69,14 @@ pub struct MeetingParams {
     pub from: Option<NaiveDate>,
     /// Last date included.
     pub to: Option<NaiveDate>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 /// Meetings, newest first.
-#[utoipa::path(get, path = "/api/v1/meetings", tag = "meetings", security(("bearer" = [])), params(MeetingParams),
-    responses((status = 200, description = "`{items: [Meeting], next_cursor}`")))]
+#[utoipa::path(get, path = "/api/v1/meetings", operation_id = "list_meetings", tag = "meetings", security(("bearer" = [])), params(MeetingParams),
+    responses((status = 200, body = crate::services::page::Page<MeetingView>)))]
 pub async fn list(
     actor: Actor,
     db: web::Data<Database>,
@@ -92,7 +94,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/meetings/{id}", operation_id = "get_meeting", tag = "meetings", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MeetingView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     actor: Actor,
@@ -119,8 +121,9 @@ pub struct UpdateMeeting {
     pub online: Option<bool>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/meetings/{id}", tag = "meetings", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = UpdateMeeting, responses((status = 200, body = MeetingView)))]
+#[utoipa::path(patch, path = "/api/v1/meetings/{id}", operation_id = "update_meeting", tag = "meetings", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = UpdateMeeting,
+    responses((status = 200, body = MeetingView), (status = 409, description = "Attendance at the meeting has been paid by an approved run", body = Problem, content_type = "application/problem+json")))]
 pub async fn update(
     actor: Actor,
     db: web::Data<Database>,
@@ -179,7 +182,8 @@ pub struct RegisterBody {
 /// Save many register records in one transaction: if any is wrong, none is written.
 #[utoipa::path(put, path = "/api/v1/meetings/{id}/attendance", tag = "meetings", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = RegisterBody,
-    responses((status = 200, body = Register), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Register), (status = 409, description = "A record has been paid by an approved run", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn save_register(
     actor: Actor,
     db: web::Data<Database>,
@@ -220,7 +224,7 @@ pub struct CreateExpense {
     /// Car passengers.
     pub passengers: Option<i64>,
     /// For every other kind: the exact cost, as a string with two decimals.
-    #[schema(value_type = Option<String>, example = "12.60")]
+    #[schema(value_type = Option<String>, example = "12.60", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub amount: Option<Money>,
     pub receipt_ref: Option<String>,
     pub description: Option<String>,
@@ -257,7 +261,7 @@ pub async fn create_expense(
 
 /// A meeting's expense claims.
 #[utoipa::path(get, path = "/api/v1/meetings/{id}/expenses", tag = "expenses", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Vec<ExpenseView>)))]
+    responses((status = 200, body = crate::services::page::Page<ExpenseView>)))]
 pub async fn list_expenses(
     actor: Actor,
     db: web::Data<Database>,
@@ -290,7 +294,8 @@ pub struct RejectBody {
 
 /// Reject a pending claim, saying why.
 #[utoipa::path(post, path = "/api/v1/expenses/{id}/reject", tag = "expenses", security(("bearer" = [])), params(("id" = String, Path)),
-    request_body = RejectBody, responses((status = 200, body = ExpenseView)))]
+    request_body = RejectBody,
+    responses((status = 200, body = ExpenseView), (status = 409, description = "The claim has already been decided", body = Problem, content_type = "application/problem+json")))]
 pub async fn reject_expense(
     actor: Actor,
     db: web::Data<Database>,

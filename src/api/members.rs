@@ -29,7 +29,7 @@ pub struct CreateMember {
 }
 
 /// Add a member. Coordinators and admins.
-#[utoipa::path(post, path = "/api/v1/members", tag = "members", security(("bearer" = [])), request_body = CreateMember,
+#[utoipa::path(post, path = "/api/v1/members", operation_id = "create_member", tag = "members", security(("bearer" = [])), request_body = CreateMember,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = MemberView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
@@ -61,13 +61,14 @@ pub struct MemberParams {
     /// Include archived members (default false).
     #[serde(default)]
     pub archived: bool,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 /// Members by name. Coordinators see members of their groups and members in no group yet.
-#[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("bearer" = [])), params(MemberParams),
-    responses((status = 200, description = "`{items: [Member], next_cursor}`")))]
+#[utoipa::path(get, path = "/api/v1/members", operation_id = "list_members", tag = "members", security(("bearer" = [])), params(MemberParams),
+    responses((status = 200, body = crate::services::page::Page<MemberView>)))]
 pub async fn list(
     actor: Actor,
     db: web::Data<Database>,
@@ -86,7 +87,7 @@ pub async fn list(
 }
 
 /// A member: staff who may see them, and the member themself.
-#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/members/{id}", operation_id = "get_member", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MemberView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     actor: Actor,
@@ -119,7 +120,7 @@ pub struct UpdateMember {
 }
 
 /// Change a member. A member may change their own contact details and communication needs.
-#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/members/{id}", operation_id = "update_member", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = UpdateMember, responses((status = 200, body = MemberView)))]
 pub async fn update(
     actor: Actor,
@@ -169,7 +170,7 @@ pub async fn archive(
 
 /// A member's attendance, newest first: the member, coordinators (their groups), finance, admins.
 #[utoipa::path(get, path = "/api/v1/members/{id}/attendance", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Vec<MemberAttendance>)))]
+    responses((status = 200, body = crate::services::page::Page<MemberAttendance>)))]
 pub async fn attendance(
     actor: Actor,
     db: web::Data<Database>,

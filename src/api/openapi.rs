@@ -1,7 +1,11 @@
 //! The OpenAPI document, generated from the handlers' annotations and served at
 //! /api/v1/openapi.json, with interactive docs (assets compiled in) at /api/docs/.
 
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
@@ -58,7 +62,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         crate::services::reports::PaymentsReport, crate::services::reports::ReportPayment,
         crate::services::reports::TaxYearReport, crate::services::reports::TaxYearMember,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "sessions", description = "Signing in and out, passwords, invitations, API tokens"),
@@ -87,6 +91,189 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The problems any operation of the API may answer with, by what the operation takes: a signed-in
+/// operation may answer 401 and 403; one with an id in its path 404; one with a JSON body 400, 413,
+/// 415 and 422; one with a query string 400 and 422; a create with an `Idempotency-Key` 409 (the
+/// first request with that key is still running) and 422 (the key was used for another body). An
+/// operation's own annotations win, so they can describe a status more closely.
+struct ProblemResponses;
+
+const PROBLEMS: &[(u16, &str, &str)] = &[
+    (
+        400,
+        "BadRequest",
+        "The request is malformed: JSON that does not parse, a field of the wrong type or an \
+unknown field (named in `errors`), or a query string that does not parse",
+    ),
+    (
+        401,
+        "Unauthorized",
+        "No valid bearer token: sign in, or send a token that has not expired or been revoked",
+    ),
+    (403, "Forbidden", "Your role may not do this"),
+    (
+        404,
+        "NotFound",
+        "There is nothing with this id, or it is not yours to see",
+    ),
+    (
+        409,
+        "Conflict",
+        "The request conflicts with the current state, or an earlier request with the same \
+`Idempotency-Key` is still running",
+    ),
+    (
+        413,
+        "PayloadTooLarge",
+        "The body is larger than the server accepts",
+    ),
+    (
+        415,
+        "UnsupportedMediaType",
+        "The body is not sent as `application/json`",
+    ),
+    (
+        422,
+        "Unprocessable",
+        "Some values are not valid (each named in `errors`), or the `Idempotency-Key` was used \
+for a different request",
+    ),
+    (
+        429,
+        "TooManyRequests",
+        "Too many failed attempts: wait for the seconds in `Retry-After`",
+    ),
+];
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            error::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+/// The problem statuses `op` may answer with, besides those its annotation lists.
+fn problem_statuses(path: &str, op: &Operation) -> Vec<u16> {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
+    let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let idempotent = params
+        .iter()
+        .any(|p| p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key");
+    let mut statuses = Vec::new();
+    if op.request_body.is_some() || has(ParameterIn::Query) || idempotent {
+        statuses.push(400);
+    }
+    if signed_in {
+        statuses.push(401);
+        // Every role may act on its own account.
+        if path != "/api/v1/me" && !path.starts_with("/api/v1/me/") {
+            statuses.push(403);
+        }
+    }
+    if has(ParameterIn::Path) {
+        statuses.push(404);
+    }
+    if idempotent {
+        statuses.push(409);
+    }
+    if op.request_body.is_some() {
+        statuses.extend([413, 415]);
+    }
+    if op.request_body.is_some() || has(ParameterIn::Query) || idempotent {
+        statuses.push(422);
+    }
+    statuses
+}
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (_, name, description) in PROBLEMS {
+            components
+                .responses
+                .insert((*name).to_string(), RefOr::T(problem_response(description)));
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                for status in problem_statuses(path, op) {
+                    let Some((_, name, _)) = PROBLEMS.iter().find(|(s, _, _)| *s == status) else {
+                        continue;
+                    };
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
+                }
+            }
+        }
+    }
+}
+
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
+}
+
+/// Schemas for string fields that take one of a closed list of codes (`schema_with = ...`), so the
+/// document names the values the server accepts.
+pub mod codes {
+    use super::*;
+
+    fn one_of(values: &[&str], nullable: bool) -> Object {
+        let kind = if nullable {
+            utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            utoipa::openapi::schema::SchemaType::new(Type::String)
+        };
+        let mut listed: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+        if nullable {
+            listed.push(serde_json::Value::Null);
+        }
+        ObjectBuilder::new()
+            .schema_type(kind)
+            .enum_values(Some(listed))
+            .build()
+    }
+
+    macro_rules! codes {
+        ($($(#[$doc:meta])* $name:ident, $nullable:expr, [$($value:literal),+ $(,)?];)+) => {
+            $(
+                $(#[$doc])*
+                pub fn $name() -> Object {
+                    one_of(&[$($value),+], $nullable)
+                }
+            )+
+        };
+    }
+
+    codes! {
+        basis, false, ["hourly", "band", "fixed"];
+        fee_choice, false, ["full", "reduced", "decline", "donate"];
+        method, false, ["bank_transfer", "payroll", "voucher"];
+        over_cap, true, ["carry_forward", "forgo", "donate"];
+        cap_period, false, ["week", "month", "tax_year"];
+        weekday, true, [
+            "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        ];
+        adjustment_kind, false, ["fee", "expense"];
+        run_status, false, ["draft", "approved", "exported", "paid", "cancelled"];
+        statement_format, false, ["json", "csv", "pdf"];
+        report_format, false, ["json", "csv", "xlsx"];
+        export_format, false, ["csv", "xlsx", "xero", "payroll"];
+    }
 }

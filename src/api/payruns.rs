@@ -29,7 +29,7 @@ pub struct CreateRun {
 }
 
 /// Draft a pay run: everything paid-for in scope not yet in an approved run, computed.
-#[utoipa::path(post, path = "/api/v1/pay-runs", tag = "pay-runs", security(("bearer" = [])), request_body = CreateRun,
+#[utoipa::path(post, path = "/api/v1/pay-runs", operation_id = "create_pay_run", tag = "pay-runs", security(("bearer" = [])), request_body = CreateRun,
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = PayRunView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
@@ -53,14 +53,16 @@ pub async fn create(
 #[derive(Deserialize, IntoParams)]
 pub struct RunParams {
     /// `draft`, `approved`, `exported`, `paid` or `cancelled`.
+    #[param(schema_with = crate::api::openapi::codes::run_status)]
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 /// Pay runs, newest first. Finance and admins; coordinators their groups' runs.
-#[utoipa::path(get, path = "/api/v1/pay-runs", tag = "pay-runs", security(("bearer" = [])), params(RunParams),
-    responses((status = 200, description = "`{items: [PayRun], next_cursor}`")))]
+#[utoipa::path(get, path = "/api/v1/pay-runs", operation_id = "list_pay_runs", tag = "pay-runs", security(("bearer" = [])), params(RunParams),
+    responses((status = 200, body = crate::services::page::Page<PayRunView>)))]
 pub async fn list(
     actor: Actor,
     db: web::Data<Database>,
@@ -78,7 +80,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-#[utoipa::path(get, path = "/api/v1/pay-runs/{id}", tag = "pay-runs", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/pay-runs/{id}", operation_id = "get_pay_run", tag = "pay-runs", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = PayRunView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     actor: Actor,
@@ -92,6 +94,8 @@ pub async fn get(
 
 #[derive(Deserialize, IntoParams)]
 pub struct PageParams {
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -99,7 +103,7 @@ pub struct PageParams {
 /// Every line of a run, in order, each explaining itself.
 #[utoipa::path(get, path = "/api/v1/pay-runs/{id}/lines", tag = "pay-runs", security(("bearer" = [])),
     params(("id" = String, Path), PageParams),
-    responses((status = 200, description = "`{items: [Line], next_cursor}`")))]
+    responses((status = 200, body = crate::services::page::Page<crate::services::payruns::LineView>)))]
 pub async fn lines(
     actor: Actor,
     db: web::Data<Database>,
@@ -117,9 +121,9 @@ pub async fn lines(
 }
 
 /// One payment per payee and method. Finance and admins.
-#[utoipa::path(get, path = "/api/v1/pay-runs/{id}/payments", tag = "pay-runs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/pay-runs/{id}/payments", operation_id = "pay_run_payments", tag = "pay-runs", security(("bearer" = [])),
     params(("id" = String, Path), PageParams),
-    responses((status = 200, description = "`{items: [Payment], next_cursor}`")))]
+    responses((status = 200, body = crate::services::page::Page<crate::services::payruns::PaymentView>)))]
 pub async fn payments(
     actor: Actor,
     db: web::Data<Database>,
@@ -167,7 +171,7 @@ pub async fn cancel(
 #[serde(deny_unknown_fields)]
 pub struct ApproveBody {
     /// The total you reviewed.
-    #[schema(value_type = String, example = "195.50")]
+    #[schema(value_type = String, example = "195.50", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub expected_total: Money,
     /// The number of payments you reviewed.
     pub expected_count: i64,
@@ -225,7 +229,7 @@ pub async fn mark_paid(
 /// A member's approved payments with their lines, newest first. The member, finance, their coordinators.
 #[utoipa::path(get, path = "/api/v1/members/{id}/payments", tag = "pay-runs", security(("bearer" = [])),
     params(("id" = String, Path), PageParams),
-    responses((status = 200, description = "`{items: [MemberRun], next_cursor}`")))]
+    responses((status = 200, body = crate::services::page::Page<crate::services::payruns::MemberRunView>)))]
 pub async fn member_payments(
     actor: Actor,
     db: web::Data<Database>,
@@ -245,6 +249,7 @@ pub async fn member_payments(
 #[derive(Deserialize, IntoParams)]
 pub struct ExportParams {
     /// `csv` (default), `xlsx`, `xero` or `payroll`.
+    #[param(schema_with = crate::api::openapi::codes::export_format)]
     pub format: Option<String>,
 }
 
@@ -252,7 +257,8 @@ pub struct ExportParams {
 /// export is allowed, audited, and says so in the file.
 #[utoipa::path(get, path = "/api/v1/pay-runs/{id}/export", tag = "pay-runs", security(("bearer" = [])),
     params(("id" = String, Path), ExportParams),
-    responses((status = 200, description = "The file, as an attachment", content_type = "text/csv"),
+    responses((status = 200, description = "The file, as an attachment: a workbook for `xlsx`, CSV otherwise",
+        content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn export(

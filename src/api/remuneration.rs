@@ -25,21 +25,22 @@ pub struct RuleBody {
     /// A member this rule is for alone (an override).
     pub member_id: Option<String>,
     /// `hourly`, `band` or `fixed`.
+    #[schema(schema_with = crate::api::openapi::codes::basis)]
     pub basis: String,
-    #[schema(value_type = Option<String>, example = "25.00")]
+    #[schema(value_type = Option<String>, example = "25.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub hourly_rate: Option<Money>,
-    #[schema(value_type = Option<String>, example = "75.00")]
+    #[schema(value_type = Option<String>, example = "75.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub half_day_amount: Option<Money>,
-    #[schema(value_type = Option<String>, example = "150.00")]
+    #[schema(value_type = Option<String>, example = "150.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub full_day_amount: Option<Money>,
     /// Band rules: minutes at or below which it is a half day (default 240).
     pub boundary_minutes: Option<i64>,
     /// Band rules: whether exactly the boundary is a full day (default false).
     pub boundary_is_full_day: Option<bool>,
-    #[schema(value_type = Option<String>, example = "25.00")]
+    #[schema(value_type = Option<String>, example = "25.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub fixed_amount: Option<Money>,
     /// Preparation pay per hour, up to the minutes the meeting allows.
-    #[schema(value_type = Option<String>, example = "20.00")]
+    #[schema(value_type = Option<String>, example = "20.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub prep_hourly_rate: Option<Money>,
 }
 
@@ -107,7 +108,7 @@ pub struct CardParams {
 
 /// Rate cards, newest first. Finance, admins and coordinators (their groups' and the default).
 #[utoipa::path(get, path = "/api/v1/rate-cards", tag = "remuneration", security(("bearer" = [])), params(CardParams),
-    responses((status = 200, description = "`{items: [RateCard], next_cursor: null}`")))]
+    responses((status = 200, body = crate::services::page::Page<RateCardView>)))]
 pub async fn list_cards(
     actor: Actor,
     db: web::Data<Database>,
@@ -188,13 +189,15 @@ pub async fn resolve(
 #[serde(deny_unknown_fields)]
 pub struct CapBody {
     /// A fixed cap…
-    #[schema(value_type = Option<String>, example = "100.00")]
+    #[schema(value_type = Option<String>, example = "100.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub amount: Option<Money>,
     /// …or a benefit limit code, whose figure is looked up by date.
     pub limit_code: Option<String>,
     /// `week`, `month` or `tax_year`.
+    #[schema(schema_with = crate::api::openapi::codes::cap_period)]
     pub period: String,
     /// Weekly caps: the first day of the week (default `monday`).
+    #[schema(schema_with = crate::api::openapi::codes::weekday)]
     pub week_starts_on: Option<String>,
     /// Monthly caps: the day the month starts (1-28, default 1), such as a Universal Credit
     /// assessment period's.
@@ -208,18 +211,21 @@ pub struct CapBody {
 pub struct PreferenceBody {
     pub effective_from: NaiveDate,
     /// `full`, `reduced`, `decline` or `donate`.
+    #[schema(schema_with = crate::api::openapi::codes::fee_choice)]
     pub fee_choice: String,
     /// Reduced fees: the most for one activity.
-    #[schema(value_type = Option<String>, example = "50.00")]
+    #[schema(value_type = Option<String>, example = "50.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub reduced_max: Option<Money>,
     /// Decline expenses too (default false).
     pub decline_expenses: Option<bool>,
     /// `bank_transfer`, `payroll` or `voucher`.
+    #[schema(schema_with = crate::api::openapi::codes::method)]
     pub method: String,
     pub voucher_provider: Option<String>,
     pub charity: Option<String>,
     pub cap: Option<CapBody>,
     /// `carry_forward` (default), `forgo` or `donate`.
+    #[schema(schema_with = crate::api::openapi::codes::over_cap)]
     pub over_cap: Option<String>,
     /// Email when a payment is approved and when it is paid (default true).
     pub notify_by_email: Option<bool>,
@@ -286,7 +292,7 @@ pub async fn set_preference(
 /// Every choice the member has recorded, newest first.
 #[utoipa::path(get, path = "/api/v1/members/{id}/preferences", tag = "remuneration", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, description = "`{items: [Preference], next_cursor: null}`")))]
+    responses((status = 200, body = crate::services::page::Page<PreferenceView>)))]
 pub async fn preference_history(
     actor: Actor,
     db: web::Data<Database>,
@@ -302,10 +308,11 @@ pub async fn preference_history(
 pub struct CreateAdjustment {
     pub member_id: String,
     /// Positive to pay more, negative to recover an overpayment.
-    #[schema(value_type = String, example = "-15.00")]
+    #[schema(value_type = String, example = "-15.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub amount: Money,
     pub reason: String,
     /// `fee` (earnings, capped like a fee) or `expense`.
+    #[schema(schema_with = crate::api::openapi::codes::adjustment_kind)]
     pub kind: String,
     /// The group whose runs pay it; absent: the next run for all groups.
     pub group_id: Option<String>,
@@ -335,7 +342,7 @@ pub async fn create_adjustment(
 /// A member's adjustments, newest first, with the run that paid each.
 #[utoipa::path(get, path = "/api/v1/members/{id}/adjustments", tag = "pay-runs", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, description = "`{items: [Adjustment], next_cursor: null}`")))]
+    responses((status = 200, body = crate::services::page::Page<AdjustmentView>)))]
 pub async fn member_adjustments(
     actor: Actor,
     db: web::Data<Database>,

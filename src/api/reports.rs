@@ -21,10 +21,12 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 #[derive(Deserialize, IntoParams)]
 pub struct StatementParams {
     /// A tax year such as `2025-26`; or give `from` and `to`. Neither: this tax year.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub tax_year: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     /// `json` (default), `csv` or `pdf`.
+    #[param(schema_with = crate::api::openapi::codes::statement_format)]
     pub format: Option<String>,
 }
 
@@ -32,7 +34,8 @@ pub struct StatementParams {
 /// cap period, business miles and the trading-allowance flag. The member; finance; admins.
 #[utoipa::path(get, path = "/api/v1/members/{id}/statement", tag = "pay-runs", security(("bearer" = [])),
     params(("id" = String, Path), StatementParams),
-    responses((status = 200, body = Statement, description = "JSON; with format=csv or pdf, a download"),
+    responses((status = 200, description = "JSON; with format=csv or pdf, a download",
+        content((Statement = "application/json"), (String = "text/csv"), (String = "application/pdf"))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn statement(
@@ -77,19 +80,23 @@ pub struct PaymentsParams {
     /// Payments with a line of this group.
     pub group_id: Option<String>,
     /// `bank_transfer`, `payroll` or `voucher`.
+    #[param(schema_with = crate::api::openapi::codes::method)]
     pub method: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
+    #[param(schema_with = crate::api::openapi::codes::report_format)]
     pub format: Option<String>,
     /// JSON only: payments a page (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 /// Payments of approved runs paid in a period, by group and method. Finance. JSON pages carry the
 /// totals of every page; CSV is streamed with a totals trailer.
-#[utoipa::path(get, path = "/api/v1/reports/payments", tag = "pay-runs", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/reports/payments", operation_id = "payments_report", tag = "pay-runs", security(("bearer" = [])),
     params(PaymentsParams),
-    responses((status = 200, body = PaymentsReport, description = "JSON; with format=csv or xlsx, a download"),
+    responses((status = 200, description = "JSON; with format=csv or xlsx, a download",
+        content((PaymentsReport = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn payments(
@@ -133,8 +140,10 @@ pub async fn payments(
 #[derive(Deserialize, IntoParams)]
 pub struct TaxYearParams {
     /// A tax year such as `2025-26`; absent: this tax year.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub tax_year: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
+    #[param(schema_with = crate::api::openapi::codes::report_format)]
     pub format: Option<String>,
 }
 
@@ -142,7 +151,8 @@ pub struct TaxYearParams {
 /// expenses, business miles and whether paid fees pass the trading allowance. Finance.
 #[utoipa::path(get, path = "/api/v1/reports/tax-year", tag = "pay-runs", security(("bearer" = [])),
     params(TaxYearParams),
-    responses((status = 200, body = TaxYearReport, description = "JSON; with format=csv or xlsx, a download"),
+    responses((status = 200, description = "JSON; with format=csv or xlsx, a download",
+        content((TaxYearReport = "application/json"), (String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn tax_year(

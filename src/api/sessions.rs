@@ -169,7 +169,7 @@ pub struct CreateToken {
 
 /// Your API tokens (never the tokens themselves).
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "sessions", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ApiTokenView>)))]
+    responses((status = 200, body = crate::services::page::Page<ApiTokenView>)))]
 pub async fn list_tokens(actor: Actor, db: web::Data<Database>) -> Result<HttpResponse, Problem> {
     let items = with_conn(&db, move |conn| auth::list_api_tokens(conn, &actor)).await?;
     Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))

@@ -25,9 +25,11 @@ impl PageRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A page of a list: `next_cursor` is null on the last page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Pass as `?cursor=` for the next page; null when there is none.
     pub next_cursor: Option<String>,
 }
 
