@@ -152,6 +152,8 @@ fn http_server(
             .configure(api::configure)
             .configure(crate::web::configure)
             // Innermost first: problem bodies, then security headers, then the request log.
+            // The API's and the portal's paths and query strings alike.
+            .wrap(from_fn(api::middleware::refuse_nul_in_url))
             .wrap(ErrorHandlers::new().default_handler(api::error::ensure_problem_body))
             .wrap(
                 DefaultHeaders::new()

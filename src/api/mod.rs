@@ -36,9 +36,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .wrap(actix_web::middleware::from_fn(idempotency::idempotency))
-                .wrap(actix_web::middleware::from_fn(
-                    middleware::refuse_nul_in_url,
-                ))
                 .configure(v1),
         );
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{
     clear_session_cookie, csrf_failed, csrf_ok, form_errors, redirect, session_cookie, signed_in,
-    Ctx, FormErrors,
+    Ctx, Form, FormErrors,
 };
 use crate::api::auth::client_address;
 use crate::config::Settings;
@@ -61,7 +61,7 @@ pub async fn sign_in(
     db: web::Data<Database>,
     policy: web::Data<Policy>,
     settings: web::Data<Settings>,
-    form: web::Form<SignInForm>,
+    form: Form<SignInForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
     if !csrf_ok(&req, &form.csrf) {
@@ -128,7 +128,7 @@ pub struct CsrfOnly {
 pub async fn sign_out(
     req: HttpRequest,
     db: web::Data<Database>,
-    form: web::Form<CsrfOnly>,
+    form: Form<CsrfOnly>,
 ) -> HttpResponse {
     if !csrf_ok(&req, &form.csrf) {
         return csrf_failed(&req);
@@ -185,7 +185,7 @@ pub async fn forgot(
     req: HttpRequest,
     db: web::Data<Database>,
     policy: web::Data<Policy>,
-    form: web::Form<ForgotForm>,
+    form: Form<ForgotForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
     if !csrf_ok(&req, &form.csrf) {
@@ -284,7 +284,7 @@ pub async fn accept_invitation(
     req: HttpRequest,
     db: web::Data<Database>,
     policy: web::Data<Policy>,
-    form: web::Form<PasswordForm>,
+    form: Form<PasswordForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
     if !csrf_ok(&req, &form.csrf) {
@@ -313,7 +313,7 @@ pub async fn accept_invitation(
 pub async fn reset(
     req: HttpRequest,
     db: web::Data<Database>,
-    form: web::Form<PasswordForm>,
+    form: Form<PasswordForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
     if !csrf_ok(&req, &form.csrf) {

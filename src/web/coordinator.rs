@@ -11,7 +11,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{
-    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, signed_in, Ctx,
+    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, signed_in, Ctx, Form,
     FormErrors,
 };
 use crate::config::Settings;
@@ -294,7 +294,7 @@ pub async fn add_meeting(
     db: web::Data<Database>,
     settings: web::Data<Settings>,
     path: web::Path<String>,
-    form: web::Form<NewMeetingForm>,
+    form: Form<NewMeetingForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
     if !csrf_ok(&req, &form.csrf) {
@@ -710,7 +710,7 @@ pub async fn save_register(
     req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
-    form: web::Form<Vec<(String, String)>>,
+    form: Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let fields = form.into_inner();
     let csrf = fields
@@ -862,7 +862,7 @@ pub async fn decide(
     req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
-    form: web::Form<DecisionForm>,
+    form: Form<DecisionForm>,
 ) -> HttpResponse {
     if !csrf_ok(&req, &form.csrf) {
         return csrf_failed(&req);

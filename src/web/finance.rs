@@ -7,7 +7,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{
-    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, signed_in, Ctx,
+    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, signed_in, Ctx, Form,
     FormErrors,
 };
 use crate::config::Settings;
@@ -284,7 +284,7 @@ pub async fn approve(
     db: web::Data<Database>,
     policy: web::Data<RunPolicy>,
     path: web::Path<String>,
-    form: web::Form<ApproveForm>,
+    form: Form<ApproveForm>,
 ) -> HttpResponse {
     let actor = match finance(&req).await {
         Ok(a) => a,
@@ -372,7 +372,7 @@ pub async fn mark_paid(
     req: HttpRequest,
     db: web::Data<Database>,
     path: web::Path<String>,
-    form: web::Form<PaidForm>,
+    form: Form<PaidForm>,
 ) -> HttpResponse {
     let actor = match finance(&req).await {
         Ok(a) => a,

@@ -106,6 +106,48 @@ async fn home(req: HttpRequest) -> HttpResponse {
     }
 }
 
+/// A submitted form, as `actix_web::web::Form` reads it, but refused (400) when a field holds the
+/// NUL character: no field has a use for it, and PostgreSQL can neither store nor compare it.
+pub struct Form<T>(pub T);
+
+impl<T> Form<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Form<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for Form<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let pairs = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        Box::pin(async move {
+            let pairs = pairs.await?.into_inner();
+            if pairs
+                .iter()
+                .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+            {
+                return Err(actix_web::error::ErrorBadRequest(
+                    "A field of this form holds the NUL character, which no field accepts.",
+                ));
+            }
+            let encoded =
+                serde_urlencoded::to_string(&pairs).map_err(actix_web::error::ErrorBadRequest)?;
+            serde_urlencoded::from_str(&encoded)
+                .map(Form)
+                .map_err(actix_web::error::ErrorBadRequest)
+        })
+    }
+}
+
 /// A 303 to `to` (after a form, the browser GETs the next page).
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()

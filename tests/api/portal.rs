@@ -800,7 +800,77 @@ async fn coordinator_takes_a_register_and_decides_claims(backend: TestBackend) {
     assert_eq!(get("/meetings/nope".into()).await.unwrap().status(), 404);
 }
 
+/// The NUL character, which PostgreSQL cannot store or compare, is refused in any form field, path
+/// or query string of the portal with a 4xx, and nothing changes.
+async fn the_portal_refuses_the_nul_character(backend: TestBackend) {
+    let w = crate::payruns::World::new(backend).await;
+    let c = client();
+    let token = csrf(&w.app, &c).await;
+    let res = c
+        .post(w.app.url("/sign-in"))
+        .header(COOKIE, format!("coprod_csrf={token}"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", "sam\u{0}@example.org"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let (token, session) = sign_in(&w.app, &c, &w.coordinator.email).await;
+    let cookies = format!("coprod_csrf={token}; coprod_session={session}");
+    let res = c
+        .post(w.app.url(&format!("/groups/{}/meetings", w.group)))
+        .header(COOKIE, cookies.clone())
+        .form(&[
+            ("csrf", token.as_str()),
+            ("title", "Advisory\u{0}group"),
+            ("activity_kind", "meeting"),
+            ("date", "2025-06-10"),
+            ("duration_minutes", "120"),
+            ("prep_minutes_allowed", "0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    for path in [
+        "/meetings/a%00b",
+        "/groups/a%00b",
+        "/runs/a%00b",
+        "/runs/a%00b/lines",
+    ] {
+        let res = c
+            .get(w.app.url(path))
+            .header(COOKIE, cookies.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    let res = c
+        .get(w.app.url("/meetings/x?saved=%00"))
+        .header(COOKIE, cookies.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let meetings = crate::payruns::ok(
+        w.app
+            .get_as(
+                &format!("/api/v1/meetings?group_id={}", w.group),
+                &w.coordinator.token,
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(meetings["items"], serde_json::json!([]), "nothing was made");
+}
+
 both_backends!(
+    the_portal_refuses_the_nul_character,
     pages_sign_in_and_out_safely,
     finance_approves_and_downloads_a_run,
     coordinator_takes_a_register_and_decides_claims
