@@ -11,8 +11,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{
-    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, signed_in, Ctx, Form,
-    FormErrors,
+    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, Ctx, Form, FormErrors,
 };
 use crate::config::Settings;
 use crate::db::Database;
@@ -25,11 +24,7 @@ use crate::services::{Actor, Error, FieldError, Role};
 
 /// The signed-in coordinator or admin, or where to send the browser instead.
 async fn staff(req: &HttpRequest) -> Result<Actor, HttpResponse> {
-    match signed_in(req).await {
-        None => Err(redirect("/sign-in")),
-        Some(a) if matches!(a.role, Role::Coordinator | Role::Admin) => Ok(a),
-        Some(a) => Err(error_page(req, Some(a), &Error::Forbidden(String::new()))),
-    }
+    super::signed_in_as(req, &[Role::Coordinator, Role::Admin]).await
 }
 
 fn first(limit: i64) -> PageRequest {

@@ -7,8 +7,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{
-    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, signed_in, Ctx, Form,
-    FormErrors,
+    csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, Ctx, Form, FormErrors,
 };
 use crate::config::Settings;
 use crate::db::Database;
@@ -20,11 +19,7 @@ use crate::services::{Actor, Error, Role};
 
 /// The signed-in finance officer, or where to send the browser instead.
 pub async fn finance(req: &HttpRequest) -> Result<Actor, HttpResponse> {
-    match signed_in(req).await {
-        None => Err(redirect("/sign-in")),
-        Some(a) if a.role == Role::Finance => Ok(a),
-        Some(a) => Err(error_page(req, Some(a), &Error::Forbidden(String::new()))),
-    }
+    super::signed_in_as(req, &[Role::Finance]).await
 }
 
 fn status_words(s: &str) -> &'static str {
@@ -327,35 +322,10 @@ pub async fn approve(
         .await;
     };
     let (a, run_id) = (actor.clone(), id.clone());
-    match db
+    let done = db
         .run(move |c| payruns::approve(c, &a, &policy, &run_id, total, count))
-        .await
-    {
-        Ok(_) => redirect(&format!("/runs/{id}")),
-        Err(e @ Error::Validation(_)) => {
-            show(
-                &req,
-                &db,
-                actor,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form_errors(&e),
-            )
-            .await
-        }
-        Err(Error::Conflict(m)) => {
-            show(
-                &req,
-                &db,
-                actor,
-                id,
-                StatusCode::CONFLICT,
-                FormErrors::one("form", &m),
-            )
-            .await
-        }
-        Err(e) => error_page(&req, Some(actor), &e),
-    }
+        .await;
+    after(&req, &db, actor, id, done).await
 }
 
 #[derive(Deserialize)]
@@ -396,15 +366,26 @@ pub async fn mark_paid(
     };
     let reference = Some(form.reference.trim().to_string()).filter(|r| !r.is_empty());
     let (a, run_id) = (actor.clone(), id.clone());
-    match db
+    let done = db
         .run(move |c| payruns::mark_paid(c, &a, &run_id, paid_on, reference))
-        .await
-    {
+        .await;
+    after(&req, &db, actor, id, done).await
+}
+
+/// After a form on a run: back to the run, or the run again with what was wrong.
+async fn after<T>(
+    req: &HttpRequest,
+    db: &Database,
+    actor: Actor,
+    id: String,
+    done: Result<T, Error>,
+) -> HttpResponse {
+    match done {
         Ok(_) => redirect(&format!("/runs/{id}")),
         Err(e @ Error::Validation(_)) => {
             show(
-                &req,
-                &db,
+                req,
+                db,
                 actor,
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -414,8 +395,8 @@ pub async fn mark_paid(
         }
         Err(Error::Conflict(m)) => {
             show(
-                &req,
-                &db,
+                req,
+                db,
                 actor,
                 id,
                 StatusCode::CONFLICT,
@@ -423,7 +404,7 @@ pub async fn mark_paid(
             )
             .await
         }
-        Err(e) => error_page(&req, Some(actor), &e),
+        Err(e) => error_page(req, Some(actor), &e),
     }
 }
 

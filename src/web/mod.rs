@@ -166,6 +166,16 @@ pub async fn signed_in(req: &HttpRequest) -> Option<Actor> {
         .ok()
 }
 
+/// The signed-in actor if their role is one of `roles`; otherwise the sign-in page (no session)
+/// or a "not available to you" page (403).
+pub async fn signed_in_as(req: &HttpRequest, roles: &[Role]) -> Result<Actor, HttpResponse> {
+    match signed_in(req).await {
+        None => Err(redirect("/sign-in")),
+        Some(a) if roles.contains(&a.role) => Ok(a),
+        Some(a) => Err(error_page(req, Some(a), &Error::Forbidden(String::new()))),
+    }
+}
+
 fn secure(req: &HttpRequest) -> bool {
     req.app_data::<web::Data<Settings>>()
         .is_some_and(|s| s.server.public_url.starts_with("https://"))
