@@ -105,9 +105,11 @@ impl Browser {
             "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                         "--disable-gpu", "--window-size=1280,900", "--lang=en-GB"],
+                         "--disable-gpu", "--window-size=1280,900", "--lang=en-GB",
+                         // The profile lives in this test's own folder, removed when it ends.
+                         format!("--user-data-dir={}", b.downloads.path().join("profile").display())],
                 "prefs": {
-                    "download.default_directory": b.downloads.path().to_string_lossy(),
+                    "download.default_directory": b.downloads.path().join("files").to_string_lossy(),
                     "download.prompt_for_download": false
                 }
             }
@@ -519,7 +521,7 @@ async fn finance_approves_a_run_and_downloads_the_csv(backend: TestBackend) {
     b.press(&format!("a[href='/runs/{id}/export?format=csv']"))
         .await;
     let csv = crate::helpers::eventually("the CSV download", Duration::from_secs(20), || {
-        let dir = b.downloads.path().to_path_buf();
+        let dir = b.downloads.path().join("files");
         async move {
             std::fs::read_dir(dir)
                 .ok()?
