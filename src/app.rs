@@ -52,7 +52,7 @@ pub async fn open_database(settings: &Settings) -> Result<Database, StartupError
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+    pub async fn build(mut settings: Settings) -> Result<Application, StartupError> {
         let db = open_database(&settings).await?;
         let migrator = db.clone();
         let applied = tokio::task::spawn_blocking(move || migrator.migrate())
@@ -75,6 +75,14 @@ impl Application {
                 source,
             })?
             .port();
+        // Links in emails follow the port actually bound when public_url is not set.
+        settings.server.port = port;
+        if settings.server.public_url.is_empty() && settings.server.host != "127.0.0.1" {
+            tracing::warn!(
+                public_url = %settings.public_base(),
+                "server.public_url is not set: links in emails use the listening address; set it to the address people use"
+            );
+        }
         let settings = Arc::new(settings);
         let server = http_server(listener, db.clone(), settings.clone())?;
         tracing::info!(
@@ -93,6 +101,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The settings as served: `server.port` is the port bound.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn database(&self) -> &Database {
@@ -133,9 +146,10 @@ fn http_server(
     let metrics = web::Data::new(Metrics::default());
     let db = web::Data::new(db);
     let settings_data = web::Data::from(settings.clone());
-    let policy = web::Data::new(Policy::new(&settings.auth, settings.public_base()));
+    let policy = web::Data::new(Policy::new(&settings.auth, &settings.public_base()));
     let run_policy = web::Data::new(RunPolicy {
         approver_must_differ: settings.payruns.approver_must_differ,
+        base_url: settings.public_base(),
     });
     let limit = settings.server.body_limit_bytes;
     let mut server = HttpServer::new(move || {

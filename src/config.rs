@@ -221,7 +221,7 @@ impl Settings {
         if self.server.body_limit_bytes < 1024 {
             return bad("server.body_limit_bytes must be at least 1024");
         }
-        if url::Url::parse(&self.server.public_url).is_err() {
+        if !self.server.public_url.is_empty() && url::Url::parse(&self.server.public_url).is_err() {
             return bad(
                 "server.public_url must be an absolute URL such as https://coprod.example.org",
             );
@@ -259,9 +259,23 @@ impl Settings {
         chrono::Utc::now().with_timezone(&tz).date_naive()
     }
 
-    /// `public_url` without a trailing slash, for building links.
-    pub fn public_base(&self) -> &str {
-        self.server.public_url.trim_end_matches('/')
+    /// `public_url` without a trailing slash, for building links; when it is not set, the address
+    /// coprod listens on (once serving, `server.port` is the port actually bound).
+    pub fn public_base(&self) -> String {
+        if self.server.public_url.is_empty() {
+            let host = match self.server.host.as_str() {
+                "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+                h => h,
+            };
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host.to_string()
+            };
+            format!("http://{host}:{}", self.server.port)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_string()
+        }
     }
 }
 

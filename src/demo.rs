@@ -575,9 +575,10 @@ pub fn seed(db: &Database, settings: &Settings, today: NaiveDate) -> Result<Demo
             ));
         }
     }
-    let policy = Policy::new(&settings.auth, settings.public_base());
+    let policy = Policy::new(&settings.auth, &settings.public_base());
     let run_policy = RunPolicy {
         approver_must_differ: settings.payruns.approver_must_differ,
+        base_url: settings.public_base(),
     };
 
     let last = last_meeting_day(today);
@@ -656,7 +657,14 @@ pub fn seed(db: &Database, settings: &Settings, today: NaiveDate) -> Result<Demo
     )?;
 
     let mut conn = db.get()?;
-    choices(&mut conn, &coordinator, &tom, &ids, began)?;
+    choices(
+        &mut conn,
+        &coordinator,
+        &tom,
+        &ids,
+        began,
+        &run_policy.base_url,
+    )?;
 
     let mut meeting_ids = Vec::with_capacity(SESSIONS.len());
     for s in &SESSIONS {
@@ -701,6 +709,7 @@ pub fn seed(db: &Database, settings: &Settings, today: NaiveDate) -> Result<Demo
     let paid_run = payruns::mark_paid(
         &mut conn,
         &finance,
+        &run_policy,
         &draft.id,
         paid_on,
         Some(format!("BACS {}", paid_on.format("%Y%m%d"))),
@@ -891,6 +900,7 @@ fn choices(
     tom: &Actor,
     ids: &[String],
     from: NaiveDate,
+    base_url: &str,
 ) -> Result<()> {
     let on_behalf = [
         (PATRICIA, choice(from, "full", "bank_transfer")),
@@ -933,7 +943,8 @@ fn choices(
         ),
     ];
     for (who, input) in on_behalf {
-        preferences::set(conn, coordinator, &ids[who], input).step(PEOPLE[who].full_name)?;
+        preferences::set(conn, coordinator, &ids[who], input, base_url)
+            .step(PEOPLE[who].full_name)?;
     }
     let esa = PreferenceInput {
         cap: Some(CapInput {
@@ -945,7 +956,7 @@ fn choices(
         over_cap: Some("carry_forward".into()),
         ..choice(from, "full", "bank_transfer")
     };
-    preferences::set(conn, tom, &ids[TOM], esa).step(PEOPLE[TOM].full_name)?;
+    preferences::set(conn, tom, &ids[TOM], esa, base_url).step(PEOPLE[TOM].full_name)?;
     Ok(())
 }
 

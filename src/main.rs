@@ -252,9 +252,20 @@ async fn create_admin(settings: Settings, email: String, password_stdin: bool) -
     Ok(())
 }
 
-/// Seeds the sample into an empty database, prints its sign-ins, then serves as `serve` does.
+/// Seeds the sample into an empty database, prints its sign-ins, then serves as `serve` does. When
+/// it serves, it binds first, so the address it prints (and the links in its emails) are the ones
+/// it listens on.
 async fn demo(settings: Settings, no_serve: bool) -> CliResult {
-    let db = open_database(&settings).await?;
+    let app = if no_serve {
+        None
+    } else {
+        Some(Application::build(settings.clone()).await?)
+    };
+    let settings = app.as_ref().map_or(settings, |a| a.settings().clone());
+    let db = match &app {
+        Some(a) => a.database().clone(),
+        None => open_database(&settings).await?,
+    };
     let today = settings.today();
     let seeding = settings.clone();
     let demo = tokio::task::spawn_blocking(move || {
@@ -262,19 +273,20 @@ async fn demo(settings: Settings, no_serve: bool) -> CliResult {
         coprod::demo::seed(&db, &seeding, today)
     })
     .await??;
-    print!("{}", demo.summary(settings.public_base()));
+    print!("{}", demo.summary(&settings.public_base()));
     if settings.mail.transport == MailTransportKind::File {
         println!(
             "\nThe emails it queued (invitations, choices recorded, payment notices) are written as .eml files to {} when they are sent.",
             settings.mail.dir.display()
         );
     }
-    if no_serve {
+    let Some(app) = app else {
         println!("\nServe it with `coprod serve` (same settings, same database).");
         return Ok(());
-    }
+    };
     println!("\nServing now; stop with Ctrl-C.");
-    serve(settings).await
+    app.run_until_stopped().await?;
+    Ok(())
 }
 
 /// Backs up the SQLite database named by database.url, without migrating it first.

@@ -59,6 +59,12 @@ impl Problem {
         }
     }
 
+    /// A more specific `type` than the status's own, for a problem a client may handle by name.
+    pub fn with_kind(mut self, kind: &'static str) -> Problem {
+        self.kind = kind;
+        self
+    }
+
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Problem {
         self.errors = errors;
         self

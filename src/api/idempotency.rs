@@ -5,6 +5,10 @@
 //! crash never answers it), when the retry runs instead.
 //! Keys belong to the signed-in account and are kept for 24 hours. Server errors are not kept, so
 //! a retry after one runs again.
+//!
+//! A response that carries a secret (a new session or API token) is never stored: the key keeps
+//! only a marker (its status, with no body), and a replay answers 409 saying the secret is shown
+//! once. Handlers mark such a response with [`carries_secret`].
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -24,6 +28,25 @@ use crate::services::Error;
 
 pub const HEADER: &str = "idempotency-key";
 const KEEP: TimeDelta = TimeDelta::hours(24);
+
+/// Marks a response whose body holds a secret shown once, so it is never stored or replayed.
+#[derive(Debug, Clone, Copy)]
+struct CarriesSecret;
+
+/// `res`, marked as carrying a secret (see the module's note).
+pub fn carries_secret(mut res: HttpResponse) -> HttpResponse {
+    res.extensions_mut().insert(CarriesSecret);
+    res
+}
+
+/// The problem a replay of a secret-bearing response answers.
+fn secret_not_replayed() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "The first request with this Idempotency-Key succeeded, and its answer held a secret that is shown only once, so it is not sent again. If you did not receive it, revoke what it made (your API tokens are listed at GET /api/v1/me/tokens) and send the request again with a new key.",
+    )
+    .with_kind("urn:coprod:problem:idempotency-secret-not-replayed")
+}
 
 fn problem(req: ServiceRequest, p: Problem) -> ServiceResponse<BoxBody> {
     req.into_response(p.error_response())
@@ -165,6 +188,9 @@ pub async fn idempotency(
             );
             return Ok(problem(req, p));
         }
+        Ok(Found::Replay(row)) if row.response_body.is_none() => {
+            return Ok(problem(req, secret_not_replayed()));
+        }
         Ok(Found::Replay(row)) => {
             let status = u16::try_from(row.status_code.unwrap_or(200))
                 .ok()
@@ -193,10 +219,12 @@ pub async fn idempotency(
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let secret = res.response().extensions().get::<CarriesSecret>().is_some();
     let (http_req, http_res) = res.into_parts();
     let (head, body) = http_res.into_parts();
     let bytes = to_bytes(body).await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // A secret is never kept: the row holds the status alone, which a replay recognises.
+    let text = (!secret).then(|| String::from_utf8_lossy(&bytes).into_owned());
     let keep = !status.is_server_error();
     let stored = db
         .run(move |c| {
@@ -207,7 +235,7 @@ pub async fn idempotency(
                         &account,
                         &key,
                         i32::from(status.as_u16()),
-                        &text,
+                        text.as_deref(),
                         location.as_deref(),
                     )
                 } else {

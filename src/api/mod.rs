@@ -16,6 +16,7 @@ pub mod members;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod outbox;
 pub mod payruns;
 pub mod remuneration;
 pub mod reports;
@@ -72,6 +73,8 @@ fn v1(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(accounts::update)),
         )
         .service(web::resource("/audit").route(web::get().to(audit::list)))
+        .service(web::resource("/outbox").route(web::get().to(outbox::list)))
+        .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))
         .service(
             web::resource("/roles")
                 .route(web::get().to(groups::list_roles))

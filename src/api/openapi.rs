@@ -9,8 +9,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, audit, error, groups, health, limits, meetings, members, payruns, remuneration,
-    reports, sessions,
+    accounts, audit, error, groups, health, limits, meetings, members, outbox, payruns,
+    remuneration, reports, sessions,
 };
 
 #[derive(OpenApi)]
@@ -29,6 +29,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         sessions::list_tokens, sessions::create_token, sessions::revoke_token,
         accounts::create, accounts::list, accounts::get, accounts::update,
         audit::list,
+        outbox::list, outbox::retry,
         groups::list_roles, groups::add_role, groups::list_activity_kinds, groups::add_activity_kind,
         groups::create, groups::list, groups::get, groups::update,
         groups::add_membership, groups::list_memberships, groups::update_membership,
@@ -51,7 +52,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
     components(schemas(
         error::Problem, crate::services::FieldError, health::Status,
         crate::services::Role, crate::services::accounts::AccountView,
-        crate::services::audit::AuditEvent,
+        crate::services::audit::AuditEvent, crate::services::outbox::OutboxView,
         crate::services::payruns::LineView, crate::services::payruns::PaymentView,
         crate::services::payruns::MemberRunView, crate::services::payruns::PayeeView,
         crate::services::rates::RuleView,
@@ -68,6 +69,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         (name = "sessions", description = "Signing in and out, passwords, invitations, API tokens"),
         (name = "accounts", description = "Accounts and roles (admin)"),
         (name = "audit", description = "Who changed what (admin, finance)"),
+        (name = "outbox", description = "The mail queue: what was sent, waits or failed (admin)"),
         (name = "reference", description = "Roles in groups and kinds of activity"),
         (name = "groups", description = "Groups and members' roles in them over time"),
         (name = "members", description = "Members and their records"),

@@ -214,13 +214,14 @@ pub struct MarkPaidBody {
 pub async fn mark_paid(
     actor: Actor,
     db: web::Data<Database>,
+    policy: web::Data<RunPolicy>,
     path: web::Path<String>,
     body: Json<MarkPaidBody>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
     let b = body.into_inner();
     let view = with_conn(&db, move |c| {
-        payruns::mark_paid(c, &actor, &id, b.paid_on, b.reference)
+        payruns::mark_paid(c, &actor, &policy, &id, b.paid_on, b.reference)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

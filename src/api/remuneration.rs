@@ -261,6 +261,7 @@ pub async fn get_preference(
 pub async fn set_preference(
     actor: Actor,
     db: web::Data<Database>,
+    policy: web::Data<crate::services::auth::Policy>,
     path: web::Path<String>,
     body: Json<PreferenceBody>,
 ) -> Result<HttpResponse, Problem> {
@@ -285,7 +286,11 @@ pub async fn set_preference(
         over_cap: b.over_cap,
         notify_by_email: b.notify_by_email,
     };
-    let view = with_conn(&db, move |c| preferences::set(c, &actor, &id, input)).await?;
+    let base_url = policy.base_url.clone();
+    let view = with_conn(&db, move |c| {
+        preferences::set(c, &actor, &id, input, &base_url)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

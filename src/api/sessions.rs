@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::auth::{blocking, client_address, with_conn};
 use super::error::Problem;
 use super::extract::Json;
+use super::idempotency::carries_secret;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::services::auth::{self, ApiTokenView, Me, NewApiToken, Policy, SignedIn};
@@ -41,7 +42,7 @@ pub async fn login(
     let db = db.into_inner();
     let signed =
         blocking(move || auth::login(&db, &policy, &body.email, &body.password, &client)).await?;
-    Ok(HttpResponse::Ok().json(signed))
+    Ok(carries_secret(HttpResponse::Ok().json(signed)))
 }
 
 /// Sign out: the token used stops working.
@@ -70,7 +71,7 @@ pub struct ChangePassword {
     pub new_password: SecretString,
 }
 
-/// Change your password. Your other sessions end; you are emailed.
+/// Change your password. Your other sessions end; your API tokens keep working; you are emailed.
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "sessions", security(("bearer" = [])),
     request_body = ChangePassword,
     responses(
@@ -80,12 +81,19 @@ pub struct ChangePassword {
 pub async fn change_password(
     actor: Actor,
     db: web::Data<Database>,
+    policy: web::Data<Policy>,
     body: Json<ChangePassword>,
 ) -> Result<HttpResponse, Problem> {
     let body = body.into_inner();
     let db = db.into_inner();
     blocking(move || {
-        auth::change_password(&db, &actor, &body.current_password, &body.new_password)
+        auth::change_password(
+            &db,
+            &policy,
+            &actor,
+            &body.current_password,
+            &body.new_password,
+        )
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -124,7 +132,8 @@ pub struct TokenAndPassword {
     pub password: SecretString,
 }
 
-/// Set a new password with an emailed reset link. Every session of the account ends.
+/// Set a new password with an emailed reset link. It is account recovery: every session and every
+/// API token of the account ends.
 #[utoipa::path(post, path = "/api/v1/auth/password/reset", tag = "sessions", request_body = TokenAndPassword,
     responses(
         (status = 204, description = "Password set"),
@@ -132,11 +141,13 @@ pub struct TokenAndPassword {
     ))]
 pub async fn reset_password(
     db: web::Data<Database>,
+    policy: web::Data<Policy>,
     body: Json<TokenAndPassword>,
 ) -> Result<HttpResponse, Problem> {
     let body = body.into_inner();
     let db = db.into_inner();
-    blocking(move || auth::reset_password(&db, &body.token, &body.password)).await?;
+    blocking(move || auth::reset_password(&db, &policy, &body.token, &body.password, false))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -156,7 +167,7 @@ pub async fn accept_invitation(
     let signed =
         blocking(move || auth::accept_invitation(&db, &policy, &body.token, &body.password))
             .await?;
-    Ok(HttpResponse::Ok().json(signed))
+    Ok(carries_secret(HttpResponse::Ok().json(signed)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -175,10 +186,15 @@ pub async fn list_tokens(actor: Actor, db: web::Data<Database>) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))
 }
 
-/// Make a named API token for automation. It is shown once.
+/// Make a named API token for automation. It is shown once: the same request sent again with the
+/// same Idempotency-Key answers 409 (`urn:coprod:problem:idempotency-secret-not-replayed`) instead
+/// of showing the token again, and the token is never stored.
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "sessions", security(("bearer" = [])),
     request_body = CreateToken,
-    responses((status = 201, body = NewApiToken)))]
+    responses(
+        (status = 201, body = NewApiToken),
+        (status = 409, description = "A replay of a request whose answer held the token", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn create_token(
     actor: Actor,
     db: web::Data<Database>,
@@ -191,7 +207,7 @@ pub async fn create_token(
         auth::create_api_token(conn, &policy, &actor, &body.name, expires)
     })
     .await?;
-    Ok(HttpResponse::Created().json(token))
+    Ok(carries_secret(HttpResponse::Created().json(token)))
 }
 
 /// Revoke one of your API tokens.

@@ -619,6 +619,7 @@ tables! {
         sent_at: Option<NaiveDateTime>,
         created_at: NaiveDateTime,
         updated_at: NaiveDateTime,
+        holds_secret: bool,
     }
     memberships key(id) {
         id: String,

@@ -64,18 +64,19 @@ pub fn retake(
     Ok(n == 1)
 }
 
+/// Records the response to a key's request; `body` is None for a response that held a secret.
 pub fn complete(
     conn: &mut DbConnection,
     account_id: &str,
     key: &str,
     status: i32,
-    body: &str,
+    body: Option<&str>,
     location: Option<&str>,
 ) -> QueryResult<()> {
     diesel::update(idempotency_keys::table.find((account_id, key)))
         .set((
             idempotency_keys::status_code.eq(Some(status)),
-            idempotency_keys::response_body.eq(Some(body)),
+            idempotency_keys::response_body.eq(body),
             idempotency_keys::location.eq(location),
         ))
         .execute(conn)

@@ -13,6 +13,12 @@ pub const SENDING: &str = "sending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 
+/// What a message that held a single-use link says once it has been sent or has failed for good.
+pub const REMOVED_TEXT: &str =
+    "This message held a single-use link. Its text was removed once it was sent.";
+pub const REMOVED_HTML: &str =
+    "<p>This message held a single-use link. Its text was removed once it was sent.</p>";
+
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
@@ -29,6 +35,8 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The body holds a single-use link, and is removed once the message is sent or fails for good.
+    pub holds_secret: bool,
 }
 
 /// Inserts `row` unless a message with the same dedupe key exists; true when inserted. Runs in a
@@ -114,23 +122,36 @@ pub fn claim_due(
     })
 }
 
-pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::status.eq(SENT),
-            outbox::sent_at.eq(Some(now)),
-            outbox::last_error.eq(None::<String>),
-            outbox::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+/// Records a message as sent. A message that held a single-use link loses its body, in the same
+/// statement.
+pub fn mark_sent(conn: &mut DbConnection, row: &OutboxRow, now: NaiveDateTime) -> QueryResult<()> {
+    let target = outbox::table.find(&row.id);
+    let done = (
+        outbox::status.eq(SENT),
+        outbox::sent_at.eq(Some(now)),
+        outbox::last_error.eq(None::<String>),
+        outbox::updated_at.eq(now),
+    );
+    if row.holds_secret {
+        diesel::update(target)
+            .set((
+                done,
+                outbox::body_text.eq(REMOVED_TEXT),
+                outbox::body_html.eq(REMOVED_HTML),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(target).set(done).execute(conn)?;
+    }
     Ok(())
 }
 
 /// Records a failed attempt: back to `pending` at `retry_at`, or `failed` for good when `retry_at`
-/// is `None`.
+/// is `None` (when a message that held a single-use link loses its body: it can no longer be
+/// sent, and a new invitation or reset replaces it).
 pub fn mark_attempt_failed(
     conn: &mut DbConnection,
-    id: &str,
+    row: &OutboxRow,
     error: &str,
     retry_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
@@ -139,15 +160,60 @@ pub fn mark_attempt_failed(
         Some(at) => (PENDING, at),
         None => (FAILED, now),
     };
-    diesel::update(outbox::table.find(id))
+    let target = outbox::table.find(&row.id);
+    let change = (
+        outbox::status.eq(status),
+        outbox::next_attempt_at.eq(next),
+        outbox::last_error.eq(Some(error)),
+        outbox::updated_at.eq(now),
+    );
+    if retry_at.is_none() && row.holds_secret {
+        diesel::update(target)
+            .set((
+                change,
+                outbox::body_text.eq(REMOVED_TEXT),
+                outbox::body_html.eq(REMOVED_HTML),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(target).set(change).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The queue for admins, newest first: at most `limit` messages (of `status`, when given) older
+/// than the message `before`.
+pub fn list(
+    conn: &mut DbConnection,
+    status: Option<&str>,
+    before: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let mut q = outbox::table
+        .select(OutboxRow::as_select())
+        .order(outbox::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(outbox::status.eq(s.to_string()));
+    }
+    if let Some(b) = before {
+        q = q.filter(outbox::id.lt(b.to_string()));
+    }
+    q.load(conn)
+}
+
+/// Makes a failed message due again with its attempts reset; false if it is not failed.
+pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(outbox::table.find(id).filter(outbox::status.eq(FAILED)))
         .set((
-            outbox::status.eq(status),
-            outbox::next_attempt_at.eq(next),
-            outbox::last_error.eq(Some(error)),
+            outbox::status.eq(PENDING),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
             outbox::updated_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Messages by status, for /metrics.

@@ -15,6 +15,7 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        holds_secret -> Bool,
     }
 }
 

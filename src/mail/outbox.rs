@@ -34,6 +34,7 @@ pub fn queue(conn: &mut DbConnection, dedupe_key: &str, email: &Email) -> Result
         sent_at: None,
         created_at: now,
         updated_at: now,
+        holds_secret: email.holds_secret,
     };
     Ok(rows::insert_unless_exists(conn, &row)?)
 }
@@ -101,13 +102,13 @@ impl Sender {
                 let now = db::now();
                 match result {
                     Ok(()) => {
-                        rows::mark_sent(&mut conn, &seen.id, now)?;
+                        rows::mark_sent(&mut conn, &seen, now)?;
                         tracing::info!(outbox_id = %seen.id, attempts, "mail sent");
                         report.sent += 1;
                     }
                     Err(error) => {
                         let retry_at = self.policy.delay_after(attempts).map(|d| now + d);
-                        rows::mark_attempt_failed(&mut conn, &seen.id, &error, retry_at, now)?;
+                        rows::mark_attempt_failed(&mut conn, &seen, &error, retry_at, now)?;
                         match retry_at {
                             Some(at) => {
                                 tracing::warn!(outbox_id = %seen.id, attempts, %error, retry_at = %at, "mail not sent; will retry");

@@ -8,6 +8,9 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The message holds a single-use link: its body is removed from the outbox once it is sent
+    /// (or fails for good), so no copy of the database can follow the link.
+    pub holds_secret: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -24,6 +27,7 @@ pub struct Template {
     greeting: Option<String>,
     blocks: Vec<Block>,
     footer: String,
+    holds_secret: bool,
 }
 
 pub const DEFAULT_FOOTER: &str = "If anything here looks wrong, or you did not expect this email, \
@@ -36,6 +40,7 @@ impl Template {
             greeting: None,
             blocks: Vec::new(),
             footer: DEFAULT_FOOTER.to_string(),
+            holds_secret: false,
         }
     }
 
@@ -55,6 +60,13 @@ impl Template {
             url: url.into(),
         });
         self
+    }
+
+    /// A link that carries a secret (a single-use token): as `link`, and the message is marked so
+    /// that its body does not outlive its delivery.
+    pub fn secret_link(mut self, label: impl Into<String>, url: impl Into<String>) -> Template {
+        self.holds_secret = true;
+        self.link(label, url)
     }
 
     pub fn list<I: IntoIterator<Item = S>, S: Into<String>>(mut self, items: I) -> Template {
@@ -123,6 +135,7 @@ impl Template {
             subject: self.subject.clone(),
             text,
             html,
+            holds_secret: self.holds_secret,
         }
     }
 }

@@ -265,12 +265,7 @@ pub fn list(
 ) -> Result<Page<AccountView>> {
     actor.require(&[Role::Admin])?;
     let limit = page.limit()?;
-    let rows = rows::list(
-        conn,
-        role.map(Role::as_str),
-        page.cursor.as_deref(),
-        limit + 1,
-    )?;
+    let rows = rows::list(conn, role.map(Role::as_str), page.after_id()?, limit + 1)?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let groups = rows::group_ids_of(conn, &ids)?;
     Ok(Page::from_rows(
@@ -358,7 +353,7 @@ pub fn send_invitation(
     session_rows::insert_one_time(conn, &row)?;
     let days = links.invitation_ttl.num_days().max(1);
     let url = format!(
-        "{}/invitations/accept?token={}",
+        "{}/accept-invitation?token={}",
         links.base_url,
         secrecy::ExposeSecret::expose_secret(&token)
     );
@@ -371,7 +366,7 @@ pub fn send_invitation(
         .paragraph(format!(
             "To start, choose a password using the link below. It works once, for {days} days."
         ))
-        .link("Choose your password", url)
+        .secret_link("Choose your password", url)
         .render(&account.email);
     mail::queue(conn, &format!("invitation:{}", row.id), &email)?;
     Ok(())

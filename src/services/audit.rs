@@ -138,7 +138,7 @@ pub fn list(
             .and_then(|d| d.succ_opt())
             .and_then(|d| d.and_hms_opt(0, 0, 0)),
     };
-    let rows = rows::list(conn, &filter, page.cursor.as_deref(), limit + 1)?;
+    let rows = rows::list(conn, &filter, page.after_id()?, limit + 1)?;
     Ok(Page::from_rows(
         rows,
         limit,

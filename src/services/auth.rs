@@ -291,6 +291,7 @@ pub fn me(conn: &mut DbConnection, actor: &Actor) -> Result<Me> {
 /// is emailed.
 pub fn change_password(
     db: &Database,
+    policy: &Policy,
     actor: &Actor,
     current: &SecretString,
     new: &SecretString,
@@ -321,21 +322,30 @@ pub fn change_password(
             Some(actor),
             &account,
             hash,
-            Some(&actor.session_id),
-            "account.password_changed",
+            PasswordEvent::Changed(&actor.session_id),
+            &policy.base_url,
         )
     })
 }
 
-/// Stores a new password hash: ends sessions (all, or all but `keep`), voids reset links, clears the
-/// account's throttle, records the change and tells the owner.
+/// Why a password is being set.
+#[derive(Debug, Clone, Copy)]
+enum PasswordEvent<'a> {
+    /// The owner changed it, signed in with this session, which stays; API tokens keep working.
+    Changed(&'a str),
+    /// Account recovery from an emailed link: every session and every API token ends.
+    Reset,
+}
+
+/// Stores a new password hash: ends sessions (and, for a reset, API tokens), voids reset links,
+/// clears the account's throttle, records the change and tells the owner.
 fn set_password(
     conn: &mut DbConnection,
     actor: Option<&Actor>,
     account: &AccountRow,
     hash: String,
-    keep: Option<&str>,
-    action: &str,
+    event: PasswordEvent,
+    base_url: &str,
 ) -> Result<()> {
     let now = db::now();
     account_rows::update(
@@ -348,7 +358,17 @@ fn set_password(
             ..AccountChanges::default()
         },
     )?;
-    let ended = rows::revoke_all(conn, &account.id, &[rows::SESSION], keep, now)?;
+    let (action, kinds, keep): (&str, &[&str], Option<&str>) = match event {
+        PasswordEvent::Changed(session) => {
+            ("account.password_changed", &[rows::SESSION], Some(session))
+        }
+        PasswordEvent::Reset => (
+            "account.password_reset",
+            &[rows::SESSION, rows::API_TOKEN],
+            None,
+        ),
+    };
+    let ended = rows::revoke_all(conn, &account.id, kinds, keep, now)?;
     rows::void_one_time(conn, &account.id, rows::PASSWORD_RESET, now)?;
     rows::clear_account_failures(conn, &account.email)?;
     audit::record(
@@ -357,16 +377,27 @@ fn set_password(
         Change::new(action, "account", &account.id)
             .after(serde_json::json!({ "sessions_ended": ended })),
     )?;
+    let what_ended = match event {
+        PasswordEvent::Changed(_) => {
+            "You are still signed in where you changed it; everywhere else you have been signed out. \
+             Any API tokens you made keep working: if you think someone else has one, revoke it."
+        }
+        PasswordEvent::Reset => {
+            "You have been signed out everywhere, and any API tokens you made have stopped working."
+        }
+    };
     let email = Template::new("Your coprod password was changed")
         .paragraph(format!(
             "The password for your coprod account ({}) was changed on {} (UTC).",
             account.email,
             now.format("%-d %B %Y at %H:%M")
         ))
+        .paragraph(what_ended)
         .paragraph(
             "If you changed it, there is nothing more to do. If you did not, reset your password \
-             straight away from the sign-in page and tell your coordinator.",
+             straight away with the link below and tell your coordinator.",
         )
+        .link("Reset my password", format!("{base_url}/forgot-password"))
         .render(&account.email);
     mail::queue(
         conn,
@@ -417,7 +448,7 @@ pub fn forgot_password(conn: &mut DbConnection, policy: &Policy, email: &str) ->
         };
         rows::insert_one_time(conn, &row)?;
         let url = format!(
-            "{}/password/reset?token={}",
+            "{}/reset-password?token={}",
             policy.base_url,
             token.expose_secret()
         );
@@ -430,7 +461,7 @@ pub fn forgot_password(conn: &mut DbConnection, policy: &Policy, email: &str) ->
                 "If it was you, choose a new password using the link below. It works once, for {} minutes.",
                 policy.reset_ttl.num_minutes()
             ))
-            .link("Choose a new password", url)
+            .secret_link("Choose a new password", url)
             .paragraph("If it was not you, ignore this email: your password has not changed.")
             .render(&account.email);
         mail::queue(conn, &format!("password-reset:{}", row.id), &message)?;
@@ -488,14 +519,57 @@ fn use_link(conn: &mut DbConnection, link: &OneTimeTokenRow) -> Result<()> {
     Ok(())
 }
 
-/// Sets a new password from an emailed reset link; every session of the account ends.
-pub fn reset_password(db: &Database, token: &str, password: &SecretString) -> Result<()> {
+/// Sets a new password from an emailed reset link. It is account recovery: every session and
+/// every API token of the account ends. With `sign_in`, a new session is started and returned
+/// (the portal signs the person in; the API answers 204 and starts none).
+pub fn reset_password(
+    db: &Database,
+    policy: &Policy,
+    token: &str,
+    password: &SecretString,
+    sign_in: bool,
+) -> Result<Option<SignedIn>> {
     let (link, account, hash) = redeem(db, rows::PASSWORD_RESET, token, password)?;
     let mut conn = db.get()?;
     write_tx(&mut conn, |conn| {
         use_link(conn, &link)?;
-        set_password(conn, None, &account, hash, None, "account.password_reset")
+        set_password(
+            conn,
+            None,
+            &account,
+            hash.clone(),
+            PasswordEvent::Reset,
+            &policy.base_url,
+        )?;
+        if !sign_in {
+            return Ok(None);
+        }
+        let mut row = account.clone();
+        row.password_hash = Some(hash);
+        start_session(conn, policy, &row).map(Some)
     })
+}
+
+/// Whether an emailed link of `purpose` can still be used, without using it: the page a link
+/// opens says at once when it has expired, before the person chooses a password.
+pub fn check_link(conn: &mut DbConnection, purpose: LinkPurpose, token: &str) -> Result<()> {
+    redeemable(conn, purpose.as_str(), token).map(|_| ())
+}
+
+/// What an emailed single-use link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    Invitation,
+    PasswordReset,
+}
+
+impl LinkPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::Invitation => rows::INVITATION,
+            LinkPurpose::PasswordReset => rows::PASSWORD_RESET,
+        }
+    }
 }
 
 /// Accepts an invitation: sets the first password and signs in.

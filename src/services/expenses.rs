@@ -148,12 +148,10 @@ pub fn create(
         let meeting = rows::find_meeting(conn, meeting_id)?.ok_or(Error::NotFound)?;
         match actor.role {
             // A member claims for themself, for a meeting of a group they belong to.
+            // Another member's records are not theirs to see: 404, as everywhere else.
             Role::Member => {
                 if !actor.is_member(&input.member_id) {
-                    return Err(Error::invalid(
-                        "member_id",
-                        "you can only claim for yourself",
-                    ));
+                    return Err(Error::NotFound);
                 }
             }
             _ => scope::group(actor, &meeting.group_id, Access::Write)?,

@@ -331,7 +331,7 @@ pub fn list_memberships(
         Some(parts) => Some((
             parts[0]
                 .parse::<NaiveDate>()
-                .map_err(|_| Error::invalid("cursor", "is not a cursor this list gave out"))?,
+                .map_err(|_| super::page::bad_cursor())?,
             parts[1].clone(),
         )),
         None => None,

@@ -262,7 +262,7 @@ pub fn list(
     {
         Some(p) => Some((
             p[0].parse::<NaiveDate>()
-                .map_err(|_| Error::invalid("cursor", "is not a cursor this list gave out"))?,
+                .map_err(|_| super::page::bad_cursor())?,
             p[1].clone(),
         )),
         None => None,

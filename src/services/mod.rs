@@ -14,6 +14,7 @@ pub mod input;
 pub mod limits;
 pub mod meetings;
 pub mod members;
+pub mod outbox;
 pub mod page;
 pub mod payruns;
 pub mod pdf;

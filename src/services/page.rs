@@ -12,7 +12,22 @@ pub struct PageRequest {
     pub cursor: Option<String>,
 }
 
+/// The one answer to a cursor a list did not give out.
+pub fn bad_cursor() -> super::Error {
+    super::Error::invalid("cursor", "is not a cursor this list gave out")
+}
+
 impl PageRequest {
+    /// For lists whose cursor is the id of the last item (ids are UUIDs): that id, or a 422 for
+    /// anything that is not one.
+    pub fn after_id(&self) -> Result<Option<&str>, super::Error> {
+        match self.cursor.as_deref() {
+            None => Ok(None),
+            Some(c) if uuid::Uuid::try_parse(c).is_ok() => Ok(Some(c)),
+            Some(_) => Err(bad_cursor()),
+        }
+    }
+
     pub fn limit(&self) -> Result<i64, super::Error> {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
@@ -72,7 +87,7 @@ pub fn encode_cursor(parts: &[&str]) -> String {
 /// The parts of a cursor made by `encode_cursor`, or a 422 naming `cursor`.
 pub fn decode_cursor(cursor: &str, parts: usize) -> Result<Vec<String>, super::Error> {
     use base64::Engine;
-    let bad = || super::Error::invalid("cursor", "is not a cursor this list gave out");
+    let bad = bad_cursor;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| bad())?;
@@ -95,5 +110,18 @@ mod tests {
         assert_eq!(decode_cursor(&c, 2).unwrap(), ["Ann Smith", "01a2"]);
         assert!(decode_cursor(&c, 3).is_err());
         assert!(decode_cursor("!!!", 2).is_err());
+    }
+
+    #[test]
+    fn id_cursors_must_be_ids() {
+        let page = |c: &str| PageRequest {
+            limit: None,
+            cursor: Some(c.to_string()),
+        };
+        let id = "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        assert_eq!(page(id).after_id().unwrap(), Some(id));
+        assert!(page("garbage").after_id().is_err());
+        assert!(page("").after_id().is_err());
+        assert_eq!(PageRequest::default().after_id().unwrap(), None);
     }
 }

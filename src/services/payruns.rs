@@ -29,6 +29,8 @@ use crate::mail::{self, Template};
 pub struct RunPolicy {
     /// Refuse an approver who created the run (four eyes).
     pub approver_must_differ: bool,
+    /// `server.public_url` without a trailing slash, for links in the payment emails.
+    pub base_url: String,
 }
 
 /// The longest period one run may cover.
@@ -448,36 +450,191 @@ fn to_rows(run_id: &str, d: &Draft) -> (Vec<PayLineRow>, Vec<PaymentRow>) {
     (lines, payments)
 }
 
-type LineKey = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+/// Everything a line says: what it pays, to whom, and how it was worked out. A line with the same
+/// facts explains itself the same way; any other difference is a change the reviewer did not see.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct LineFacts<'a> {
+    member_id: &'a str,
+    source_kind: &'a str,
+    source_id: &'a str,
+    kind: &'a str,
+    group_id: Option<&'a str>,
+    meeting_id: Option<&'a str>,
+    meeting_date: Option<NaiveDate>,
+    disposition: &'a str,
+    method: Option<&'a str>,
+    payee: Option<&'a str>,
+    amount_pence: i64,
+    minutes: Option<i32>,
+    rate_pence: Option<i64>,
+    rate_card_id: Option<&'a str>,
+    rule: Option<&'a str>,
+    explanation: &'a str,
+}
 
-/// What a set of lines pays, ignoring ids and order: equal keys mean nothing changed.
-fn keys(lines: &[PayLineRow]) -> Vec<LineKey> {
-    let mut k: Vec<LineKey> = lines
-        .iter()
-        .map(|l| {
-            (
-                l.member_id.clone(),
-                l.source_kind.clone(),
-                l.source_id.clone(),
-                l.kind.clone(),
-                l.disposition.clone(),
-                l.method.clone(),
-                l.payee.clone(),
-                l.amount_pence,
+impl<'a> LineFacts<'a> {
+    fn of(l: &'a PayLineRow) -> LineFacts<'a> {
+        LineFacts {
+            member_id: &l.member_id,
+            source_kind: &l.source_kind,
+            source_id: &l.source_id,
+            kind: &l.kind,
+            group_id: l.group_id.as_deref(),
+            meeting_id: l.meeting_id.as_deref(),
+            meeting_date: l.meeting_date,
+            disposition: &l.disposition,
+            method: l.method.as_deref(),
+            payee: l.payee.as_deref(),
+            amount_pence: l.amount_pence,
+            minutes: l.minutes,
+            rate_pence: l.rate_pence,
+            rate_card_id: l.rate_card_id.as_deref(),
+            rule: l.rule.as_deref(),
+            explanation: &l.explanation,
+        }
+    }
+
+    /// The names of the facts that differ between two lines of one source, in words.
+    fn differences(&self, now: &LineFacts) -> Vec<String> {
+        let mut out = Vec::new();
+        let opt = |v: Option<i32>| v.map_or_else(|| "none".to_string(), |m| m.to_string());
+        let money = |p: Option<i64>| {
+            p.map_or_else(
+                || "none".to_string(),
+                |p| format!("£{}", Money::from_pence(p)),
             )
+        };
+        if self.minutes != now.minutes {
+            out.push(format!(
+                "minutes {} → {}",
+                opt(self.minutes),
+                opt(now.minutes)
+            ));
+        }
+        if self.amount_pence != now.amount_pence {
+            out.push(format!(
+                "amount {} → {}",
+                money(Some(self.amount_pence)),
+                money(Some(now.amount_pence))
+            ));
+        }
+        if self.rate_pence != now.rate_pence {
+            out.push(format!(
+                "rate {} → {}",
+                money(self.rate_pence),
+                money(now.rate_pence)
+            ));
+        }
+        if self.rate_card_id != now.rate_card_id {
+            out.push("rate card".into());
+        }
+        if self.rule != now.rule {
+            out.push(format!(
+                "rule {} → {}",
+                self.rule.unwrap_or("none"),
+                now.rule.unwrap_or("none")
+            ));
+        }
+        if self.disposition != now.disposition {
+            out.push(format!(
+                "outcome {} → {}",
+                self.disposition, now.disposition
+            ));
+        }
+        if self.method != now.method || self.payee != now.payee {
+            out.push("who is paid, or how".into());
+        }
+        if self.meeting_id != now.meeting_id
+            || self.meeting_date != now.meeting_date
+            || self.group_id != now.group_id
+        {
+            out.push("session".into());
+        }
+        if out.is_empty() && self.explanation != now.explanation {
+            out.push("how it is worked out".into());
+        }
+        out
+    }
+}
+
+/// A change between the stored lines of a draft and the same run worked out again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LineChange {
+    member_id: String,
+    /// The source and kind, as `attendance fee`.
+    what: String,
+    /// In words: `minutes 240 → 200`, `new`, `gone`.
+    how: String,
+}
+
+/// Every difference between two sets of lines, ignoring ids and order. Lines are matched by their
+/// source and kind; where a source has one line on each side, the facts that changed are named.
+fn line_changes(stored: &[PayLineRow], fresh: &[PayLineRow]) -> Vec<LineChange> {
+    type Source<'a> = (&'a str, &'a str, &'a str, &'a str);
+    fn group(lines: &[PayLineRow]) -> BTreeMap<Source<'_>, Vec<LineFacts<'_>>> {
+        let mut by: BTreeMap<Source, Vec<LineFacts>> = BTreeMap::new();
+        for l in lines {
+            by.entry((&l.member_id, &l.source_kind, &l.source_id, &l.kind))
+                .or_default()
+                .push(LineFacts::of(l));
+        }
+        for v in by.values_mut() {
+            v.sort();
+        }
+        by
+    }
+    let (was, now) = (group(stored), group(fresh));
+    let mut changes = Vec::new();
+    let sources: std::collections::BTreeSet<&Source> = was.keys().chain(now.keys()).collect();
+    for source in sources {
+        let (member_id, source_kind, _, kind) = *source;
+        let change = |how: String| LineChange {
+            member_id: member_id.to_string(),
+            what: format!("{} {}", source_kind.replace('_', " "), kind),
+            how,
+        };
+        match (was.get(source), now.get(source)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) if a.len() == 1 && b.len() == 1 => {
+                changes.push(change(a[0].differences(&b[0]).join(", ")));
+            }
+            (Some(_), Some(_)) => changes.push(change("its lines changed".into())),
+            (Some(_), None) => changes.push(change("no longer in the run".into())),
+            (None, Some(_)) => changes.push(change("new".into())),
+            (None, None) => {}
+        }
+    }
+    changes
+}
+
+/// The 409 for a draft that no longer matches its recomputation, naming whom and what changed.
+fn changed_conflict(conn: &mut DbConnection, changes: &[LineChange]) -> Result<Error> {
+    let mut members: Vec<String> = changes.iter().map(|c| c.member_id.clone()).collect();
+    members.sort_unstable();
+    members.dedup();
+    let names: HashMap<String, String> = people::members_by_ids(conn, &members)?
+        .into_iter()
+        .map(|m| (m.id, m.preferred_name.unwrap_or(m.full_name)))
+        .collect();
+    const SHOWN: usize = 5;
+    let shown: Vec<String> = changes
+        .iter()
+        .take(SHOWN)
+        .map(|c| {
+            let who = names
+                .get(&c.member_id)
+                .map_or(c.member_id.as_str(), String::as_str);
+            format!("{who}: {} ({})", c.what, c.how)
         })
         .collect();
-    k.sort();
-    k
+    let more = changes.len().saturating_sub(SHOWN);
+    Ok(Error::Conflict(format!(
+        "The run has changed since it was calculated (attendance, expenses, choices, rates or another approved run), in {} line(s) for {} member(s): {}{}. Recalculate it, review it and approve again.",
+        changes.len(),
+        members.len(),
+        shown.join("; "),
+        if more > 0 { format!("; and {more} more") } else { String::new() }
+    )))
 }
 
 fn store(conn: &mut DbConnection, run: &mut PayRunRow, d: &Draft) -> Result<()> {
@@ -610,7 +767,7 @@ pub fn list(
         Some(c) => {
             let parts = decode_cursor(c, 2)?;
             let at = NaiveDateTime::parse_from_str(&parts[0], "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| Error::invalid("cursor", "is not a cursor this list gave out"))?;
+                .map_err(|_| super::page::bad_cursor())?;
             Some((at, parts[1].clone()))
         }
         None => None,
@@ -659,7 +816,7 @@ fn position_cursor(page: &PageRequest) -> Result<Option<i32>> {
             parts[0]
                 .parse::<i32>()
                 .map(Some)
-                .map_err(|_| Error::invalid("cursor", "is not a cursor this list gave out"))
+                .map_err(|_| super::page::bad_cursor())
         }
     }
 }
@@ -806,23 +963,9 @@ pub fn approve(
         let stored = rows::all_lines_of(conn, id)?;
         let fresh = compute(conn, &run)?;
         let (fresh_lines, _) = to_rows(id, &fresh);
-        let (was, now_is) = (keys(&stored), keys(&fresh_lines));
-        if was != now_is {
-            let was_set: HashSet<&LineKey> = was.iter().collect();
-            let now_set: HashSet<&LineKey> = now_is.iter().collect();
-            let mut members: Vec<&str> = was_set
-                .symmetric_difference(&now_set)
-                .map(|k| k.0.as_str())
-                .collect();
-            members.sort_unstable();
-            members.dedup();
-            let shown: Vec<&str> = members.iter().take(5).copied().collect();
-            return Err(Error::Conflict(format!(
-                "The run has changed since it was calculated (new or changed attendance, expenses, preferences, rates, or another approved run), for {} member(s): {}{}. Recalculate it, review it and approve again.",
-                members.len(),
-                shown.join(", "),
-                if members.len() > shown.len() { ", …" } else { "" }
-            )));
+        let changes = line_changes(&stored, &fresh_lines);
+        if !changes.is_empty() {
+            return Err(changed_conflict(conn, &changes)?);
         }
         let total = Money::from_pence(run.total_pence);
         if expected_total != total || expected_count != i64::from(run.payment_count) {
@@ -849,7 +992,7 @@ pub fn approve(
             .iter()
             .map(|m| (m.member_id.clone(), m.notify_by_email))
             .collect();
-        queue_emails(conn, &run, Event::Approved, &notify)?;
+        queue_emails(conn, &run, Event::Approved, &notify, &policy.base_url)?;
         let v = run_view(conn, &run)?;
         audit::record(
             conn,
@@ -864,6 +1007,7 @@ pub fn approve(
 pub fn mark_paid(
     conn: &mut DbConnection,
     actor: &Actor,
+    policy: &RunPolicy,
     id: &str,
     paid_on: NaiveDate,
     reference: Option<String>,
@@ -912,7 +1056,7 @@ pub fn mark_paid(
                 )
             })
             .collect();
-        queue_emails(conn, &run, Event::Paid, &notify)?;
+        queue_emails(conn, &run, Event::Paid, &notify, &policy.base_url)?;
         let v = run_view(conn, &run)?;
         audit::record(
             conn,
@@ -964,6 +1108,7 @@ fn queue_emails(
     run: &PayRunRow,
     event: Event,
     notify: &HashMap<String, bool>,
+    base_url: &str,
 ) -> Result<()> {
     let lines = rows::all_lines_of(conn, &run.id)?;
     let payments = rows::payments_of(conn, &run.id, None, i64::MAX)?;
@@ -1103,6 +1248,7 @@ fn queue_emails(
             .list(items)
             .paragraph("In total:")
             .list(totals)
+            .link("See your payments", format!("{base_url}/me"))
             .render(email);
         let key = format!(
             "pay_run:{}:{}:{}",
@@ -1268,7 +1414,7 @@ pub fn of_member(
             let parts = decode_cursor(c, 2)?;
             let d = parts[0]
                 .parse::<NaiveDate>()
-                .map_err(|_| Error::invalid("cursor", "is not a cursor this list gave out"))?;
+                .map_err(|_| super::page::bad_cursor())?;
             Some((d, parts[1].clone()))
         }
         None => None,

@@ -492,11 +492,14 @@ fn check(
 }
 
 /// Records new choices from `effective_from`.
+/// `base_url` is `server.public_url` without a trailing slash, for the link in the email a member
+/// gets when someone records choices on their behalf.
 pub fn set(
     conn: &mut DbConnection,
     actor: &Actor,
     member_id: &str,
     input: PreferenceInput,
+    base_url: &str,
 ) -> Result<PreferenceView> {
     match actor.role {
         Role::Member if actor.is_member(member_id) => {}
@@ -553,6 +556,7 @@ pub fn set(
                     ))
                     .list(summary(&v))
                     .paragraph("You can see and change your choices when you sign in. If you receive benefits, a welfare rights adviser can help you choose.")
+                    .link("See your payment choices", format!("{base_url}/me/choices"))
                     .render(email);
                 mail::queue(conn, &format!("preference:{}", row.id), &msg)?;
             }

@@ -207,7 +207,7 @@ pub fn payments_page(
     let after = match &page.cursor {
         Some(c) => {
             let parts = decode_cursor(c, 3)?;
-            let bad = || Error::invalid("cursor", "is not a cursor this list gave out");
+            let bad = super::page::bad_cursor;
             Some((
                 parts[0].parse::<NaiveDate>().map_err(|_| bad())?,
                 parts[1].clone(),

@@ -13,7 +13,7 @@ use super::{
 use crate::api::auth::client_address;
 use crate::config::Settings;
 use crate::db::Database;
-use crate::services::auth::{self, Policy};
+use crate::services::auth::{self, LinkPurpose, Policy};
 use crate::services::Error;
 
 #[derive(Deserialize)]
@@ -252,6 +252,10 @@ fn password_view(
             "Set my new password",
         )
     };
+    let password_hint = format!(
+        "At least {} characters. A few unrelated words make a strong password that is easy to remember.",
+        crate::domain::password::MIN_CHARS
+    );
     let body = html! {
         h1 { (title) }
         (errors.summary())
@@ -264,7 +268,7 @@ fn password_view(
             (ctx.csrf_field())
             input type="hidden" name="token" value=(token);
             (errors.input("password", "New password", "password", "",
-                Some("At least 10 characters. A few unrelated words make a strong password that is easy to remember."),
+                Some(&password_hint),
                 "new-password"))
             button type="submit" { (button) }
         }
@@ -272,12 +276,58 @@ fn password_view(
     ctx.page(status, title, body)
 }
 
-pub async fn invitation_page(req: HttpRequest, q: web::Query<TokenQuery>) -> HttpResponse {
-    password_view(&req, StatusCode::OK, true, &q.token, &FormErrors::none())
+pub async fn invitation_page(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    q: web::Query<TokenQuery>,
+) -> HttpResponse {
+    link_page(&req, &db, true, &q.token).await
 }
 
-pub async fn reset_page(req: HttpRequest, q: web::Query<TokenQuery>) -> HttpResponse {
-    password_view(&req, StatusCode::OK, false, &q.token, &FormErrors::none())
+pub async fn reset_page(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    q: web::Query<TokenQuery>,
+) -> HttpResponse {
+    link_page(&req, &db, false, &q.token).await
+}
+
+/// The page an emailed link opens: the password form, or at once the news that the link can no
+/// longer be used (and how to get a new one). Opening it changes nothing.
+async fn link_page(
+    req: &HttpRequest,
+    db: &Database,
+    invitation: bool,
+    token: &str,
+) -> HttpResponse {
+    let purpose = if invitation {
+        LinkPurpose::Invitation
+    } else {
+        LinkPurpose::PasswordReset
+    };
+    let t = token.to_string();
+    match db.run(move |c| auth::check_link(c, purpose, &t)).await {
+        Ok(()) => password_view(req, StatusCode::OK, invitation, token, &FormErrors::none()),
+        Err(Error::Validation(_)) => dead_link(req, invitation),
+        Err(e) => super::error_page(req, None, &e),
+    }
+}
+
+/// A link that has expired or was used: what to do next, in plain words.
+fn dead_link(req: &HttpRequest, invitation: bool) -> HttpResponse {
+    let ctx = Ctx::new(req, None);
+    let body = html! {
+        h1 { "This link can no longer be used" }
+        p { "Links in our emails work once, and only for a short time. This one has expired or has already been used." }
+        @if invitation {
+            p { "If you have already chosen a password, " a href="/sign-in" { "sign in" } ". "
+                "If not, ask your coordinator to send you a new invitation." }
+        } @else {
+            p { a href="/forgot-password" { "Ask for a new link" } " to reset your password, or "
+                a href="/sign-in" { "sign in" } " if you remember it." }
+        }
+    };
+    ctx.page(StatusCode::GONE, "This link can no longer be used", body)
 }
 
 pub async fn accept_invitation(
@@ -313,6 +363,7 @@ pub async fn accept_invitation(
 pub async fn reset(
     req: HttpRequest,
     db: web::Data<Database>,
+    policy: web::Data<Policy>,
     form: Form<PasswordForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
@@ -322,19 +373,23 @@ pub async fn reset(
     let token = form.token.clone();
     let password = SecretString::from(form.password);
     let db = db.into_inner();
-    match web::block(move || auth::reset_password(&db, &token, &password)).await {
-        Ok(Ok(())) => {
+    match web::block(move || auth::reset_password(&db, &policy, &token, &password, true)).await {
+        Ok(Ok(Some(signed))) => {
             let ctx = Ctx::new(&req, None);
-            ctx.page(
+            let mut res = ctx.page(
                 StatusCode::OK,
                 "Password changed",
                 html! {
                     h1 { "Your password has been changed" }
-                    p { "For your safety, you have been signed out everywhere." }
-                    p { a class="button" href="/sign-in" { "Sign in" } }
+                    p { "You are signed in. For your safety, you have been signed out everywhere else, "
+                        "and any API tokens made for your account have stopped working." }
+                    p { a class="button" href="/" { "Continue" } }
                 },
-            )
+            );
+            let _ = res.add_cookie(&session_cookie(&req, signed.token.expose_secret()));
+            res
         }
+        Ok(Ok(None)) => redirect("/sign-in"),
         Ok(Err(e)) => password_view(
             &req,
             StatusCode::UNPROCESSABLE_ENTITY,

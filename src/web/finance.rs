@@ -154,13 +154,18 @@ fn review(
         }
         @if ["approved", "exported", "paid"].contains(&run.status.as_str()) {
             h2 { "Downloads" }
-            ul {
-                li { a href={ "/runs/" (run.id) "/export?format=csv" } { "Payments with control totals (CSV)" } }
-                li { a href={ "/runs/" (run.id) "/export?format=xlsx" } { "Review workbook (XLSX)" } }
-                li { a href={ "/runs/" (run.id) "/export?format=xero" } { "Xero bills import (CSV)" } }
-                li { a href={ "/runs/" (run.id) "/export?format=payroll" } { "Payroll lines (CSV)" } }
+            p { "The first download marks the run exported; later ones are marked as repeats." }
+            ul class="downloads" {
+                @for (format, label) in EXPORTS {
+                    li {
+                        form method="post" action={ "/runs/" (run.id) "/export" } {
+                            (ctx.csrf_field())
+                            input type="hidden" name="format" value=(format);
+                            button type="submit" class="link-button" { "Download " (label) }
+                        }
+                    }
+                }
             }
-            p class="muted" { "The first download marks the run exported; later ones are marked as repeats." }
         }
         h2 { "Payments" }
         @if i64::try_from(payments.len()).unwrap_or(0) < i64::from(run.payment_count) {
@@ -341,6 +346,7 @@ pub struct PaidForm {
 pub async fn mark_paid(
     req: HttpRequest,
     db: web::Data<Database>,
+    policy: web::Data<RunPolicy>,
     path: web::Path<String>,
     form: Form<PaidForm>,
 ) -> HttpResponse {
@@ -367,7 +373,7 @@ pub async fn mark_paid(
     let reference = Some(form.reference.trim().to_string()).filter(|r| !r.is_empty());
     let (a, run_id) = (actor.clone(), id.clone());
     let done = db
-        .run(move |c| payruns::mark_paid(c, &a, &run_id, paid_on, reference))
+        .run(move |c| payruns::mark_paid(c, &a, &policy, &run_id, paid_on, reference))
         .await;
     after(&req, &db, actor, id, done).await
 }
@@ -408,25 +414,40 @@ async fn after<T>(
     }
 }
 
+/// The downloads of a run, as the API names their formats.
+const EXPORTS: [(&str, &str); 4] = [
+    ("csv", "payments with control totals (CSV)"),
+    ("xlsx", "review workbook (XLSX)"),
+    ("xero", "Xero bills import (CSV)"),
+    ("payroll", "payroll lines (CSV)"),
+];
+
 #[derive(Deserialize)]
-pub struct ExportQuery {
+pub struct ExportForm {
+    #[serde(default)]
+    csrf: String,
     format: Option<String>,
 }
 
-/// The same download as the API's export, for the signed-in browser.
+/// The same download as the API's export, for the signed-in browser. A POST with the form's CSRF
+/// token, because the download marks the run exported: no GET of the portal changes anything.
 pub async fn export(
     req: HttpRequest,
     db: web::Data<Database>,
     settings: web::Data<Settings>,
     path: web::Path<String>,
-    q: web::Query<ExportQuery>,
+    form: Form<ExportForm>,
 ) -> HttpResponse {
     let actor = match finance(&req).await {
         Ok(a) => a,
         Err(res) => return res,
     };
+    let form = form.into_inner();
+    if !csrf_ok(&req, &form.csrf) {
+        return csrf_failed(&req);
+    }
     let (a, id) = (actor.clone(), path.into_inner());
-    let format = q.into_inner().format.unwrap_or_else(|| "csv".into());
+    let format = form.format.unwrap_or_else(|| "csv".into());
     let plan = match db.run(move |c| exports::begin(c, &a, &id, &format)).await {
         Ok(p) => p,
         Err(e) => return error_page(&req, Some(actor), &e),

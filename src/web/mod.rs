@@ -79,7 +79,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/runs/{id}/approve").route(web::post().to(finance::approve)))
         .service(web::resource("/runs/{id}/mark-paid").route(web::post().to(finance::mark_paid)))
         .service(web::resource("/runs/{id}/lines").route(web::get().to(finance::lines)))
-        .service(web::resource("/runs/{id}/export").route(web::get().to(finance::export)));
+        .service(web::resource("/runs/{id}/export").route(web::post().to(finance::export)));
 }
 
 async fn css() -> HttpResponse {

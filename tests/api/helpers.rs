@@ -446,11 +446,150 @@ impl TestApp {
     }
 }
 
-/// The token in the first link of an email body (`...?token=XYZ`).
-pub fn link_token(body: &str) -> String {
-    let start = body.find("token=").expect("a link with a token") + "token=".len();
-    body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect()
+/// A message as it was delivered (the `.eml` file the file transport wrote), decoded as a mail
+/// client would.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub message_id: String,
+    /// Parts other than the text and HTML bodies: (content type, body).
+    pub attachments: Vec<(String, Vec<u8>)>,
+}
+
+impl Delivered {
+    fn parse(raw: &[u8]) -> Delivered {
+        use mailparse::MailHeaderMap;
+        let mail = mailparse::parse_mail(raw).expect("a delivered message parses");
+        let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();
+        let mut delivered = Delivered {
+            to: header("To"),
+            subject: header("Subject"),
+            text: String::new(),
+            html: String::new(),
+            message_id: header("Message-ID"),
+            attachments: Vec::new(),
+        };
+        fn walk(part: &mailparse::ParsedMail, out: &mut Delivered) {
+            if !part.subparts.is_empty() {
+                for p in &part.subparts {
+                    walk(p, out);
+                }
+                return;
+            }
+            let mime = part.ctype.mimetype.to_ascii_lowercase();
+            let disposition = part.get_content_disposition().disposition;
+            match (mime.as_str(), disposition) {
+                ("text/plain", mailparse::DispositionType::Inline) if out.text.is_empty() => {
+                    out.text = part.get_body().expect("a text body");
+                }
+                ("text/html", mailparse::DispositionType::Inline) if out.html.is_empty() => {
+                    out.html = part.get_body().expect("an HTML body");
+                }
+                _ => out
+                    .attachments
+                    .push((mime, part.get_body_raw().expect("a part's body"))),
+            }
+        }
+        walk(&mail, &mut delivered);
+        delivered
+    }
+
+    /// Every web address in the plain-text body, as written.
+    pub fn links(&self) -> Vec<String> {
+        self.text
+            .split_whitespace()
+            .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+            .map(|w| w.trim_end_matches(['.', ',', ')']).to_string())
+            .collect()
+    }
+
+    /// The address given under `label` (a link is written as `label:` and the address below it).
+    pub fn link(&self, label: &str) -> String {
+        let mut lines = self.text.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == format!("{label}:") {
+                if let Some(url) = lines.next() {
+                    return url.trim().to_string();
+                }
+            }
+        }
+        panic!("no link labelled {label:?} in:\n{}", self.text)
+    }
+}
+
+impl TestApp {
+    /// Every message delivered so far, oldest first (file names are the outbox ids, which sort by
+    /// time).
+    pub fn delivered(&self) -> Vec<Delivered> {
+        let Ok(entries) = std::fs::read_dir(self.mail_dir()) else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .map(|raw| Delivered::parse(&raw))
+            .collect()
+    }
+
+    /// The messages delivered to `to`, once there are at least `n` (waiting up to 20 s).
+    pub async fn delivered_to(&self, to: &str, n: usize) -> Vec<Delivered> {
+        eventually(
+            &format!("{n} message(s) delivered to {to}"),
+            Duration::from_secs(20),
+            || async {
+                let mine: Vec<Delivered> = self
+                    .delivered()
+                    .into_iter()
+                    .filter(|m| m.to.contains(to))
+                    .collect();
+                (mine.len() >= n).then_some(mine)
+            },
+        )
+        .await
+    }
+
+    /// The newest message delivered to `to` whose subject contains `subject` (waiting up to 20 s).
+    pub async fn delivered_mail(&self, to: &str, subject: &str) -> Delivered {
+        eventually(
+            &format!("a message about {subject:?} delivered to {to}"),
+            Duration::from_secs(20),
+            || async {
+                self.delivered()
+                    .into_iter()
+                    .rev()
+                    .find(|m| m.to.contains(to) && m.subject.contains(subject))
+            },
+        )
+        .await
+    }
+
+    /// The token of the single-use link in the newest message to `to` about `subject`, read from
+    /// the address as delivered, for tests of the API that sends it back.
+    pub async fn delivered_token(&self, to: &str, subject: &str) -> String {
+        let mail = self.delivered_mail(to, subject).await;
+        let link = mail
+            .links()
+            .into_iter()
+            .find(|l| l.contains("token="))
+            .unwrap_or_else(|| panic!("no link with a token in:\n{}", mail.text));
+        link_token(&link)
+    }
+}
+
+/// The token in a link (`...?token=XYZ`).
+pub fn link_token(link: &str) -> String {
+    let url = url::Url::parse(link).expect("a link is an absolute address");
+    url.query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .expect("a link with a token")
 }

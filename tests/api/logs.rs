@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::both_backends;
-use crate::helpers::{captured_logs, link_token, spawn_app, Role, TestBackend, PASSWORD};
+use crate::helpers::{captured_logs, spawn_app, Role, TestBackend, PASSWORD};
 
 async fn logs_never_contain_passwords_tokens_or_links(backend: TestBackend) {
     let app = spawn_app(backend).await;
@@ -38,7 +38,7 @@ async fn logs_never_contain_passwords_tokens_or_links(backend: TestBackend) {
         json!({"email": "new@example.org", "role": "finance"}),
     )
     .await;
-    let invite = link_token(&app.emails_to("new@example.org").await[0].body_text);
+    let invite = app.delivered_token("new@example.org", "invited").await;
     let invited_password = "Quiet-Meadow-Lantern-42";
     let res = app
         .post_as(
@@ -59,12 +59,9 @@ async fn logs_never_contain_passwords_tokens_or_links(backend: TestBackend) {
         json!({"email": "new@example.org"}),
     )
     .await;
-    let mails = app.emails_to("new@example.org").await;
-    let reset_mail = mails
-        .iter()
-        .find(|m| m.body_text.contains("/password/reset"))
-        .unwrap();
-    let reset = link_token(&reset_mail.body_text);
+    let reset = app
+        .delivered_token("new@example.org", "Reset your coprod password")
+        .await;
     let reset_password = "Velvet-Thunder-Pocket-88";
     app.post_as(
         "/api/v1/auth/password/reset",

@@ -388,7 +388,7 @@ async fn finance_approves_and_downloads_a_run(backend: TestBackend) {
         .await
         .unwrap();
     assert!(
-        html.contains("Approved") && html.contains("Review workbook (XLSX)"),
+        html.contains("Approved") && html.contains("review workbook (XLSX)"),
         "{html}"
     );
     let html = get(format!("/runs/{id}/lines"))
@@ -408,7 +408,29 @@ async fn finance_approves_and_downloads_a_run(backend: TestBackend) {
             .status(),
         422
     );
+    // A GET never downloads or marks the run exported (another site could link to it); the
+    // download is a form with the CSRF token.
     let res = get(format!("/runs/{id}/export?format=csv")).await.unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let res = post(
+        format!("/runs/{id}/export"),
+        vec![("csrf", "forged".into()), ("format", "csv".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 403);
+    let run = w
+        .app
+        .get_as(&format!("/api/v1/pay-runs/{id}"), &w.finance.token)
+        .await;
+    let run: serde_json::Value = run.json().await.unwrap();
+    assert_eq!(run["status"], "approved", "nothing was exported by those");
+    let res = post(
+        format!("/runs/{id}/export"),
+        vec![("csrf", token.clone()), ("format", "csv".into())],
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 200);
     let text = res.text().await.unwrap();
     assert!(

@@ -30,6 +30,7 @@ async fn outbox_rows_round_trip(backend: TestBackend) {
             .unwrap()
             .and_hms_micro_opt(3, 14, 8, 0)
             .unwrap(),
+        holds_secret: true,
     };
     let empty = OutboxRow {
         id: coprod::db::new_id(),
@@ -39,6 +40,7 @@ async fn outbox_rows_round_trip(backend: TestBackend) {
         body_text: String::new(),
         attempts: 0,
         status: "pending".into(),
+        holds_secret: false,
         // Not due for years, so the mail worker leaves it alone while the test reads it back.
         next_attempt_at: at("2099-01-01 00:00:00"),
         ..full.clone()
@@ -82,6 +84,7 @@ async fn check_constraints_refuse_unknown_states(backend: TestBackend) {
                     sent_at: None,
                     created_at: now,
                     updated_at: now,
+                    holds_secret: false,
                 })
                 .execute(c)
         })

@@ -188,7 +188,15 @@ async fn changing_the_password_ends_other_sessions_and_tells_the_owner(backend: 
     let mail = app.emails_to(&user.email).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].subject.contains("password was changed"));
-    assert!(mail[0].body_text.contains("If you did not"));
+    let changed = app
+        .delivered_mail(&user.email, "password was changed")
+        .await;
+    assert!(changed.text.contains("If you did not"), "{}", changed.text);
+    assert!(
+        changed.text.contains("API tokens you made keep working"),
+        "{}",
+        changed.text
+    );
     let audit = app.audit_of(&user.id).await;
     assert!(audit.iter().any(|a| a.action == "account.password_changed"
         && a.actor_id.as_deref() == Some(user.id.as_str())));
@@ -415,12 +423,14 @@ async fn an_invitation_is_emailed_and_accepted_once(backend: TestBackend) {
     let mail = app.emails_to("jo.carer@example.org").await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0].subject.contains("invited"));
-    assert!(mail[0].body_text.contains(&format!(
-        "{}/invitations/accept?token=",
-        app.settings.server.public_url
-    )));
-    assert!(mail[0].body_html.contains("Choose your password"));
-    let token = link_token(&mail[0].body_text);
+    let delivered = app.delivered_mail("jo.carer@example.org", "invited").await;
+    let link = delivered.link("Choose your password");
+    assert!(
+        link.starts_with(&format!("{}/accept-invitation?token=", app.address)),
+        "{link}"
+    );
+    assert!(delivered.html.contains("Choose your password"));
+    let token = link_token(&link);
 
     // No password yet: signing in fails like any wrong password.
     assert_problem(app.login("jo.carer@example.org", PASSWORD).await, 401).await;
@@ -479,7 +489,7 @@ async fn an_invitation_is_emailed_and_accepted_once(backend: TestBackend) {
             .unwrap();
     })
     .await;
-    let late_token = link_token(&app.emails_to("late@example.org").await[0].body_text);
+    let late_token = app.delivered_token("late@example.org", "invited").await;
     let res = app
         .post_as(
             "/api/v1/auth/invitations/accept",
@@ -529,8 +539,26 @@ async fn a_password_reset_works_once_and_ends_every_session(backend: TestBackend
     assert_eq!(res.status(), 202);
     let mail = app.emails_to(&user.email).await;
     assert_eq!(mail.len(), 1);
-    assert!(mail[0].body_text.contains("/password/reset?token="));
-    let token = link_token(&mail[0].body_text);
+    // An API token made before the reset: account recovery must end it too.
+    let res = app
+        .post_as(
+            "/api/v1/me/tokens",
+            Some(&user.token),
+            json!({"name": "laptop script"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let api_token = res.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.get_as("/api/v1/me", &api_token).await.status(), 200);
+    let link = app
+        .delivered_mail(&user.email, "Reset your coprod password")
+        .await
+        .link("Choose a new password");
+    assert!(link.contains("/reset-password?token="), "{link}");
+    let token = link_token(&link);
     // Asking again at once sends no second email.
     app.post_as(
         "/api/v1/auth/password/forgot",
@@ -582,6 +610,16 @@ async fn a_password_reset_works_once_and_ends_every_session(backend: TestBackend
         .await;
     assert_eq!(res.status(), 204);
     assert_problem(app.get_as("/api/v1/me", &user.token).await, 401).await;
+    assert_problem(app.get_as("/api/v1/me", &api_token).await, 401).await;
+    let told = app
+        .delivered_mail(&user.email, "password was changed")
+        .await;
+    assert!(
+        told.text
+            .contains("API tokens you made have stopped working"),
+        "{}",
+        told.text
+    );
     assert_problem(app.login(&user.email, PASSWORD).await, 401).await;
     assert_eq!(app.login(&user.email, NEW_PASSWORD).await.status(), 200);
     let res = app
@@ -630,7 +668,9 @@ async fn failed_sign_ins_are_throttled_without_locking_the_owner_out(backend: Te
         json!({"email": victim.email}),
     )
     .await;
-    let token = link_token(&app.emails_to(&victim.email).await[0].body_text);
+    let token = app
+        .delivered_token(&victim.email, "Reset your coprod password")
+        .await;
     let res = app
         .post_as(
             "/api/v1/auth/password/reset",

@@ -1,0 +1,2 @@
+DROP INDEX outbox_by_status;
+ALTER TABLE outbox DROP COLUMN holds_secret;
