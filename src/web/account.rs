@@ -372,10 +372,23 @@ pub async fn reset(
     }
     let token = form.token.clone();
     let password = SecretString::from(form.password);
+    let db_for_page = db.clone();
     let db = db.into_inner();
     match web::block(move || auth::reset_password(&db, &policy, &token, &password, true)).await {
         Ok(Ok(Some(signed))) => {
-            let ctx = Ctx::new(&req, None);
+            // The page is shown as the person now signed in, with their navigation.
+            let session = signed.token.expose_secret().to_string();
+            let actor = match req.app_data::<web::Data<Policy>>() {
+                Some(policy) => {
+                    let (policy, token) = (policy.clone(), session.clone());
+                    db_for_page
+                        .run(move |c| auth::authenticate(c, &policy, &token, None))
+                        .await
+                        .ok()
+                }
+                None => None,
+            };
+            let ctx = Ctx::new(&req, actor);
             let mut res = ctx.page(
                 StatusCode::OK,
                 "Password changed",
@@ -386,7 +399,7 @@ pub async fn reset(
                     p { a class="button" href="/" { "Continue" } }
                 },
             );
-            let _ = res.add_cookie(&session_cookie(&req, signed.token.expose_secret()));
+            let _ = res.add_cookie(&session_cookie(&req, &session));
             res
         }
         Ok(Ok(None)) => redirect("/sign-in"),

@@ -454,7 +454,6 @@ pub struct Delivered {
     pub subject: String,
     pub text: String,
     pub html: String,
-    pub message_id: String,
     /// Parts other than the text and HTML bodies: (content type, body).
     pub attachments: Vec<(String, Vec<u8>)>,
 }
@@ -469,7 +468,6 @@ impl Delivered {
             subject: header("Subject"),
             text: String::new(),
             html: String::new(),
-            message_id: header("Message-ID"),
             attachments: Vec::new(),
         };
         fn walk(part: &mailparse::ParsedMail, out: &mut Delivered) {
@@ -538,23 +536,6 @@ impl TestApp {
             .filter_map(|p| std::fs::read(p).ok())
             .map(|raw| Delivered::parse(&raw))
             .collect()
-    }
-
-    /// The messages delivered to `to`, once there are at least `n` (waiting up to 20 s).
-    pub async fn delivered_to(&self, to: &str, n: usize) -> Vec<Delivered> {
-        eventually(
-            &format!("{n} message(s) delivered to {to}"),
-            Duration::from_secs(20),
-            || async {
-                let mine: Vec<Delivered> = self
-                    .delivered()
-                    .into_iter()
-                    .filter(|m| m.to.contains(to))
-                    .collect();
-                (mine.len() >= n).then_some(mine)
-            },
-        )
-        .await
     }
 
     /// The newest message delivered to `to` whose subject contains `subject` (waiting up to 20 s).
