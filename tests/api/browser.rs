@@ -10,7 +10,7 @@
 //! `COPROD_TEST_REQUIRE_BROWSER=1` (as in CI), when they fail.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -48,99 +48,139 @@ fn is_page(message: &str) -> bool {
     !path.rsplit('/').next().unwrap_or_default().contains('.')
 }
 
-/// A headless Chromium session behind its own chromedriver.
+/// The one Chromium of this test process, behind its own chromedriver: started by the first
+/// browser test, shared by the others one at a time, and stopped (with its profile removed) by a
+/// watchdog when the test process ends.
+struct Shared {
+    /// `http://127.0.0.1:{port}/session/{id}`.
+    session: String,
+    axe: String,
+}
+
+static SHARED: tokio::sync::OnceCell<Option<Shared>> = tokio::sync::OnceCell::const_new();
+/// Browser tests take turns with the one browser.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn start_shared() -> Option<Shared> {
+    let axe = match axe_path().map(std::fs::read_to_string) {
+        Some(Ok(js)) => js,
+        _ => {
+            assert!(!required(), "axe-core is not installed (set COPROD_AXE_JS)");
+            eprintln!("skipped: axe-core not found (COPROD_AXE_JS)");
+            return None;
+        }
+    };
+    if let Err(e) = Command::new("chromedriver")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+    {
+        assert!(!required(), "chromedriver could not start: {e}");
+        eprintln!("skipped: chromedriver not found ({e})");
+        return None;
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // The profile folder outlives every test, so the watchdog removes it with the browser.
+    let profile = tempfile::Builder::new()
+        .prefix("coprod-browser-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    let watchdog = format!(
+        "chromedriver --port={port} >/dev/null 2>&1 & driver=$! ; \
+         while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; \
+         kill -9 $driver ; pkill -9 -f '[u]ser-data-dir={dir}' ; rm -rf '{dir}'",
+        parent = std::process::id(),
+        dir = profile.display()
+    );
+    // Never waited for: it outlives the test process on purpose, to clean up after it.
+    #[allow(clippy::zombie_processes)]
+    Command::new("setsid")
+        .args(["sh", "-c", &watchdog])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the browser's watchdog starts");
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:loggingPrefs": {"browser": "ALL"},
+        "goog:chromeOptions": {
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1280,900", "--lang=en-GB",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run",
+                     format!("--user-data-dir={}", profile.display())],
+            "prefs": {"download.prompt_for_download": false}
+        }
+    }}});
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut tries = 0;
+    let session = loop {
+        match http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+        {
+            Ok(res) => break res.json::<Value>().await.unwrap(),
+            Err(_) if tries < 200 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("chromedriver did not answer: {e}"),
+        }
+    };
+    let id = session["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {session}"))
+        .to_string();
+    Some(Shared {
+        session: format!("{base}/session/{id}"),
+        axe,
+    })
+}
+
+/// A test's turn with the shared browser: its own HTTP client and download folder.
 pub struct Browser {
     http: reqwest::Client,
     base: String,
-    driver: Child,
     axe: String,
     pub downloads: tempfile::TempDir,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Browser {
-    /// A browser, or `None` (after saying why) when chromedriver or axe-core is missing.
+    /// The shared browser, cleared for this test, or `None` (after saying why) when chromedriver
+    /// or axe-core is missing.
     pub async fn start() -> Option<Browser> {
-        let axe = match axe_path().map(std::fs::read_to_string) {
-            Some(Ok(js)) => js,
-            _ => {
-                assert!(!required(), "axe-core is not installed (set COPROD_AXE_JS)");
-                eprintln!("skipped: axe-core not found (COPROD_AXE_JS)");
-                return None;
-            }
-        };
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let driver = match Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                assert!(!required(), "chromedriver could not start: {e}");
-                eprintln!("skipped: chromedriver not found ({e})");
-                return None;
-            }
-        };
-        let downloads = tempfile::tempdir().unwrap();
-        let mut b = Browser {
+        let turn = TURN.lock().await;
+        let shared = SHARED.get_or_init(start_shared).await.as_ref()?;
+        let b = Browser {
             http: reqwest::Client::new(),
-            base: format!("http://127.0.0.1:{port}"),
-            driver,
-            axe,
-            downloads,
+            base: shared.session.clone(),
+            axe: shared.axe.clone(),
+            downloads: tempfile::tempdir().unwrap(),
+            _turn: turn,
         };
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:loggingPrefs": {"browser": "ALL"},
-            "goog:chromeOptions": {
-                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                         "--disable-gpu", "--window-size=1280,900", "--lang=en-GB",
-                         // The profile lives in this test's own folder, removed when it ends.
-                         format!("--user-data-dir={}", b.downloads.path().join("profile").display())],
-                "prefs": {
-                    "download.default_directory": b.downloads.path().join("files").to_string_lossy(),
-                    "download.prompt_for_download": false
-                }
-            }
-        }}});
-        let mut tries = 0;
-        let session = loop {
-            match b
-                .http
-                .post(format!("{}/session", b.base))
-                .json(&caps)
-                .send()
-                .await
-            {
-                Ok(res) => break res.json::<Value>().await.unwrap(),
-                Err(_) if tries < 100 => {
-                    tries += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("chromedriver did not answer: {e}"),
-            }
-        };
-        let id = session["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {session}"))
-            .to_string();
-        b.base = format!("{}/session/{id}", b.base);
         b.post(
             "/timeouts",
             json!({"implicit": 5000, "pageLoad": 30000, "script": 30000}),
         )
         .await;
+        b.goto("about:blank").await;
+        b.call(reqwest::Method::DELETE, "/cookie", None).await;
+        b.post(
+            "/goog/cdp/execute",
+            json!({"cmd": "Browser.setDownloadBehavior", "params": {"behavior": "allow",
+                   "downloadPath": b.downloads.path().join("files").to_string_lossy()}}),
+        )
+        .await;
+        // What an earlier test left in the console is not this test's.
+        b.console_errors().await;
         Some(b)
     }
 
@@ -328,13 +368,9 @@ impl Browser {
         .await;
     }
 
+    /// Ends this test's turn (the browser stays for the next test).
     pub async fn quit(self) {
-        let _ = self
-            .http
-            .delete(self.base.clone())
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
+        self.goto("about:blank").await;
     }
 
     /// Signs in through the form and lands on the role's first page.
@@ -518,7 +554,8 @@ async fn finance_approves_a_run_and_downloads_the_csv(backend: TestBackend) {
     b.click("form[action$='/approve'] button").await;
     assert!(b.text("main").await.contains("Approved"));
     b.assert_accessible("an approved run").await;
-    b.press(&format!("a[href='/runs/{id}/export?format=csv']"))
+    // The download is a form (it marks the run exported, so it is never a link).
+    b.press("form[action$='/export']:has(input[value=csv]) button")
         .await;
     let csv = crate::helpers::eventually("the CSV download", Duration::from_secs(20), || {
         let dir = b.downloads.path().join("files");
@@ -605,7 +642,69 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
     b.quit().await;
 }
 
+/// An invited person opens the link in the delivered email as written, chooses a password on the
+/// page it opens and arrives signed in; later they reset it from the sign-in page, through the
+/// link in that email, and arrive signed in again.
+async fn emailed_links_lead_to_a_signed_in_page(backend: TestBackend) {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let app = crate::helpers::spawn_app(backend).await;
+    let admin = app.user(crate::helpers::Role::Admin).await;
+    ok(
+        app.post_as(
+            "/api/v1/accounts",
+            Some(&admin.token),
+            json!({"email": "ola.finance@example.org", "role": "finance"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let link = app
+        .delivered_mail("ola.finance@example.org", "invited")
+        .await
+        .link("Choose your password");
+    b.goto(&link).await;
+    assert!(b.text("h1").await.contains("Welcome"));
+    b.assert_accessible("the invitation's page").await;
+    b.fill("#password", "short").await;
+    b.click("main button[type=submit]").await;
+    assert!(b.text(".error-summary").await.contains("at least 12"));
+    b.assert_accessible("the invitation's page with an error")
+        .await;
+    b.fill("#password", "Bramble-Quarry-Lantern-77").await;
+    b.click("main button[type=submit]").await;
+    assert!(b.url().await.ends_with("/runs"), "{}", b.url().await);
+    assert!(b.text("header").await.contains("Sign out"));
+    b.sign_out().await;
+
+    b.click("a[href='/forgot-password']").await;
+    b.fill("#email", "ola.finance@example.org").await;
+    b.click("main button[type=submit]").await;
+    assert!(b.text("main").await.contains("we have sent it a link"));
+    let link = app
+        .delivered_mail("ola.finance@example.org", "Reset your coprod password")
+        .await
+        .link("Choose a new password");
+    b.goto(&link).await;
+    b.assert_accessible("the reset page").await;
+    b.fill("#password", "Heron-Velvet-Compass-31").await;
+    b.click("main button[type=submit]").await;
+    assert!(b.text("main").await.contains("You are signed in"));
+    b.assert_accessible("a password reset").await;
+    b.click("main a.button").await;
+    assert!(b.url().await.ends_with("/runs"));
+    // The used link now says so, plainly.
+    b.goto(&link).await;
+    assert!(b.text("h1").await.contains("can no longer be used"));
+    b.assert_accessible("a used link").await;
+    b.assert_console_clean().await;
+    b.quit().await;
+}
+
 both_backends!(
+    emailed_links_lead_to_a_signed_in_page,
     every_page_of_the_demo_passes_axe,
     a_member_signs_in_and_sees_a_payment,
     a_coordinator_takes_a_register,
