@@ -61,7 +61,7 @@ fn seed(conn: &mut DbConnection, n: usize) -> PayRunRow {
         period_start: date("2025-06-01"),
         period_end: date("2025-06-30"),
         payment_date: date("2025-07-04"),
-        status: "approved".into(),
+        status: coprod::domain::payrun::RunStatus::Approved,
         payment_count: i32::try_from(n).unwrap_or(i32::MAX),
         line_count: i32::try_from(n).unwrap_or(i32::MAX),
         total_pence: 15_000 * i64::try_from(n).unwrap_or(0),
@@ -101,9 +101,9 @@ fn seed(conn: &mut DbConnection, n: usize) -> PayRunRow {
             coprod::db::people::insert_member(conn, &member)?;
             let position = i32::try_from(i).unwrap_or(i32::MAX);
             let method = if i % 10 == 0 {
-                "payroll"
+                coprod::domain::payrun::Method::Payroll
             } else {
-                "bank_transfer"
+                coprod::domain::payrun::Method::BankTransfer
             };
             lines.push(PayLineRow {
                 id: db::new_id(),
@@ -113,11 +113,11 @@ fn seed(conn: &mut DbConnection, n: usize) -> PayRunRow {
                 group_id: None,
                 meeting_id: None,
                 meeting_date: Some(date("2025-06-10")),
-                source_kind: "attendance".into(),
+                source_kind: coprod::domain::draft::SourceKind::Attendance,
                 source_id: db::new_id(),
-                kind: "fee".into(),
-                disposition: "paid".into(),
-                method: Some(method.into()),
+                kind: coprod::domain::payrun::LineKind::Fee,
+                disposition: coprod::domain::payrun::Disposition::Paid,
+                method: Some(method),
                 payee: Some("member".into()),
                 amount_pence: 15_000,
                 minutes: Some(300),
@@ -132,7 +132,7 @@ fn seed(conn: &mut DbConnection, n: usize) -> PayRunRow {
                 position,
                 member_id: member.id,
                 payee: "member".into(),
-                method: method.into(),
+                method,
                 fee_pence: 15_000,
                 expenses_pence: 0,
                 total_pence: 15_000,

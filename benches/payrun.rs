@@ -47,7 +47,7 @@ fn seed(conn: &mut DbConnection, members: usize) -> String {
         id: db::new_id(),
         email: "finance@example.org".into(),
         password_hash: None,
-        role: "finance".into(),
+        role: coprod::domain::Role::Finance,
         member_id: None,
         disabled: false,
         password_changed_at: None,
@@ -75,7 +75,7 @@ fn seed(conn: &mut DbConnection, members: usize) -> String {
             role: Some(role.into()),
             activity_kind: Some("meeting".into()),
             member_id: None,
-            basis: "band".into(),
+            basis: coprod::domain::rates::BasisKind::Band,
             hourly_rate_pence: None,
             half_day_pence: Some(half),
             full_day_pence: Some(full),
@@ -160,19 +160,23 @@ fn seed(conn: &mut DbConnection, members: usize) -> String {
                             id: db::new_id(),
                             member_id: member.id.clone(),
                             effective_from: date("2025-04-01"),
-                            fee_choice: if donates { "donate" } else { "full" }.into(),
+                            fee_choice: if donates {
+                                coprod::domain::payrun::FeeOption::Donate
+                            } else {
+                                coprod::domain::payrun::FeeOption::Full
+                            },
                             reduced_max_pence: None,
                             decline_expenses: false,
-                            method: "bank_transfer".into(),
+                            method: coprod::domain::payrun::Method::BankTransfer,
                             voucher_provider: None,
                             charity: donates.then(|| "Mind".into()),
                             cap_amount_pence: None,
                             cap_limit_code: capped.then(|| "uc_work_allowance_housing".into()),
-                            cap_period: capped.then(|| "month".into()),
+                            cap_period: capped.then_some(coprod::domain::payrun::CapPeriod::Month),
                             cap_week_starts_on: None,
                             cap_month_anchor_day: capped.then_some(17),
                             cap_counts_methods: None,
-                            over_cap: "carry_forward".into(),
+                            over_cap: coprod::domain::payrun::OverCap::CarryForward,
                             notify_by_email: true,
                             set_by: None,
                             created_at: now,
@@ -184,7 +188,11 @@ fn seed(conn: &mut DbConnection, members: usize) -> String {
                         id: db::new_id(),
                         meeting_id: m.id.clone(),
                         member_id: member.id.clone(),
-                        status: if i % 5 == 4 { "partial" } else { "attended" }.into(),
+                        status: if i % 5 == 4 {
+                            coprod::domain::records::AttendanceStatus::Partial
+                        } else {
+                            coprod::domain::records::AttendanceStatus::Attended
+                        },
                         attended_minutes: Some(if i % 5 == 4 { 120 } else { m.duration_minutes }),
                         prep_minutes: if i % 2 == 0 { 90 } else { 0 },
                         role_override: None,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Settings;
-use crate::db::{Database, DbConnection};
+use crate::db::{write_tx, Database, DbConnection};
 use crate::domain::records::{AttendanceStatus, CareType, ExpenseKind, Miles};
 use crate::domain::{Money, NewPassword};
 use crate::services::accounts::{self, NewAccount};
@@ -777,19 +777,23 @@ fn invite(
     group_ids: Vec<String>,
 ) -> Result<Actor> {
     let mut conn = db.get()?;
-    accounts::create(
-        &mut conn,
-        admin,
-        NewAccount {
-            email: login.email.into(),
-            role: login.role,
-            member_id,
-            group_ids,
-        },
-        &policy.links(),
-    )
-    .step(login.email)?;
-    let token = invitation_token(&mut conn, login.email)?;
+    // The link is read in the transaction that queues it: once committed, the mail worker may send
+    // the message and remove its body (a sent invitation keeps no working link).
+    let token = write_tx(&mut conn, |conn| {
+        accounts::create(
+            conn,
+            admin,
+            NewAccount {
+                email: login.email.into(),
+                role: login.role,
+                member_id: member_id.clone(),
+                group_ids: group_ids.clone(),
+            },
+            &policy.links(),
+        )
+        .step(login.email)?;
+        invitation_token(conn, login.email)
+    })?;
     drop(conn);
     let signed =
         auth::accept_invitation(db, policy, &token, &password(&login)).step(login.email)?;

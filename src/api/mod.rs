@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod payruns;
 pub mod remuneration;
 pub mod reports;
+pub mod schemas;
 pub mod sessions;
 
 use actix_web::web;

@@ -3,7 +3,6 @@
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -229,53 +228,4 @@ impl Modify for ProblemResponses {
 
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
-}
-
-/// Schemas for string fields that take one of a closed list of codes (`schema_with = ...`), so the
-/// document names the values the server accepts.
-pub mod codes {
-    use super::*;
-
-    fn one_of(values: &[&str], nullable: bool) -> Object {
-        let kind = if nullable {
-            utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])
-        } else {
-            utoipa::openapi::schema::SchemaType::new(Type::String)
-        };
-        let mut listed: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
-        if nullable {
-            listed.push(serde_json::Value::Null);
-        }
-        ObjectBuilder::new()
-            .schema_type(kind)
-            .enum_values(Some(listed))
-            .build()
-    }
-
-    macro_rules! codes {
-        ($($(#[$doc:meta])* $name:ident, $nullable:expr, [$($value:literal),+ $(,)?];)+) => {
-            $(
-                $(#[$doc])*
-                pub fn $name() -> Object {
-                    one_of(&[$($value),+], $nullable)
-                }
-            )+
-        };
-    }
-
-    codes! {
-        basis, false, ["hourly", "band", "fixed"];
-        fee_choice, false, ["full", "reduced", "decline", "donate"];
-        method, false, ["bank_transfer", "payroll", "voucher"];
-        over_cap, true, ["carry_forward", "forgo", "donate"];
-        cap_period, false, ["week", "month", "tax_year"];
-        weekday, true, [
-            "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-        ];
-        adjustment_kind, false, ["fee", "expense"];
-        run_status, false, ["draft", "approved", "exported", "paid", "cancelled"];
-        statement_format, false, ["json", "csv", "pdf"];
-        report_format, false, ["json", "csv", "xlsx"];
-        export_format, false, ["csv", "xlsx", "xero", "payroll"];
-    }
 }

@@ -53,7 +53,7 @@ pub async fn create(
 #[derive(Deserialize, IntoParams)]
 pub struct RunParams {
     /// `draft`, `approved`, `exported`, `paid` or `cancelled`.
-    #[param(schema_with = crate::api::openapi::codes::run_status)]
+    #[param(value_type = Option<crate::domain::payrun::RunStatus>)]
     pub status: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -250,7 +250,7 @@ pub async fn member_payments(
 #[derive(Deserialize, IntoParams)]
 pub struct ExportParams {
     /// `csv` (default), `xlsx`, `xero` or `payroll`.
-    #[param(schema_with = crate::api::openapi::codes::export_format)]
+    #[param(schema_with = super::schemas::export_format)]
     pub format: Option<String>,
 }
 

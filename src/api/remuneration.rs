@@ -25,7 +25,7 @@ pub struct RuleBody {
     /// A member this rule is for alone (an override).
     pub member_id: Option<String>,
     /// `hourly`, `band` or `fixed`.
-    #[schema(schema_with = crate::api::openapi::codes::basis)]
+    #[schema(value_type = crate::domain::rates::BasisKind)]
     pub basis: String,
     #[schema(value_type = Option<String>, example = "25.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
     pub hourly_rate: Option<Money>,
@@ -194,10 +194,10 @@ pub struct CapBody {
     /// …or a benefit limit code, whose figure is looked up by date.
     pub limit_code: Option<String>,
     /// `week`, `month` or `tax_year`.
-    #[schema(schema_with = crate::api::openapi::codes::cap_period)]
+    #[schema(value_type = crate::domain::payrun::CapPeriod)]
     pub period: String,
     /// Weekly caps: the first day of the week (default `monday`).
-    #[schema(schema_with = crate::api::openapi::codes::weekday)]
+    #[schema(schema_with = super::schemas::weekday)]
     pub week_starts_on: Option<String>,
     /// Monthly caps: the day the month starts (1-28, default 1), such as a Universal Credit
     /// assessment period's.
@@ -211,7 +211,7 @@ pub struct CapBody {
 pub struct PreferenceBody {
     pub effective_from: NaiveDate,
     /// `full`, `reduced`, `decline` or `donate`.
-    #[schema(schema_with = crate::api::openapi::codes::fee_choice)]
+    #[schema(value_type = crate::domain::payrun::FeeOption)]
     pub fee_choice: String,
     /// Reduced fees: the most for one activity.
     #[schema(value_type = Option<String>, example = "50.00", pattern = "^-?[0-9]{1,12}([.][0-9]{1,2})?$")]
@@ -219,13 +219,13 @@ pub struct PreferenceBody {
     /// Decline expenses too (default false).
     pub decline_expenses: Option<bool>,
     /// `bank_transfer`, `payroll` or `voucher`.
-    #[schema(schema_with = crate::api::openapi::codes::method)]
+    #[schema(value_type = crate::domain::payrun::Method)]
     pub method: String,
     pub voucher_provider: Option<String>,
     pub charity: Option<String>,
     pub cap: Option<CapBody>,
     /// `carry_forward` (default), `forgo` or `donate`.
-    #[schema(schema_with = crate::api::openapi::codes::over_cap)]
+    #[schema(value_type = Option<crate::domain::payrun::OverCap>)]
     pub over_cap: Option<String>,
     /// Email when a payment is approved and when it is paid (default true).
     pub notify_by_email: Option<bool>,
@@ -317,7 +317,7 @@ pub struct CreateAdjustment {
     pub amount: Money,
     pub reason: String,
     /// `fee` (earnings, capped like a fee) or `expense`.
-    #[schema(schema_with = crate::api::openapi::codes::adjustment_kind)]
+    #[schema(value_type = crate::domain::payrun::AdjustmentKind)]
     pub kind: String,
     /// The group whose runs pay it; absent: the next run for all groups.
     pub group_id: Option<String>,

@@ -26,7 +26,7 @@ pub struct StatementParams {
     pub from: Option<String>,
     pub to: Option<String>,
     /// `json` (default), `csv` or `pdf`.
-    #[param(schema_with = crate::api::openapi::codes::statement_format)]
+    #[param(schema_with = super::schemas::statement_format)]
     pub format: Option<String>,
 }
 
@@ -80,10 +80,10 @@ pub struct PaymentsParams {
     /// Payments with a line of this group.
     pub group_id: Option<String>,
     /// `bank_transfer`, `payroll` or `voucher`.
-    #[param(schema_with = crate::api::openapi::codes::method)]
+    #[param(value_type = Option<crate::domain::payrun::Method>)]
     pub method: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
-    #[param(schema_with = crate::api::openapi::codes::report_format)]
+    #[param(schema_with = super::schemas::report_format)]
     pub format: Option<String>,
     /// JSON only: payments a page (1 to 200, default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -143,7 +143,7 @@ pub struct TaxYearParams {
     #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub tax_year: Option<String>,
     /// `json` (default), `csv` or `xlsx`.
-    #[param(schema_with = crate::api::openapi::codes::report_format)]
+    #[param(schema_with = super::schemas::report_format)]
     pub format: Option<String>,
 }
 

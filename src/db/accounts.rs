@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{account_groups, accounts, groups, members};
 use super::DbConnection;
+use crate::domain::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = accounts)]
@@ -13,7 +14,7 @@ pub struct AccountRow {
     pub id: String,
     pub email: String,
     pub password_hash: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub member_id: Option<String>,
     pub disabled: bool,
     pub password_changed_at: Option<NaiveDateTime>,
@@ -26,7 +27,7 @@ pub struct AccountRow {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = accounts)]
 pub struct AccountChanges {
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub disabled: Option<bool>,
     pub password_hash: Option<Option<String>>,
     pub password_changed_at: Option<Option<NaiveDateTime>>,
@@ -91,7 +92,7 @@ pub fn list(
 
 pub fn active_admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
     let n: i64 = accounts::table
-        .filter(accounts::role.eq("admin"))
+        .filter(accounts::role.eq(Role::Admin))
         .filter(accounts::disabled.eq(false))
         .count()
         .get_result(conn)?;
@@ -101,7 +102,7 @@ pub fn active_admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
 /// Whether an active admin other than `except` exists.
 pub fn other_active_admin_exists(conn: &mut DbConnection, except: &str) -> QueryResult<bool> {
     let n: i64 = accounts::table
-        .filter(accounts::role.eq("admin"))
+        .filter(accounts::role.eq(Role::Admin))
         .filter(accounts::disabled.eq(false))
         .filter(accounts::id.ne(except))
         .count()

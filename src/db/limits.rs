@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use super::schema::benefit_limits;
 use super::DbConnection;
+use crate::domain::limits::LimitPeriod;
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = benefit_limits)]
 pub struct LimitRow {
     pub id: String,
     pub code: String,
-    pub period: String,
+    pub period: LimitPeriod,
     pub amount_pence: i64,
     pub effective_from: NaiveDate,
     pub created_at: NaiveDateTime,

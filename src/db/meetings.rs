@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{attendance, expense_claims, meetings};
 use super::DbConnection;
+use crate::domain::records::{AttendanceStatus, CareType, ClaimStatus, ExpenseKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = meetings, treat_none_as_null = true)]
@@ -29,7 +30,7 @@ pub struct AttendanceRow {
     pub id: String,
     pub meeting_id: String,
     pub member_id: String,
-    pub status: String,
+    pub status: AttendanceStatus,
     pub attended_minutes: Option<i32>,
     pub prep_minutes: i32,
     pub role_override: Option<String>,
@@ -44,14 +45,14 @@ pub struct ExpenseRow {
     pub id: String,
     pub meeting_id: String,
     pub member_id: String,
-    pub kind: String,
-    pub care_type: Option<String>,
+    pub kind: ExpenseKind,
+    pub care_type: Option<CareType>,
     pub miles_tenths: Option<i32>,
     pub passengers: i32,
     pub amount_pence: Option<i64>,
     pub receipt_ref: Option<String>,
     pub description: Option<String>,
-    pub status: String,
+    pub status: ClaimStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
     pub rejection_reason: Option<String>,
@@ -201,7 +202,7 @@ pub fn expenses_of_meeting(
 pub fn decide_expense(
     conn: &mut DbConnection,
     id: &str,
-    status: &str,
+    status: ClaimStatus,
     by: &str,
     reason: Option<&str>,
     now: NaiveDateTime,
@@ -209,7 +210,7 @@ pub fn decide_expense(
     let n = diesel::update(
         expense_claims::table
             .find(id)
-            .filter(expense_claims::status.eq("pending")),
+            .filter(expense_claims::status.eq(ClaimStatus::Pending)),
     )
     .set((
         expense_claims::status.eq(status),
@@ -231,7 +232,7 @@ pub fn pending_expenses(
 ) -> QueryResult<Vec<(ExpenseRow, MeetingRow)>> {
     let mut q = expense_claims::table
         .inner_join(meetings::table)
-        .filter(expense_claims::status.eq("pending"))
+        .filter(expense_claims::status.eq(ClaimStatus::Pending))
         .select((ExpenseRow::as_select(), MeetingRow::as_select()))
         .into_boxed();
     if let Some(groups) = only_groups {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+pub mod codes;
 pub mod copy;
 pub mod idempotency;
 pub mod limits;

@@ -9,6 +9,12 @@ use super::schema::{
     preferences, rate_cards, rate_rules,
 };
 use super::DbConnection;
+use crate::domain::draft::SourceKind;
+use crate::domain::payrun::{
+    AdjustmentKind, CapPeriod, Disposition, FeeOption, LineKind, Method, OverCap, RunStatus,
+};
+use crate::domain::rates::BasisKind;
+use crate::domain::records::{AttendanceStatus, ClaimStatus, ExpenseKind};
 
 /// An approved car journey: (expense, member, meeting date, tenths of a mile, the approved run
 /// that paid it).
@@ -16,10 +22,10 @@ pub type JourneyRow = (String, String, NaiveDate, Option<i32>, Option<String>);
 /// A membership: (member, group, role, starts on, ends on).
 pub type RoleRow = (String, String, String, NaiveDate, Option<NaiveDate>);
 /// A paid fee: (member, payment date, method, pence).
-pub type PaidRow = (String, NaiveDate, Option<String>, i64);
+pub type PaidRow = (String, NaiveDate, Option<Method>, i64);
 
 /// Statuses of a run that has been approved (and so holds its lines for good).
-pub const APPROVED: [&str; 3] = ["approved", "exported", "paid"];
+pub const APPROVED: [RunStatus; 3] = [RunStatus::Approved, RunStatus::Exported, RunStatus::Paid];
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = rate_cards, treat_none_as_default_value = false)]
@@ -44,7 +50,7 @@ pub struct RateRuleRow {
     pub role: Option<String>,
     pub activity_kind: Option<String>,
     pub member_id: Option<String>,
-    pub basis: String,
+    pub basis: BasisKind,
     pub hourly_rate_pence: Option<i64>,
     pub half_day_pence: Option<i64>,
     pub full_day_pence: Option<i64>,
@@ -60,19 +66,19 @@ pub struct PreferenceRow {
     pub id: String,
     pub member_id: String,
     pub effective_from: NaiveDate,
-    pub fee_choice: String,
+    pub fee_choice: FeeOption,
     pub reduced_max_pence: Option<i64>,
     pub decline_expenses: bool,
-    pub method: String,
+    pub method: Method,
     pub voucher_provider: Option<String>,
     pub charity: Option<String>,
     pub cap_amount_pence: Option<i64>,
     pub cap_limit_code: Option<String>,
-    pub cap_period: Option<String>,
+    pub cap_period: Option<CapPeriod>,
     pub cap_week_starts_on: Option<String>,
     pub cap_month_anchor_day: Option<i32>,
     pub cap_counts_methods: Option<String>,
-    pub over_cap: String,
+    pub over_cap: OverCap,
     pub notify_by_email: bool,
     pub set_by: Option<String>,
     pub created_at: NaiveDateTime,
@@ -84,7 +90,7 @@ pub struct AdjustmentRow {
     pub id: String,
     pub member_id: String,
     pub group_id: Option<String>,
-    pub kind: String,
+    pub kind: AdjustmentKind,
     pub amount_pence: i64,
     pub reason: String,
     pub created_by: Option<String>,
@@ -99,7 +105,7 @@ pub struct PayRunRow {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub payment_date: NaiveDate,
-    pub status: String,
+    pub status: RunStatus,
     pub payment_count: i32,
     pub line_count: i32,
     pub total_pence: i64,
@@ -130,11 +136,11 @@ pub struct PayLineRow {
     pub group_id: Option<String>,
     pub meeting_id: Option<String>,
     pub meeting_date: Option<NaiveDate>,
-    pub source_kind: String,
+    pub source_kind: SourceKind,
     pub source_id: String,
-    pub kind: String,
-    pub disposition: String,
-    pub method: Option<String>,
+    pub kind: LineKind,
+    pub disposition: Disposition,
+    pub method: Option<Method>,
     pub payee: Option<String>,
     pub amount_pence: i64,
     pub minutes: Option<i32>,
@@ -152,7 +158,7 @@ pub struct PaymentRow {
     pub position: i32,
     pub member_id: String,
     pub payee: String,
-    pub method: String,
+    pub method: Method,
     pub fee_pence: i64,
     pub expenses_pence: i64,
     pub total_pence: i64,
@@ -372,7 +378,7 @@ pub fn pending_adjustments(
     let mut q = adjustments::table
         .left_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("adjustment")
+                .eq(SourceKind::Adjustment)
                 .and(pay_claims::source_id.eq(adjustments::id))),
         )
         .filter(pay_claims::source_id.is_null())
@@ -396,7 +402,7 @@ pub fn adjustments_of(
     adjustments::table
         .left_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("adjustment")
+                .eq(SourceKind::Adjustment)
                 .and(pay_claims::source_id.eq(adjustments::id))),
         )
         .filter(adjustments::member_id.eq(member_id))
@@ -439,11 +445,11 @@ pub fn unpaid_sessions(
         .inner_join(meetings::table)
         .left_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("attendance")
+                .eq(SourceKind::Attendance)
                 .and(pay_claims::source_id.eq(attendance::id))),
         )
         .filter(pay_claims::source_id.is_null())
-        .filter(attendance::status.eq_any(["attended", "partial"]))
+        .filter(attendance::status.eq_any([AttendanceStatus::Attended, AttendanceStatus::Partial]))
         .filter(meetings::meeting_date.le(to))
         .select((
             attendance::id,
@@ -471,7 +477,7 @@ pub fn unpaid_sessions(
 pub struct ClaimRow {
     pub expense_id: String,
     pub member_id: String,
-    pub kind: String,
+    pub kind: ExpenseKind,
     pub miles_tenths: Option<i32>,
     pub passengers: i32,
     pub amount_pence: Option<i64>,
@@ -492,11 +498,11 @@ pub fn unpaid_claims(
         .inner_join(meetings::table)
         .left_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("expense")
+                .eq(SourceKind::Expense)
                 .and(pay_claims::source_id.eq(expense_claims::id))),
         )
         .filter(pay_claims::source_id.is_null())
-        .filter(expense_claims::status.eq("approved"))
+        .filter(expense_claims::status.eq(ClaimStatus::Approved))
         .filter(meetings::meeting_date.le(to))
         .select((
             expense_claims::id,
@@ -528,11 +534,11 @@ pub fn car_journeys(
         .inner_join(meetings::table)
         .left_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("expense")
+                .eq(SourceKind::Expense)
                 .and(pay_claims::source_id.eq(expense_claims::id))),
         )
-        .filter(expense_claims::kind.eq("car"))
-        .filter(expense_claims::status.eq("approved"))
+        .filter(expense_claims::kind.eq(ExpenseKind::Car))
+        .filter(expense_claims::status.eq(ClaimStatus::Approved))
         .filter(meetings::meeting_date.between(from, to))
         .select((
             expense_claims::id,
@@ -571,11 +577,11 @@ pub fn open_balances(
         .inner_join(pay_runs::table)
         .left_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("carried")
+                .eq(SourceKind::Carried)
                 .and(pay_claims::source_id.eq(pay_lines::id))),
         )
         .filter(pay_claims::source_id.is_null())
-        .filter(pay_lines::disposition.eq("carried_forward"))
+        .filter(pay_lines::disposition.eq(Disposition::CarriedForward))
         .filter(pay_runs::status.eq_any(APPROVED))
         .select((PayLineRow::as_select(), pay_runs::payment_date))
         .into_boxed();
@@ -597,8 +603,8 @@ pub fn paid_fees_between(
         .inner_join(pay_runs::table)
         .filter(pay_runs::status.eq_any(APPROVED))
         .filter(pay_runs::payment_date.between(from, to))
-        .filter(pay_lines::disposition.eq("paid"))
-        .filter(pay_lines::kind.ne("expense"))
+        .filter(pay_lines::disposition.eq(Disposition::Paid))
+        .filter(pay_lines::kind.ne(LineKind::Expense))
         .select((
             pay_lines::member_id,
             pay_runs::payment_date,
@@ -657,14 +663,14 @@ pub fn list_runs(
 pub fn transition(
     conn: &mut DbConnection,
     id: &str,
-    from: &[&str],
-    to: &str,
+    from: &[RunStatus],
+    to: RunStatus,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let n = diesel::update(
         pay_runs::table
             .filter(pay_runs::id.eq(id))
-            .filter(pay_runs::status.eq_any(from.iter().map(|s| s.to_string()))),
+            .filter(pay_runs::status.eq_any(from.to_vec())),
     )
     .set((pay_runs::status.eq(to), pay_runs::updated_at.eq(now)))
     .execute(conn)?;
@@ -712,9 +718,9 @@ pub fn record_export(
     diesel::update(
         pay_runs::table
             .filter(pay_runs::id.eq(id))
-            .filter(pay_runs::status.eq("approved")),
+            .filter(pay_runs::status.eq(RunStatus::Approved)),
     )
-    .set(pay_runs::status.eq("exported"))
+    .set(pay_runs::status.eq(RunStatus::Exported))
     .execute(conn)?;
     find_run(conn, id)
 }
@@ -883,7 +889,7 @@ pub fn claimed_attendance_of_meeting(
     attendance::table
         .inner_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("attendance")
+                .eq(SourceKind::Attendance)
                 .and(pay_claims::source_id.eq(attendance::id))),
         )
         .filter(attendance::meeting_id.eq(meeting_id))
@@ -899,7 +905,7 @@ pub fn claimed_expenses_of_meeting(
     expense_claims::table
         .inner_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("expense")
+                .eq(SourceKind::Expense)
                 .and(pay_claims::source_id.eq(expense_claims::id))),
         )
         .filter(expense_claims::meeting_id.eq(meeting_id))

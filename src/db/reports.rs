@@ -7,9 +7,12 @@ use diesel::prelude::*;
 use super::pay::{PayLineRow, PaymentRow, APPROVED};
 use super::schema::{expense_claims, pay_claims, pay_lines, pay_runs, payments};
 use super::DbConnection;
+use crate::domain::draft::SourceKind;
+use crate::domain::payrun::{Disposition, LineKind, Method, RunStatus};
+use crate::domain::records::ExpenseKind;
 
 /// A line of an approved run with its run's payment date, status and paid-on date.
-pub type StatementRow = (PayLineRow, NaiveDate, String, Option<NaiveDate>);
+pub type StatementRow = (PayLineRow, NaiveDate, RunStatus, Option<NaiveDate>);
 
 /// A member's lines of approved runs paid in `from..=to`, in payment-date order.
 pub fn member_lines_between(
@@ -44,7 +47,11 @@ pub fn mileage_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(S
         out.extend(
             expense_claims::table
                 .filter(expense_claims::id.eq_any(chunk))
-                .filter(expense_claims::kind.eq_any(["car", "motorcycle", "bicycle"]))
+                .filter(expense_claims::kind.eq_any([
+                    ExpenseKind::Car,
+                    ExpenseKind::Motorcycle,
+                    ExpenseKind::Bicycle,
+                ]))
                 .select((expense_claims::id, expense_claims::miles_tenths))
                 .load::<(String, Option<i32>)>(conn)?
                 .into_iter()
@@ -65,11 +72,11 @@ pub fn held_back(
         .inner_join(pay_runs::table)
         .left_join(
             pay_claims::table.on(pay_claims::source_kind
-                .eq("carried")
+                .eq(SourceKind::Carried)
                 .and(pay_claims::source_id.eq(pay_lines::id))),
         )
         .filter(pay_lines::member_id.eq(member_id))
-        .filter(pay_lines::disposition.eq("carried_forward"))
+        .filter(pay_lines::disposition.eq(Disposition::CarriedForward))
         .filter(pay_runs::status.eq_any(APPROVED))
         .filter(pay_runs::payment_date.le(end))
         .select((pay_lines::amount_pence, pay_claims::pay_run_id.nullable()))
@@ -100,14 +107,20 @@ pub struct PaymentFilter {
     pub to: NaiveDate,
     /// Payments with a line of this group.
     pub group_id: Option<String>,
-    pub method: Option<String>,
+    pub method: Option<Method>,
 }
 
 /// Where a page of payments ends: (payment date, run, position).
 pub type PaymentCursor = (NaiveDate, String, i32);
 
 /// An approved run paid in a period: (id, payment date, status, paid on, group).
-pub type RunRow = (String, NaiveDate, String, Option<NaiveDate>, Option<String>);
+pub type RunRow = (
+    String,
+    NaiveDate,
+    RunStatus,
+    Option<NaiveDate>,
+    Option<String>,
+);
 
 /// Approved runs with a payment date in `from..=to`, in (payment date, id) order.
 pub fn runs_paid_between(
@@ -143,7 +156,7 @@ pub fn run_payments(
         .select(PaymentRow::as_select())
         .into_boxed();
     if let Some(m) = &filter.method {
-        q = q.filter(payments::method.eq(m.clone()));
+        q = q.filter(payments::method.eq(*m));
     }
     if let Some(g) = &filter.group_id {
         q = q.filter(diesel::dsl::exists(
@@ -163,11 +176,11 @@ pub fn run_payments(
 /// kind, source id, position).
 pub type TallyRow = (
     String,
-    String,
-    String,
-    Option<String>,
+    LineKind,
+    Disposition,
+    Option<Method>,
     i64,
-    String,
+    SourceKind,
     String,
     i32,
 );

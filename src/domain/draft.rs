@@ -191,22 +191,14 @@ pub struct Inputs {
     pub limits: Vec<BenefitLimit>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SourceKind {
-    Attendance,
-    Expense,
-    Adjustment,
-    Carried,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Attendance => "attendance",
-            SourceKind::Expense => "expense",
-            SourceKind::Adjustment => "adjustment",
-            SourceKind::Carried => "carried",
-        }
+crate::codes! {
+    /// What a line of a pay run pays for: an attendance record, an expense claim, an adjustment or
+    /// a balance carried forward.
+    pub enum SourceKind ("source kind") {
+        Attendance = "attendance",
+        Expense = "expense",
+        Adjustment = "adjustment",
+        Carried = "carried",
     }
 }
 

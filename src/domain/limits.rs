@@ -2,15 +2,15 @@
 //! ships with (also seeded into the database, where an admin adds next year's without a release).
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 use super::money::Money;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LimitPeriod {
-    Week,
-    Month,
+crate::codes! {
+    /// The period a benefit limit is set for.
+    pub enum LimitPeriod ("limit period") {
+        Week = "week",
+        Month = "month",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

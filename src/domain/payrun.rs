@@ -9,29 +9,71 @@ use serde::{Deserialize, Serialize};
 use super::money::Money;
 use super::periods::{DateRange, PeriodRule, TaxYear};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    BankTransfer,
-    Payroll,
-    Voucher,
+crate::codes! {
+    /// How a member is paid.
+    pub enum Method ("payment method") {
+        BankTransfer = "bank_transfer",
+        Payroll = "payroll",
+        Voucher = "voucher",
+    }
+
+    /// What the member chose to do with their fees: the code of `FeeChoice`.
+    pub enum FeeOption ("fee choice") {
+        Full = "full",
+        Reduced = "reduced",
+        Decline = "decline",
+        Donate = "donate",
+    }
+
+    /// What happens to fees above a member's cap.
+    pub enum OverCap ("choice for fees above the cap") {
+        CarryForward = "carry_forward",
+        Forgo = "forgo",
+        Donate = "donate",
+    }
+
+    /// What a line of a pay run is for.
+    pub enum LineKind ("line kind") {
+        Fee = "fee",
+        Prep = "prep",
+        Expense = "expense",
+        Carried = "carried",
+        Adjustment = "adjustment",
+    }
+
+    /// What became of a line's money.
+    pub enum Disposition ("disposition") {
+        Paid = "paid",
+        CarriedForward = "carried_forward",
+        Forgone = "forgone",
+        Donated = "donated",
+        Declined = "declined",
+    }
+
+    /// Where a pay run is in its life: draft → approved → exported → paid, or cancelled.
+    pub enum RunStatus ("pay run status") {
+        Draft = "draft",
+        Approved = "approved",
+        Exported = "exported",
+        Paid = "paid",
+        Cancelled = "cancelled",
+    }
+
+    /// The period a member's cap is counted over.
+    pub enum CapPeriod ("cap period") {
+        Week = "week",
+        Month = "month",
+        TaxYear = "tax_year",
+    }
+
+    /// An adjustment corrects fees (capped, and subject to the fee choice) or expenses.
+    pub enum AdjustmentKind ("adjustment kind") {
+        Fee = "fee",
+        Expense = "expense",
+    }
 }
 
 impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::BankTransfer => "bank_transfer",
-            Method::Payroll => "payroll",
-            Method::Voucher => "voucher",
-        }
-    }
-
-    pub const ALL: [Method; 3] = [Method::BankTransfer, Method::Payroll, Method::Voucher];
-
-    pub fn parse(s: &str) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
     /// In words, for people.
     pub fn words(self) -> &'static str {
         match self {
@@ -53,14 +95,6 @@ pub enum FeeChoice {
     /// No fee: expenses only.
     Decline,
     /// The fee goes to the member's named charity and is not their earnings.
-    Donate,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OverCap {
-    CarryForward,
-    Forgo,
     Donate,
 }
 
@@ -94,71 +128,62 @@ impl Default for Preference {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LineKind {
-    Fee,
-    Prep,
-    Expense,
-    Carried,
-    Adjustment,
-}
-
-impl LineKind {
-    pub const ALL: [LineKind; 5] = [
-        LineKind::Fee,
-        LineKind::Prep,
-        LineKind::Expense,
-        LineKind::Carried,
-        LineKind::Adjustment,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineKind::Fee => "fee",
-            LineKind::Prep => "prep",
-            LineKind::Expense => "expense",
-            LineKind::Carried => "carried",
-            LineKind::Adjustment => "adjustment",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<LineKind> {
-        LineKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Disposition {
-    Paid,
-    CarriedForward,
-    Forgone,
-    Donated,
-    Declined,
-}
-
 impl Disposition {
-    pub const ALL: [Disposition; 5] = [
-        Disposition::Paid,
-        Disposition::CarriedForward,
-        Disposition::Forgone,
-        Disposition::Donated,
-        Disposition::Declined,
-    ];
-
-    pub fn as_str(self) -> &'static str {
+    /// In words, for people.
+    pub fn words(self) -> &'static str {
         match self {
             Disposition::Paid => "paid",
-            Disposition::CarriedForward => "carried_forward",
+            Disposition::CarriedForward => "carried forward",
             Disposition::Forgone => "forgone",
             Disposition::Donated => "donated",
             Disposition::Declined => "declined",
         }
     }
+}
 
-    pub fn parse(s: &str) -> Option<Disposition> {
-        Disposition::ALL.into_iter().find(|k| k.as_str() == s)
+impl LineKind {
+    /// In words, for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            LineKind::Fee => "fee",
+            LineKind::Prep => "preparation",
+            LineKind::Expense => "expense",
+            LineKind::Carried => "carried balance",
+            LineKind::Adjustment => "adjustment",
+        }
+    }
+}
+
+impl RunStatus {
+    /// In words, for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            RunStatus::Draft => "Draft",
+            RunStatus::Approved => "Approved",
+            RunStatus::Exported => "Exported",
+            RunStatus::Paid => "Paid",
+            RunStatus::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Approved, exported or paid: its lines are taken and locked.
+    pub fn is_approved(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Approved | RunStatus::Exported | RunStatus::Paid
+        )
+    }
+}
+
+impl FeeChoice {
+    /// The code of this choice.
+    pub fn option(&self) -> FeeOption {
+        match self {
+            FeeChoice::Full => FeeOption::Full,
+            FeeChoice::Reduced { .. } => FeeOption::Reduced,
+            FeeChoice::Decline => FeeOption::Decline,
+            FeeChoice::Donate => FeeOption::Donate,
+        }
     }
 }
 

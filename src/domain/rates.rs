@@ -27,6 +27,25 @@ pub enum Basis {
     Fixed { fixed_amount: Money },
 }
 
+crate::codes! {
+    /// The code of a rule's `Basis`.
+    pub enum BasisKind ("basis") {
+        Hourly = "hourly",
+        Band = "band",
+        Fixed = "fixed",
+    }
+}
+
+impl Basis {
+    pub fn kind(&self) -> BasisKind {
+        match self {
+            Basis::Hourly { .. } => BasisKind::Hourly,
+            Basis::Band { .. } => BasisKind::Band,
+            Basis::Fixed { .. } => BasisKind::Fixed,
+        }
+    }
+}
+
 /// The default band boundary: four hours.
 pub const DEFAULT_BOUNDARY_MINUTES: i32 = 240;
 

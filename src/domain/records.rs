@@ -10,36 +10,45 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 /// The longest anything can last: a day, in minutes.
 pub const MAX_MINUTES: i32 = 1440;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AttendanceStatus {
-    Attended,
-    Partial,
-    Apologies,
-    Absent,
+crate::codes! {
+    /// Whether and how a member came to a session.
+    pub enum AttendanceStatus ("attendance status") {
+        Attended = "attended",
+        Partial = "partial",
+        Apologies = "apologies",
+        Absent = "absent",
+    }
+
+    /// What an expense claim is for.
+    pub enum ExpenseKind ("kind of expense") {
+        Car = "car",
+        Motorcycle = "motorcycle",
+        Bicycle = "bicycle",
+        PublicTransport = "public_transport",
+        Taxi = "taxi",
+        Parking = "parking",
+        Care = "care",
+        Subsistence = "subsistence",
+        HomeAllowance = "home_allowance",
+        Other = "other",
+    }
+
+    /// Who cared for someone while the member took part.
+    pub enum CareType ("kind of care") {
+        ReplacementCare = "replacement_care",
+        Childcare = "childcare",
+        PersonalAssistant = "personal_assistant",
+    }
+
+    /// Where an expense claim is: waiting for a coordinator, approved or rejected.
+    pub enum ClaimStatus ("claim status") {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
 }
 
 impl AttendanceStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttendanceStatus::Attended => "attended",
-            AttendanceStatus::Partial => "partial",
-            AttendanceStatus::Apologies => "apologies",
-            AttendanceStatus::Absent => "absent",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<AttendanceStatus> {
-        [
-            AttendanceStatus::Attended,
-            AttendanceStatus::Partial,
-            AttendanceStatus::Apologies,
-            AttendanceStatus::Absent,
-        ]
-        .into_iter()
-        .find(|v| v.as_str() == s)
-    }
-
     /// Only time actually spent is paid.
     pub fn is_paid(self) -> bool {
         matches!(self, AttendanceStatus::Attended | AttendanceStatus::Partial)
@@ -121,88 +130,13 @@ pub fn check_attendance(
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExpenseKind {
-    Car,
-    Motorcycle,
-    Bicycle,
-    PublicTransport,
-    Taxi,
-    Parking,
-    Care,
-    Subsistence,
-    HomeAllowance,
-    Other,
-}
-
 impl ExpenseKind {
-    pub const ALL: [ExpenseKind; 10] = [
-        ExpenseKind::Car,
-        ExpenseKind::Motorcycle,
-        ExpenseKind::Bicycle,
-        ExpenseKind::PublicTransport,
-        ExpenseKind::Taxi,
-        ExpenseKind::Parking,
-        ExpenseKind::Care,
-        ExpenseKind::Subsistence,
-        ExpenseKind::HomeAllowance,
-        ExpenseKind::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ExpenseKind::Car => "car",
-            ExpenseKind::Motorcycle => "motorcycle",
-            ExpenseKind::Bicycle => "bicycle",
-            ExpenseKind::PublicTransport => "public_transport",
-            ExpenseKind::Taxi => "taxi",
-            ExpenseKind::Parking => "parking",
-            ExpenseKind::Care => "care",
-            ExpenseKind::Subsistence => "subsistence",
-            ExpenseKind::HomeAllowance => "home_allowance",
-            ExpenseKind::Other => "other",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ExpenseKind> {
-        ExpenseKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Mileage: the amount comes from the approved rate for the tax year, not from the claim.
     pub fn is_mileage(self) -> bool {
         matches!(
             self,
             ExpenseKind::Car | ExpenseKind::Motorcycle | ExpenseKind::Bicycle
         )
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CareType {
-    ReplacementCare,
-    Childcare,
-    PersonalAssistant,
-}
-
-impl CareType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CareType::ReplacementCare => "replacement_care",
-            CareType::Childcare => "childcare",
-            CareType::PersonalAssistant => "personal_assistant",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CareType> {
-        [
-            CareType::ReplacementCare,
-            CareType::Childcare,
-            CareType::PersonalAssistant,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
     }
 }
 
@@ -335,7 +269,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip() {
-        for k in ExpenseKind::ALL {
+        for &k in ExpenseKind::ALL {
             assert_eq!(ExpenseKind::parse(k.as_str()), Some(k));
         }
         assert!(ExpenseKind::Car.is_mileage() && !ExpenseKind::Taxi.is_mileage());

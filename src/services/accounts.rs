@@ -35,7 +35,7 @@ impl AccountView {
         AccountView {
             id: row.id.clone(),
             email: row.email.clone(),
-            role: Role::parse(&row.role).unwrap_or(Role::Member),
+            role: row.role,
             member_id: row.member_id.clone(),
             group_ids,
             disabled: row.disabled,
@@ -113,7 +113,7 @@ pub fn create(
             id: db::new_id(),
             email: email.to_string(),
             password_hash: None,
-            role: input.role.as_str().into(),
+            role: input.role,
             member_id: input.member_id.clone(),
             disabled: false,
             password_changed_at: None,
@@ -153,7 +153,7 @@ pub fn create_admin(
             id: db::new_id(),
             email: email.to_string(),
             password_hash: Some(password_hash),
-            role: Role::Admin.as_str().into(),
+            role: Role::Admin,
             member_id: None,
             disabled: false,
             password_changed_at: Some(now),
@@ -212,7 +212,7 @@ pub fn update(
             conn,
             id,
             &AccountChanges {
-                role: Some(role.as_str().into()),
+                role: Some(role),
                 disabled: Some(disabled),
                 updated_at: Some(now),
                 ..AccountChanges::default()

@@ -1,35 +1,8 @@
 //! Who is acting: the signed-in account with its role and scope. Every service function takes one
 //! and asks it whether the action is allowed, so no handler can forget to check.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Error, Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Coordinator,
-    Finance,
-    Member,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Coordinator, Role::Finance, Role::Member];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Coordinator => "coordinator",
-            Role::Finance => "finance",
-            Role::Member => "member",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+pub use crate::domain::Role;
 
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::accounts::{self, AccountView};
-use super::actor::{Actor, Role};
+use super::actor::Actor;
 use super::audit::{self, instant, Change};
 use super::{secrets, Error, Result};
 use crate::config::AuthSettings;
@@ -240,7 +240,7 @@ pub fn authenticate(
     Ok(Actor {
         account_id: account.id,
         email: account.email,
-        role: Role::parse(&account.role).ok_or_else(unauthorized)?,
+        role: account.role,
         member_id: account.member_id,
         group_ids,
         session_id: session.id,

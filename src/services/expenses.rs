@@ -11,7 +11,7 @@ use super::{input, Error, FieldError, Result};
 use crate::db::meetings::{self as rows, ExpenseRow};
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
-use crate::domain::records::{CareType, ExpenseKind, Miles};
+use crate::domain::records::{CareType, ClaimStatus, ExpenseKind, Miles};
 use crate::domain::Money;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -29,8 +29,7 @@ pub struct ExpenseView {
     pub amount: Option<Money>,
     pub receipt_ref: Option<String>,
     pub description: Option<String>,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ClaimStatus,
     pub rejection_reason: Option<String>,
     pub decided_at: Option<String>,
     pub created_at: String,
@@ -42,14 +41,14 @@ impl From<&ExpenseRow> for ExpenseView {
             id: r.id.clone(),
             meeting_id: r.meeting_id.clone(),
             member_id: r.member_id.clone(),
-            kind: ExpenseKind::parse(&r.kind).unwrap_or(ExpenseKind::Other),
-            care_type: r.care_type.as_deref().and_then(CareType::parse),
+            kind: r.kind,
+            care_type: r.care_type,
             miles: r.miles_tenths.map(Miles::from_tenths),
             passengers: r.passengers,
             amount: r.amount_pence.map(Money::from_pence),
             receipt_ref: r.receipt_ref.clone(),
             description: r.description.clone(),
-            status: r.status.clone(),
+            status: r.status,
             rejection_reason: r.rejection_reason.clone(),
             decided_at: r.decided_at.map(instant),
             created_at: instant(r.created_at),
@@ -173,8 +172,8 @@ pub fn create(
             id: db::new_id(),
             meeting_id: meeting_id.to_string(),
             member_id: input.member_id.clone(),
-            kind: input.kind.as_str().to_string(),
-            care_type: input.care_type.map(|c| c.as_str().to_string()),
+            kind: input.kind,
+            care_type: input.care_type,
             miles_tenths: input.miles.map(Miles::tenths),
             passengers: input
                 .passengers
@@ -183,7 +182,7 @@ pub fn create(
             amount_pence: input.amount.map(Money::pence),
             receipt_ref: input.receipt_ref.clone(),
             description: input.description.clone(),
-            status: "pending".into(),
+            status: ClaimStatus::Pending,
             decided_by: None,
             decided_at: None,
             rejection_reason: None,
@@ -225,7 +224,11 @@ pub fn decide(
         let before = rows::find_expense(conn, id)?.ok_or(Error::NotFound)?;
         let meeting = rows::find_meeting(conn, &before.meeting_id)?.ok_or(Error::NotFound)?;
         scope::group(actor, &meeting.group_id, Access::Write)?;
-        let status = if approve { "approved" } else { "rejected" };
+        let status = if approve {
+            ClaimStatus::Approved
+        } else {
+            ClaimStatus::Rejected
+        };
         if !rows::decide_expense(conn, id, status, &actor.account_id, reason, db::now())? {
             return Err(Error::Conflict(format!(
                 "This claim was already {}.",

@@ -15,6 +15,7 @@ use super::{Error, Result};
 use crate::db::pay::{self as rows, PayLineRow, PayRunRow, PaymentRow};
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
+use crate::domain::payrun::Method;
 use crate::domain::Money;
 
 /// Rows read per query while writing an export.
@@ -104,7 +105,7 @@ pub fn begin(conn: &mut DbConnection, actor: &Actor, run_id: &str, format: &str)
     let format = Format::parse(format)?;
     write_tx(conn, |conn| {
         let run = rows::find_run(conn, run_id)?.ok_or(Error::NotFound)?;
-        if !rows::APPROVED.contains(&run.status.as_str()) {
+        if !run.status.is_approved() {
             return Err(Error::Conflict(format!(
                 "This run is {}; only an approved run can be exported.",
                 run.status
@@ -270,7 +271,7 @@ pub fn write_csv<W: Write>(
             let expenses = Money::from_pence(p.expenses_pence);
             match export.format {
                 Format::Xero => {
-                    if p.method != "bank_transfer" {
+                    if p.method != Method::BankTransfer {
                         continue;
                     }
                     bill += 1;
@@ -310,7 +311,7 @@ pub fn write_csv<W: Write>(
                     }
                 }
                 Format::Payroll => {
-                    if p.method != "payroll" {
+                    if p.method != Method::Payroll {
                         continue;
                     }
                     for (amount, element, taxable) in [
@@ -349,7 +350,7 @@ pub fn write_csv<W: Write>(
                         safe_text(&reference),
                         p.member_id.clone(),
                         safe_text(&member_name),
-                        p.method.clone(),
+                        p.method.to_string(),
                         fee.to_string(),
                         expenses.to_string(),
                         Money::from_pence(p.total_pence).to_string(),
@@ -410,7 +411,7 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
         .map_err(xlsx_error)?;
 
     // Payments.
-    let mut by_method: BTreeMap<String, (i32, i64)> = BTreeMap::new();
+    let mut by_method: BTreeMap<&str, (i32, i64)> = BTreeMap::new();
     let sheet = book.add_worksheet_with_constant_memory();
     sheet.set_name("Payments").map_err(xlsx_error)?;
     for (c, h) in CSV_COLUMNS.iter().enumerate() {
@@ -447,7 +448,7 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
                 (3, reference),
                 (4, p.member_id.clone()),
                 (5, member_name),
-                (6, p.method.clone()),
+                (6, p.method.to_string()),
             ];
             for (c, v) in texts {
                 sheet
@@ -462,7 +463,7 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
             sheet
                 .write_string(r, 10, run.payment_date.to_string())
                 .map_err(xlsx_error)?;
-            let e = by_method.entry(p.method.clone()).or_insert((0, 0));
+            let e = by_method.entry(p.method.as_str()).or_insert((0, 0));
             e.0 += 1;
             e.1 += p.total_pence;
         }
@@ -477,7 +478,8 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
     sheet.autofilter(0, 0, r, 10).map_err(xlsx_error)?;
 
     // Lines.
-    let mut by_disposition: BTreeMap<String, i64> = BTreeMap::new();
+    // Keyed by code, so the sheet lists them in the same (alphabetical) order as always.
+    let mut by_disposition: BTreeMap<&str, i64> = BTreeMap::new();
     let sheet = book.add_worksheet_with_constant_memory();
     sheet.set_name("Lines").map_err(xlsx_error)?;
     let headers = [
@@ -517,7 +519,7 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
             .collect();
         for l in &lines {
             r += 1;
-            *by_disposition.entry(l.disposition.clone()).or_insert(0) += l.amount_pence;
+            *by_disposition.entry(l.disposition.as_str()).or_insert(0) += l.amount_pence;
             let member_name = names
                 .get(&l.member_id)
                 .map(|m| m.0.clone())
@@ -532,9 +534,12 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
                 (1, member_name),
                 (2, l.meeting_id.clone().unwrap_or_default()),
                 (3, l.meeting_date.map(|d| d.to_string()).unwrap_or_default()),
-                (4, l.kind.clone()),
-                (5, l.disposition.clone()),
-                (6, l.method.clone().unwrap_or_default()),
+                (4, l.kind.to_string()),
+                (5, l.disposition.to_string()),
+                (
+                    6,
+                    l.method.map(Method::as_str).unwrap_or_default().to_string(),
+                ),
                 (7, payee),
             ];
             for (c, v) in texts {
@@ -590,7 +595,7 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
             format!("{} to {}", run.period_start, run.period_end),
         ),
         ("Payment date", run.payment_date.to_string()),
-        ("Status", run.status.clone()),
+        ("Status", run.status.to_string()),
         (
             "Export",
             if export.number > 1 {
@@ -619,7 +624,7 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
     r += 1;
     let (mut count, mut total): (i32, i64) = (0, 0);
     for (method, (n, pence)) in &by_method {
-        sheet.write_string(r, 0, method).map_err(xlsx_error)?;
+        sheet.write_string(r, 0, *method).map_err(xlsx_error)?;
         sheet
             .write_number(r, 1, f64::from(*n))
             .map_err(xlsx_error)?;
@@ -648,7 +653,7 @@ pub fn write_xlsx(conn: &mut DbConnection, export: &Export) -> Result<Vec<u8>> {
         .map_err(xlsx_error)?;
     r += 1;
     for (d, pence) in &by_disposition {
-        sheet.write_string(r, 0, d).map_err(xlsx_error)?;
+        sheet.write_string(r, 0, *d).map_err(xlsx_error)?;
         sheet
             .write_number_with_format(r, 2, money_number(*pence), &money)
             .map_err(xlsx_error)?;

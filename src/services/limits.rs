@@ -16,8 +16,7 @@ use crate::domain::Money;
 pub struct LimitView {
     pub id: String,
     pub code: String,
-    /// `week` or `month`.
-    pub period: String,
+    pub period: LimitPeriod,
     #[schema(value_type = String, example = "195.50")]
     pub amount: Money,
     pub effective_from: NaiveDate,
@@ -28,7 +27,7 @@ impl From<&LimitRow> for LimitView {
         LimitView {
             id: r.id.clone(),
             code: r.code.clone(),
-            period: r.period.clone(),
+            period: r.period,
             amount: Money::from_pence(r.amount_pence),
             effective_from: r.effective_from,
         }
@@ -40,11 +39,7 @@ pub fn load(conn: &mut DbConnection) -> Result<Vec<BenefitLimit>> {
     Ok(rows::all(conn, None)?
         .into_iter()
         .map(|r| BenefitLimit {
-            period: if r.period == "month" {
-                LimitPeriod::Month
-            } else {
-                LimitPeriod::Week
-            },
+            period: r.period,
             amount: Money::from_pence(r.amount_pence),
             code: r.code,
             effective_from: r.effective_from,
@@ -81,10 +76,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewLimit) -> Result<L
         errors.push(FieldError::new("amount", "must be more than 0.00"));
     }
     input::finish(errors)?;
-    let period = match new.period {
-        LimitPeriod::Week => "week",
-        LimitPeriod::Month => "month",
-    };
+    let period = new.period;
     write_tx(conn, |conn| {
         let existing = rows::all(conn, Some(&code))?;
         if let Some(other) = existing.iter().find(|r| r.period != period) {
@@ -105,7 +97,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewLimit) -> Result<L
         let row = LimitRow {
             id: db::new_id(),
             code: code.clone(),
-            period: period.into(),
+            period,
             amount_pence: new.amount.pence(),
             effective_from: new.effective_from,
             created_at: db::now(),

@@ -329,9 +329,7 @@ pub fn register(conn: &mut DbConnection, actor: &Actor, meeting_id: &str) -> Res
             full_name: member.full_name.clone(),
             preferred_name: member.preferred_name.clone(),
             membership_role: role,
-            status: rec
-                .as_ref()
-                .and_then(|r| AttendanceStatus::parse(&r.status)),
+            status: rec.as_ref().map(|r| r.status),
             attended_minutes: rec.as_ref().and_then(|r| r.attended_minutes),
             prep_minutes: rec.as_ref().map(|r| r.prep_minutes),
             role: rec.as_ref().and_then(|r| r.role_override.clone()),
@@ -447,7 +445,7 @@ pub fn save_register(
                         id: prior.map_or_else(db::new_id, |p| p.id.clone()),
                         meeting_id: meeting_id.to_string(),
                         member_id: rec.member_id.clone(),
-                        status: checked.status.as_str().to_string(),
+                        status: checked.status,
                         attended_minutes: Some(checked.attended_minutes),
                         prep_minutes: checked.prep_minutes,
                         role_override: rec.role.clone(),
@@ -536,14 +534,12 @@ pub fn of_member(
     Ok(
         rows::attendance_of_member(conn, member_id, only.as_deref())?
             .into_iter()
-            .filter_map(|(a, m)| {
-                Some(MemberAttendance {
-                    meeting: MeetingView::from(&m),
-                    status: AttendanceStatus::parse(&a.status)?,
-                    attended_minutes: a.attended_minutes,
-                    prep_minutes: a.prep_minutes,
-                    role: a.role_override,
-                })
+            .map(|(a, m)| MemberAttendance {
+                meeting: MeetingView::from(&m),
+                status: a.status,
+                attended_minutes: a.attended_minutes,
+                prep_minutes: a.prep_minutes,
+                role: a.role_override,
             })
             .collect(),
     )

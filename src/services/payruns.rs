@@ -17,10 +17,10 @@ use super::{input, preferences, rates, Error, FieldError, Result};
 use crate::db::pay::{self as rows, AdjustmentRow, PayLineRow, PayRunRow, PaymentRow};
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
+use crate::domain::draft::SourceKind;
 use crate::domain::draft::{self, Draft, Inputs};
-use crate::domain::payrun::{Disposition, LineKind, Method, Payee};
+use crate::domain::payrun::{AdjustmentKind, Disposition, LineKind, Method, Payee, RunStatus};
 use crate::domain::periods::TaxYear;
-use crate::domain::records::ExpenseKind;
 use crate::domain::Money;
 use crate::mail::{self, Template};
 
@@ -69,8 +69,7 @@ pub fn payee_view(s: &str) -> PayeeView {
 pub struct PayRunView {
     pub id: String,
     pub group_id: Option<String>,
-    /// `draft`, `approved`, `exported`, `paid` or `cancelled`.
-    pub status: String,
+    pub status: RunStatus,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub payment_date: NaiveDate,
@@ -106,10 +105,9 @@ pub struct LineView {
     pub member_id: String,
     pub meeting_id: Option<String>,
     pub meeting_date: Option<NaiveDate>,
-    /// `fee`, `prep`, `expense`, `carried` or `adjustment`.
-    pub kind: String,
+    pub kind: LineKind,
     /// What the line pays for: `attendance`, `expense`, `adjustment` or `carried` (a balance).
-    pub source_kind: String,
+    pub source_kind: SourceKind,
     pub source_id: String,
     pub rate_card_id: Option<String>,
     /// The rule used, and why it applies.
@@ -120,9 +118,8 @@ pub struct LineView {
     pub minutes: Option<i32>,
     #[schema(value_type = String, example = "41.67")]
     pub amount: Money,
-    /// `paid`, `carried_forward`, `forgone`, `donated` or `declined`.
-    pub disposition: String,
-    pub method: Option<String>,
+    pub disposition: Disposition,
+    pub method: Option<Method>,
     pub payee: Option<PayeeView>,
     /// How the amount was worked out, in words.
     pub explanation: String,
@@ -136,16 +133,16 @@ impl From<&PayLineRow> for LineView {
             member_id: l.member_id.clone(),
             meeting_id: l.meeting_id.clone(),
             meeting_date: l.meeting_date,
-            kind: l.kind.clone(),
-            source_kind: l.source_kind.clone(),
+            kind: l.kind,
+            source_kind: l.source_kind,
             source_id: l.source_id.clone(),
             rate_card_id: l.rate_card_id.clone(),
             rule: l.rule.clone(),
             rate: l.rate_pence.map(Money::from_pence),
             minutes: l.minutes,
             amount: Money::from_pence(l.amount_pence),
-            disposition: l.disposition.clone(),
-            method: l.method.clone(),
+            disposition: l.disposition,
+            method: l.method,
             payee: l.payee.as_deref().map(payee_view),
             explanation: l.explanation.clone(),
         }
@@ -158,7 +155,7 @@ pub struct PaymentView {
     pub pay_run_id: String,
     pub payee: PayeeView,
     pub member_id: String,
-    pub method: String,
+    pub method: Method,
     #[schema(value_type = String, example = "150.00")]
     pub fee_amount: Money,
     #[schema(value_type = String, example = "12.60")]
@@ -174,7 +171,7 @@ impl From<&PaymentRow> for PaymentView {
             pay_run_id: p.pay_run_id.clone(),
             payee: payee_view(&p.payee),
             member_id: p.member_id.clone(),
-            method: p.method.clone(),
+            method: p.method,
             fee_amount: Money::from_pence(p.fee_pence),
             expenses_amount: Money::from_pence(p.expenses_pence),
             total: Money::from_pence(p.total_pence),
@@ -228,7 +225,7 @@ fn view_of(
     PayRunView {
         id: r.id.clone(),
         group_id: r.group_id.clone(),
-        status: r.status.clone(),
+        status: r.status,
         period_start: r.period_start,
         period_end: r.period_end,
         payment_date: r.payment_date,
@@ -287,7 +284,7 @@ pub fn gather(
             meeting_id: c.meeting_id,
             meeting_title: c.title,
             meeting_date: c.meeting_date,
-            kind: ExpenseKind::parse(&c.kind).unwrap_or(ExpenseKind::Other),
+            kind: c.kind,
             miles_tenths: c.miles_tenths,
             passengers: c.passengers,
             amount: c.amount_pence.map(Money::from_pence),
@@ -334,7 +331,7 @@ pub fn gather(
             id: a.id,
             member_id: a.member_id,
             group_id: a.group_id,
-            is_fee: a.kind == "fee",
+            is_fee: a.kind == AdjustmentKind::Fee,
             amount: Money::from_pence(a.amount_pence),
             reason: a.reason,
         })
@@ -363,7 +360,7 @@ pub fn gather(
         Some(draft::PaidFee {
             member_id,
             payment_date: date,
-            method: Method::parse(method.as_deref()?)?,
+            method: method?,
             amount: Money::from_pence(pence),
         })
     })
@@ -417,11 +414,11 @@ fn to_rows(run_id: &str, d: &Draft) -> (Vec<PayLineRow>, Vec<PaymentRow>) {
             group_id: l.group_id.clone(),
             meeting_id: l.meeting_id.clone(),
             meeting_date: l.meeting_date,
-            source_kind: l.source_kind.as_str().to_string(),
+            source_kind: l.source_kind,
             source_id: l.source_id.clone(),
-            kind: l.kind.as_str().to_string(),
-            disposition: l.disposition.as_str().to_string(),
-            method: l.method.map(|m| m.as_str().to_string()),
+            kind: l.kind,
+            disposition: l.disposition,
+            method: l.method,
             payee: l.payee.as_ref().map(payee_text),
             amount_pence: l.amount.pence(),
             minutes: l.minutes,
@@ -441,7 +438,7 @@ fn to_rows(run_id: &str, d: &Draft) -> (Vec<PayLineRow>, Vec<PaymentRow>) {
             position: i32::try_from(i).unwrap_or(i32::MAX),
             member_id: p.member_id.clone(),
             payee: payee_text(&p.payee),
-            method: p.method.as_str().to_string(),
+            method: p.method,
             fee_pence: p.fee_amount.pence(),
             expenses_pence: p.expenses_amount.pence(),
             total_pence: p.total.pence(),
@@ -455,14 +452,14 @@ fn to_rows(run_id: &str, d: &Draft) -> (Vec<PayLineRow>, Vec<PaymentRow>) {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct LineFacts<'a> {
     member_id: &'a str,
-    source_kind: &'a str,
+    source_kind: SourceKind,
     source_id: &'a str,
-    kind: &'a str,
+    kind: LineKind,
     group_id: Option<&'a str>,
     meeting_id: Option<&'a str>,
     meeting_date: Option<NaiveDate>,
-    disposition: &'a str,
-    method: Option<&'a str>,
+    disposition: Disposition,
+    method: Option<Method>,
     payee: Option<&'a str>,
     amount_pence: i64,
     minutes: Option<i32>,
@@ -476,14 +473,14 @@ impl<'a> LineFacts<'a> {
     fn of(l: &'a PayLineRow) -> LineFacts<'a> {
         LineFacts {
             member_id: &l.member_id,
-            source_kind: &l.source_kind,
+            source_kind: l.source_kind,
             source_id: &l.source_id,
-            kind: &l.kind,
+            kind: l.kind,
             group_id: l.group_id.as_deref(),
             meeting_id: l.meeting_id.as_deref(),
             meeting_date: l.meeting_date,
-            disposition: &l.disposition,
-            method: l.method.as_deref(),
+            disposition: l.disposition,
+            method: l.method,
             payee: l.payee.as_deref(),
             amount_pence: l.amount_pence,
             minutes: l.minutes,
@@ -570,11 +567,11 @@ struct LineChange {
 /// Every difference between two sets of lines, ignoring ids and order. Lines are matched by their
 /// source and kind; where a source has one line on each side, the facts that changed are named.
 fn line_changes(stored: &[PayLineRow], fresh: &[PayLineRow]) -> Vec<LineChange> {
-    type Source<'a> = (&'a str, &'a str, &'a str, &'a str);
+    type Source<'a> = (&'a str, SourceKind, &'a str, LineKind);
     fn group(lines: &[PayLineRow]) -> BTreeMap<Source<'_>, Vec<LineFacts<'_>>> {
         let mut by: BTreeMap<Source, Vec<LineFacts>> = BTreeMap::new();
         for l in lines {
-            by.entry((&l.member_id, &l.source_kind, &l.source_id, &l.kind))
+            by.entry((&l.member_id, l.source_kind, &l.source_id, l.kind))
                 .or_default()
                 .push(LineFacts::of(l));
         }
@@ -590,7 +587,7 @@ fn line_changes(stored: &[PayLineRow], fresh: &[PayLineRow]) -> Vec<LineChange> 
         let (member_id, source_kind, _, kind) = *source;
         let change = |how: String| LineChange {
             member_id: member_id.to_string(),
-            what: format!("{} {}", source_kind.replace('_', " "), kind),
+            what: format!("{source_kind} {kind}"),
             how,
         };
         match (was.get(source), now.get(source)) {
@@ -714,7 +711,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewRun) -> Result<Pay
             period_start: new.period_start,
             period_end: new.period_end,
             payment_date: new.payment_date,
-            status: "draft".into(),
+            status: RunStatus::Draft,
             payment_count: 0,
             line_count: 0,
             total_pence: 0,
@@ -755,8 +752,7 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<PayRunView>> {
     actor.require(&[Role::Finance, Role::Coordinator, Role::Admin])?;
-    if status.is_some_and(|s| !["draft", "approved", "exported", "paid", "cancelled"].contains(&s))
-    {
+    if status.is_some_and(|s| RunStatus::parse(s).is_none()) {
         return Err(Error::invalid(
             "status",
             "must be `draft`, `approved`, `exported`, `paid` or `cancelled`",
@@ -868,7 +864,7 @@ pub fn recalculate(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<P
     write_tx(conn, |conn| {
         let mut run = visible(conn, actor, id)?;
         let now = db::now();
-        if !rows::transition(conn, id, &["draft"], "draft", now)? {
+        if !rows::transition(conn, id, &[RunStatus::Draft], RunStatus::Draft, now)? {
             return Err(not_draft(&run));
         }
         let before = (run.total_pence, run.payment_count);
@@ -893,10 +889,10 @@ pub fn cancel(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<PayRun
     write_tx(conn, |conn| {
         let mut run = visible(conn, actor, id)?;
         let now = db::now();
-        if !rows::transition(conn, id, &["draft"], "cancelled", now)? {
+        if !rows::transition(conn, id, &[RunStatus::Draft], RunStatus::Cancelled, now)? {
             return Err(not_draft(&run));
         }
-        run.status = "cancelled".into();
+        run.status = RunStatus::Cancelled;
         run.cancelled_by = Some(actor.account_id.clone());
         run.cancelled_at = Some(now);
         run.updated_at = now;
@@ -934,7 +930,7 @@ pub fn approve(
         // One approval at a time: a capped member paid by two runs in one period must see both.
         db::pay_lock(conn, true)?;
         let run = rows::find_run(conn, id)?.ok_or(Error::NotFound)?;
-        if run.status != "draft" {
+        if run.status != RunStatus::Draft {
             return Err(Error::Conflict(format!(
                 "This run is {}; only a draft can be approved.",
                 run.status
@@ -948,13 +944,13 @@ pub fn approve(
         let now = db::now();
         // Takes the row while it is still a draft (PostgreSQL locks it until commit), so a second
         // approval or a recalculation waits; the run's own lines count for nothing in the recompute.
-        if !rows::transition(conn, id, &["draft"], "draft", now)? {
+        if !rows::transition(conn, id, &[RunStatus::Draft], RunStatus::Draft, now)? {
             return Err(Error::Conflict(
                 "This run was approved or cancelled a moment ago.".into(),
             ));
         }
         let run = rows::find_run(conn, id)?.ok_or(Error::NotFound)?;
-        if run.status != "draft" {
+        if run.status != RunStatus::Draft {
             return Err(Error::Conflict(
                 "This run was approved or cancelled a moment ago.".into(),
             ));
@@ -982,7 +978,7 @@ pub fn approve(
             )),
             Err(e) => return Err(e.into()),
         }
-        run.status = "approved".into();
+        run.status = RunStatus::Approved;
         run.approved_by = Some(actor.account_id.clone());
         run.approved_at = Some(now);
         run.updated_at = now;
@@ -1025,13 +1021,19 @@ pub fn mark_paid(
             ));
         }
         let now = db::now();
-        if !rows::transition(conn, id, &["approved", "exported"], "paid", now)? {
+        if !rows::transition(
+            conn,
+            id,
+            &[RunStatus::Approved, RunStatus::Exported],
+            RunStatus::Paid,
+            now,
+        )? {
             return Err(Error::Conflict(format!(
                 "This run is {}; only an approved or exported run can be marked paid.",
                 run.status
             )));
         }
-        run.status = "paid".into();
+        run.status = RunStatus::Paid;
         run.paid_on = Some(paid_on);
         run.paid_reference = reference.clone();
         run.marked_paid_by = Some(actor.account_id.clone());
@@ -1078,26 +1080,20 @@ fn long_date(d: NaiveDate) -> String {
 }
 
 fn disposition_words(l: &PayLineRow, event: Event) -> String {
-    let method = l
-        .method
-        .as_deref()
-        .and_then(Method::parse)
-        .map_or("", Method::words);
-    match Disposition::parse(&l.disposition) {
-        Some(Disposition::Paid) if event == Event::Paid => format!("paid by {method}"),
-        Some(Disposition::Paid) => format!("to be paid by {method}"),
-        Some(Disposition::CarriedForward) => {
-            "kept for you and carried forward to a later payment".into()
-        }
-        Some(Disposition::Forgone) => "above your limit, not taken, as you chose".into(),
-        Some(Disposition::Donated) => format!(
+    let method = l.method.map_or("", Method::words);
+    match l.disposition {
+        Disposition::Paid if event == Event::Paid => format!("paid by {method}"),
+        Disposition::Paid => format!("to be paid by {method}"),
+        Disposition::CarriedForward => "kept for you and carried forward to a later payment".into(),
+        Disposition::Forgone => "above your limit, not taken, as you chose".into(),
+        Disposition::Donated => format!(
             "donated to {}, as you chose",
             l.payee
                 .as_deref()
                 .and_then(|p| p.strip_prefix("charity:"))
                 .unwrap_or("your chosen charity")
         ),
-        Some(Disposition::Declined) | None => "not paid, as you chose".into(),
+        Disposition::Declined => "not paid, as you chose".into(),
     }
 }
 
@@ -1151,12 +1147,12 @@ fn queue_emails(
         let items: Vec<String> = mine
             .iter()
             .map(|l| {
-                let what = match LineKind::parse(&l.kind) {
-                    Some(LineKind::Fee) => "fee",
-                    Some(LineKind::Prep) => "preparation",
-                    Some(LineKind::Expense) => "expenses",
-                    Some(LineKind::Carried) => "held from an earlier payment",
-                    _ => "adjustment",
+                let what = match l.kind {
+                    LineKind::Fee => "fee",
+                    LineKind::Prep => "preparation",
+                    LineKind::Expense => "expenses",
+                    LineKind::Carried => "held from an earlier payment",
+                    LineKind::Adjustment => "adjustment",
                 };
                 let session = match (&l.meeting_id, l.meeting_date) {
                     (Some(m), Some(d)) => format!(
@@ -1176,7 +1172,7 @@ fn queue_emails(
         let mut totals: Vec<String> = my_payments
             .iter()
             .map(|p| {
-                let method = Method::parse(&p.method).map_or("", Method::words);
+                let method = p.method.words();
                 match p.payee.strip_prefix("charity:") {
                     Some(charity) => format!(
                         "£{} to {charity} by {method}, as you asked",
@@ -1193,7 +1189,7 @@ fn queue_emails(
             .collect();
         let carried: Money = mine
             .iter()
-            .filter(|l| l.disposition == "carried_forward")
+            .filter(|l| l.disposition == Disposition::CarriedForward)
             .map(|l| Money::from_pence(l.amount_pence))
             .sum();
         if !carried.is_zero() {
@@ -1271,8 +1267,7 @@ pub struct AdjustmentView {
     pub id: String,
     pub member_id: String,
     pub group_id: Option<String>,
-    /// `fee` or `expense`.
-    pub kind: String,
+    pub kind: AdjustmentKind,
     #[schema(value_type = String, example = "-15.00")]
     pub amount: Money,
     pub reason: String,
@@ -1287,7 +1282,7 @@ fn adjustment_view(a: &AdjustmentRow, run: Option<String>) -> AdjustmentView {
         id: a.id.clone(),
         member_id: a.member_id.clone(),
         group_id: a.group_id.clone(),
-        kind: a.kind.clone(),
+        kind: a.kind,
         amount: Money::from_pence(a.amount_pence),
         reason: a.reason.clone(),
         paid_by_run: run,
@@ -1313,7 +1308,8 @@ pub fn adjust(
 ) -> Result<AdjustmentView> {
     actor.require(&[Role::Finance])?;
     let mut errors = Vec::new();
-    if new.kind != "fee" && new.kind != "expense" {
+    let kind = AdjustmentKind::parse(&new.kind);
+    if kind.is_none() {
         errors.push(FieldError::new("kind", "must be `fee` or `expense`"));
     }
     if new.amount.is_zero() {
@@ -1326,6 +1322,7 @@ pub fn adjust(
     }
     let reason = input::required("reason", &new.reason, 1000, &mut errors);
     input::finish(errors)?;
+    let kind = kind.ok_or_else(|| Error::invalid("kind", "must be `fee` or `expense`"))?;
     write_tx(conn, |conn| {
         if people::find_member(conn, &new.member_id)?.is_none() {
             return Err(Error::invalid("member_id", "is not a known member"));
@@ -1339,7 +1336,7 @@ pub fn adjust(
             id: db::new_id(),
             member_id: new.member_id.clone(),
             group_id: new.group_id.clone(),
-            kind: new.kind.clone(),
+            kind,
             amount_pence: new.amount.pence(),
             reason,
             created_by: Some(actor.account_id.clone()),
@@ -1381,7 +1378,7 @@ pub fn adjustments_of(
 pub struct MemberRunView {
     pub pay_run_id: String,
     /// `approved`, `exported` or `paid`.
-    pub status: String,
+    pub status: RunStatus,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub payment_date: NaiveDate,
@@ -1446,7 +1443,7 @@ pub fn of_member(
                 .filter(|p| p.pay_run_id == r.id)
                 .map(PaymentView::from)
                 .collect();
-            let sum = |d: &str| -> Money {
+            let sum = |d: Disposition| -> Money {
                 my_lines
                     .iter()
                     .filter(|l| l.disposition == d)
@@ -1455,7 +1452,7 @@ pub fn of_member(
             };
             MemberRunView {
                 pay_run_id: r.id.clone(),
-                status: r.status.clone(),
+                status: r.status,
                 period_start: r.period_start,
                 period_end: r.period_end,
                 payment_date: r.payment_date,
@@ -1465,8 +1462,8 @@ pub fn of_member(
                     .filter(|p| p.payee.kind == "member")
                     .map(|p| p.total)
                     .sum(),
-                carried_forward: sum("carried_forward"),
-                donated: sum("donated"),
+                carried_forward: sum(Disposition::CarriedForward),
+                donated: sum(Disposition::Donated),
                 payments: my_pays,
                 lines: my_lines,
             }

@@ -1,6 +1,7 @@
 //! A printable PDF of a member's statement (A4, DejaVu Sans compiled in, so it looks the same
 //! everywhere and every character a name may hold prints). The font is subset into each file.
 
+use crate::domain::payrun::{Disposition, LineKind, RunStatus};
 use printpdf::{
     CustomPdfConformance, IndirectFontRef, Line, Mm, PdfConformance, PdfDocument,
     PdfDocumentReference, PdfLayerReference, Point,
@@ -353,22 +354,20 @@ pub fn statement(s: &Statement) -> Result<Vec<u8>> {
         .lines
         .iter()
         .map(|l| {
-            let what = match l.kind.as_str() {
-                "fee" => "Fee",
-                "prep" => "Preparation",
-                "expense" => "Expenses",
-                "carried" => "Held back earlier",
-                _ => "Correction",
+            let what = match l.kind {
+                LineKind::Fee => "Fee",
+                LineKind::Prep => "Preparation",
+                LineKind::Expense => "Expenses",
+                LineKind::Carried => "Held back earlier",
+                LineKind::Adjustment => "Correction",
             };
-            let outcome = match l.disposition.as_str() {
-                "paid" => match l.status.as_str() {
-                    "paid" => "paid",
-                    _ => "to be paid",
-                },
-                "carried_forward" => "held back",
-                "donated" => "to charity",
-                "declined" => "not taken",
-                _ => "over limit",
+            let outcome = match l.disposition {
+                Disposition::Paid if l.status == RunStatus::Paid => "paid",
+                Disposition::Paid => "to be paid",
+                Disposition::CarriedForward => "held back",
+                Disposition::Donated => "to charity",
+                Disposition::Declined => "not taken",
+                Disposition::Forgone => "over limit",
             };
             vec![
                 format!(

@@ -15,7 +15,7 @@ use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::draft::{CapAmount, CapChoice, Choices};
 use crate::domain::limits;
-use crate::domain::payrun::{FeeChoice, Method, OverCap};
+use crate::domain::payrun::{CapPeriod, FeeChoice, FeeOption, Method, OverCap};
 use crate::domain::periods::PeriodRule;
 use crate::domain::Money;
 use crate::mail::{self, Template};
@@ -50,11 +50,10 @@ pub struct CapView {
     #[schema(value_type = Option<String>, example = "195.50")]
     pub amount: Option<Money>,
     pub limit_code: Option<String>,
-    /// `week`, `month` or `tax_year`.
-    pub period: String,
+    pub period: CapPeriod,
     pub week_starts_on: Option<String>,
     pub month_anchor_day: Option<i32>,
-    pub counts_methods: Vec<String>,
+    pub counts_methods: Vec<Method>,
     /// The cap's amount on the date this view is for (the limit's figure then, or the fixed amount).
     #[schema(value_type = Option<String>, example = "195.50")]
     pub amount_in_force: Option<Money>,
@@ -66,18 +65,15 @@ pub struct PreferenceView {
     pub id: Option<String>,
     pub member_id: String,
     pub effective_from: Option<NaiveDate>,
-    /// `full`, `reduced`, `decline` or `donate`.
-    pub fee_choice: String,
+    pub fee_choice: FeeOption,
     #[schema(value_type = Option<String>, example = "50.00")]
     pub reduced_max: Option<Money>,
     pub decline_expenses: bool,
-    /// `bank_transfer`, `payroll` or `voucher`.
-    pub method: String,
+    pub method: Method,
     pub voucher_provider: Option<String>,
     pub charity: Option<String>,
     pub cap: Option<CapView>,
-    /// `carry_forward`, `forgo` or `donate`.
-    pub over_cap: String,
+    pub over_cap: OverCap,
     pub notify_by_email: bool,
     pub set_by: Option<String>,
     /// True when someone other than the member recorded it.
@@ -91,10 +87,10 @@ fn default_row(member_id: &str) -> PreferenceRow {
         id: String::new(),
         member_id: member_id.to_string(),
         effective_from: NaiveDate::MIN,
-        fee_choice: "full".into(),
+        fee_choice: FeeOption::Full,
         reduced_max_pence: None,
         decline_expenses: false,
-        method: "bank_transfer".into(),
+        method: Method::BankTransfer,
         voucher_provider: None,
         charity: None,
         cap_amount_pence: None,
@@ -103,7 +99,7 @@ fn default_row(member_id: &str) -> PreferenceRow {
         cap_week_starts_on: None,
         cap_month_anchor_day: None,
         cap_counts_methods: None,
-        over_cap: "carry_forward".into(),
+        over_cap: OverCap::CarryForward,
         notify_by_email: true,
         set_by: None,
         created_at: chrono::NaiveDateTime::MIN,
@@ -119,30 +115,30 @@ fn methods_of(s: Option<&str>) -> Vec<Method> {
 
 /// A stored row as the domain's choices.
 pub fn choices_of(r: &PreferenceRow) -> Choices {
-    let fee_choice = match r.fee_choice.as_str() {
-        "reduced" => FeeChoice::Reduced {
+    let fee_choice = match r.fee_choice {
+        FeeOption::Reduced => FeeChoice::Reduced {
             reduced_max: Money::from_pence(r.reduced_max_pence.unwrap_or(0)),
         },
-        "decline" => FeeChoice::Decline,
-        "donate" => FeeChoice::Donate,
-        _ => FeeChoice::Full,
+        FeeOption::Decline => FeeChoice::Decline,
+        FeeOption::Donate => FeeChoice::Donate,
+        FeeOption::Full => FeeChoice::Full,
     };
-    let cap = r.cap_period.as_deref().map(|p| {
+    let cap = r.cap_period.map(|p| {
         let period = match p {
-            "week" => PeriodRule::Week {
+            CapPeriod::Week => PeriodRule::Week {
                 starts_on: r
                     .cap_week_starts_on
                     .as_deref()
                     .and_then(|d| d.parse::<Weekday>().ok())
                     .unwrap_or(Weekday::Mon),
             },
-            "month" => PeriodRule::Month {
+            CapPeriod::Month => PeriodRule::Month {
                 anchor_day: r
                     .cap_month_anchor_day
                     .and_then(|d| u32::try_from(d).ok())
                     .unwrap_or(1),
             },
-            _ => PeriodRule::TaxYear,
+            CapPeriod::TaxYear => PeriodRule::TaxYear,
         };
         let amount = match (&r.cap_limit_code, r.cap_amount_pence) {
             (Some(code), _) => CapAmount::Limit(code.clone()),
@@ -159,14 +155,10 @@ pub fn choices_of(r: &PreferenceRow) -> Choices {
         effective_from: r.effective_from,
         fee_choice,
         decline_expenses: r.decline_expenses,
-        method: Method::parse(&r.method).unwrap_or(Method::BankTransfer),
+        method: r.method,
         charity: r.charity.clone(),
         cap,
-        over_cap: match r.over_cap.as_str() {
-            "forgo" => OverCap::Forgo,
-            "donate" => OverCap::Donate,
-            _ => OverCap::CarryForward,
-        },
+        over_cap: r.over_cap,
         notify_by_email: r.notify_by_email,
     }
 }
@@ -178,16 +170,13 @@ fn view(
     limits_table: &[limits::BenefitLimit],
 ) -> PreferenceView {
     let is_default = r.id.is_empty();
-    let cap = r.cap_period.as_ref().map(|period| CapView {
+    let cap = r.cap_period.map(|period| CapView {
         amount: r.cap_amount_pence.map(Money::from_pence),
         limit_code: r.cap_limit_code.clone(),
-        period: period.clone(),
+        period,
         week_starts_on: r.cap_week_starts_on.clone(),
         month_anchor_day: r.cap_month_anchor_day,
-        counts_methods: methods_of(r.cap_counts_methods.as_deref())
-            .into_iter()
-            .map(|m| m.as_str().to_string())
-            .collect(),
+        counts_methods: methods_of(r.cap_counts_methods.as_deref()),
         amount_in_force: match &r.cap_limit_code {
             Some(code) => limits::in_force(limits_table, code, on).map(|l| l.amount),
             None => r.cap_amount_pence.map(Money::from_pence),
@@ -197,14 +186,14 @@ fn view(
         id: (!is_default).then(|| r.id.clone()),
         member_id: member_id.to_string(),
         effective_from: (!is_default).then_some(r.effective_from),
-        fee_choice: r.fee_choice.clone(),
+        fee_choice: r.fee_choice,
         reduced_max: r.reduced_max_pence.map(Money::from_pence),
         decline_expenses: r.decline_expenses,
-        method: r.method.clone(),
+        method: r.method,
         voucher_provider: r.voucher_provider.clone(),
         charity: r.charity.clone(),
         cap,
-        over_cap: r.over_cap.clone(),
+        over_cap: r.over_cap,
         notify_by_email: r.notify_by_email,
         set_by: r.set_by.clone(),
         set_on_behalf: false,
@@ -272,6 +261,8 @@ pub fn history(
         .collect())
 }
 
+/// Checks choices as given and makes the row to store, in phases: the fee, how it is paid, what
+/// is given to charity, then the cap. Every problem is reported at once.
 fn check(
     conn: &mut DbConnection,
     member_id: &str,
@@ -279,34 +270,77 @@ fn check(
     set_by: &str,
 ) -> Result<PreferenceRow> {
     let mut errors = Vec::new();
-    let fee_choice = i.fee_choice.as_str();
-    if !["full", "reduced", "decline", "donate"].contains(&fee_choice) {
+    let fee_choice = check_fee(i, &mut errors);
+    let (method, voucher_provider) = check_method(i, &mut errors);
+    let charity = input::optional("charity", i.charity.as_deref(), 200, &mut errors);
+    let over_cap = check_over_cap(i, fee_choice, charity.is_some(), &mut errors);
+    let mut row = PreferenceRow {
+        id: db::new_id(),
+        member_id: member_id.to_string(),
+        effective_from: i.effective_from,
+        fee_choice: fee_choice.unwrap_or(FeeOption::Full),
+        reduced_max_pence: i.reduced_max.map(Money::pence),
+        decline_expenses: i.decline_expenses.unwrap_or(false),
+        method: method.unwrap_or(Method::BankTransfer),
+        voucher_provider,
+        charity,
+        cap_amount_pence: None,
+        cap_limit_code: None,
+        cap_period: None,
+        cap_week_starts_on: None,
+        cap_month_anchor_day: None,
+        cap_counts_methods: None,
+        over_cap: over_cap.unwrap_or(OverCap::CarryForward),
+        notify_by_email: i.notify_by_email.unwrap_or(true),
+        set_by: Some(set_by.to_string()),
+        created_at: db::now(),
+    };
+    if let Some(cap) = &i.cap {
+        check_cap(conn, cap, &mut row, &mut errors)?;
+    }
+    input::finish(errors)?;
+    Ok(row)
+}
+
+/// The fee choice, and the most per activity for a reduced fee.
+fn check_fee(i: &PreferenceInput, errors: &mut Vec<FieldError>) -> Option<FeeOption> {
+    let fee_choice = FeeOption::parse(&i.fee_choice);
+    if fee_choice.is_none() {
         errors.push(FieldError::new(
             "fee_choice",
             "must be `full`, `reduced`, `decline` or `donate`",
         ));
     }
-    match (fee_choice, i.reduced_max) {
-        ("reduced", None) => errors.push(FieldError::new(
+    let reduced = fee_choice == Some(FeeOption::Reduced);
+    match (reduced, i.reduced_max) {
+        (true, None) => errors.push(FieldError::new(
             "reduced_max",
             "is needed for a reduced fee: the most to be paid for one activity",
         )),
-        ("reduced", Some(m)) if !m.is_positive() => errors.push(FieldError::new(
+        (true, Some(m)) if !m.is_positive() => errors.push(FieldError::new(
             "reduced_max",
             "must be more than 0.00 (to take no fee, choose `decline`)",
         )),
-        ("reduced", Some(m)) if m.pence() > 1_000_000 => {
+        (true, Some(m)) if m.pence() > 1_000_000 => {
             errors.push(FieldError::new("reduced_max", "must be at most 10000.00"))
         }
-        ("reduced", Some(_)) => {}
-        (_, Some(_)) => errors.push(FieldError::new(
+        (true, Some(_)) => {}
+        (false, Some(_)) => errors.push(FieldError::new(
             "reduced_max",
             "is only for a reduced fee; leave it out",
         )),
-        _ => {}
+        (false, None) => {}
     }
-    let method = i.method.as_str();
-    if Method::parse(method).is_none() {
+    fee_choice
+}
+
+/// How the member is paid, and the voucher scheme for vouchers.
+fn check_method(
+    i: &PreferenceInput,
+    errors: &mut Vec<FieldError>,
+) -> (Option<Method>, Option<String>) {
+    let method = Method::parse(&i.method);
+    if method.is_none() {
         errors.push(FieldError::new(
             "method",
             "must be `bank_transfer`, `payroll` or `voucher`",
@@ -316,23 +350,37 @@ fn check(
         "voucher_provider",
         i.voucher_provider.as_deref(),
         200,
-        &mut errors,
+        errors,
     );
-    if method == "voucher" && voucher_provider.is_none() {
+    if method == Some(Method::Voucher) && voucher_provider.is_none() {
         errors.push(FieldError::new(
             "voucher_provider",
             "is needed for vouchers: say which shop or scheme",
         ));
     }
-    let charity = input::optional("charity", i.charity.as_deref(), 200, &mut errors);
-    let over_cap = i.over_cap.clone().unwrap_or_else(|| "carry_forward".into());
-    if !["carry_forward", "forgo", "donate"].contains(&over_cap.as_str()) {
+    (method, voucher_provider)
+}
+
+/// What happens above the cap, and that a charity is named for any donation.
+fn check_over_cap(
+    i: &PreferenceInput,
+    fee_choice: Option<FeeOption>,
+    has_charity: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<OverCap> {
+    let over_cap = match i.over_cap.as_deref() {
+        None => Some(OverCap::CarryForward),
+        Some(code) => OverCap::parse(code),
+    };
+    if over_cap.is_none() {
         errors.push(FieldError::new(
             "over_cap",
             "must be `carry_forward`, `forgo` or `donate`",
         ));
     }
-    if charity.is_none() && (fee_choice == "donate" || (i.cap.is_some() && over_cap == "donate")) {
+    let donates = fee_choice == Some(FeeOption::Donate)
+        || (i.cap.is_some() && over_cap == Some(OverCap::Donate));
+    if !has_charity && donates {
         errors.push(FieldError::new(
             "charity",
             "is needed to donate: name the charity",
@@ -344,151 +392,138 @@ fn check(
             "only matters with a cap; leave it out or add a cap",
         ));
     }
-    let mut row = PreferenceRow {
-        id: db::new_id(),
-        member_id: member_id.to_string(),
-        effective_from: i.effective_from,
-        fee_choice: fee_choice.to_string(),
-        reduced_max_pence: i.reduced_max.map(Money::pence),
-        decline_expenses: i.decline_expenses.unwrap_or(false),
-        method: method.to_string(),
-        voucher_provider,
-        charity,
-        cap_amount_pence: None,
-        cap_limit_code: None,
-        cap_period: None,
-        cap_week_starts_on: None,
-        cap_month_anchor_day: None,
-        cap_counts_methods: None,
-        over_cap,
-        notify_by_email: i.notify_by_email.unwrap_or(true),
-        set_by: Some(set_by.to_string()),
-        created_at: db::now(),
+    over_cap
+}
+
+/// The cap: a fixed amount or a benefit limit, its period (with its start day) and which methods
+/// count towards it; written into `row`.
+fn check_cap(
+    conn: &mut DbConnection,
+    cap: &CapInput,
+    row: &mut PreferenceRow,
+    errors: &mut Vec<FieldError>,
+) -> Result<()> {
+    let limit_rows = match &cap.limit_code {
+        Some(code) => crate::db::limits::all(conn, Some(code))?,
+        None => Vec::new(),
     };
-    if let Some(cap) = &i.cap {
-        let limit_rows = match &cap.limit_code {
-            Some(code) => crate::db::limits::all(conn, Some(code))?,
-            None => Vec::new(),
-        };
-        match (&cap.amount, &cap.limit_code) {
-            (Some(_), Some(_)) | (None, None) => errors.push(FieldError::new(
-                "cap",
-                "give either `amount` or `limit_code`, not both",
-            )),
-            (Some(a), None) if !a.is_positive() => {
-                errors.push(FieldError::new("cap.amount", "must be more than 0.00"))
-            }
-            (Some(a), None) => row.cap_amount_pence = Some(a.pence()),
-            (None, Some(code)) => {
-                if limit_rows.is_empty() {
-                    errors.push(FieldError::new(
-                        "cap.limit_code",
-                        "is not a known benefit limit (see GET /api/v1/benefit-limits)",
-                    ));
-                }
-                row.cap_limit_code = Some(code.clone());
-            }
+    match (&cap.amount, &cap.limit_code) {
+        (Some(_), Some(_)) | (None, None) => errors.push(FieldError::new(
+            "cap",
+            "give either `amount` or `limit_code`, not both",
+        )),
+        (Some(a), None) if !a.is_positive() => {
+            errors.push(FieldError::new("cap.amount", "must be more than 0.00"))
         }
-        match cap.period.as_str() {
-            "week" => {
-                let day = cap.week_starts_on.as_deref().unwrap_or("monday");
-                match day.parse::<Weekday>() {
-                    Ok(d) => {
-                        row.cap_week_starts_on = Some(
-                            match d {
-                                Weekday::Mon => "monday",
-                                Weekday::Tue => "tuesday",
-                                Weekday::Wed => "wednesday",
-                                Weekday::Thu => "thursday",
-                                Weekday::Fri => "friday",
-                                Weekday::Sat => "saturday",
-                                Weekday::Sun => "sunday",
-                            }
-                            .into(),
-                        );
-                    }
-                    Err(_) => errors.push(FieldError::new(
-                        "cap.week_starts_on",
-                        "must be a day such as `monday`",
-                    )),
-                }
-                if cap.month_anchor_day.is_some() {
-                    errors.push(FieldError::new(
-                        "cap.month_anchor_day",
-                        "is only for a monthly cap",
-                    ));
-                }
-            }
-            "month" => {
-                match cap.month_anchor_day.unwrap_or(1) {
-                    d @ 1..=28 => row.cap_month_anchor_day = i32::try_from(d).ok(),
-                    _ => errors.push(FieldError::new(
-                        "cap.month_anchor_day",
-                        "must be between 1 and 28 (the day your assessment period starts)",
-                    )),
-                }
-                if cap.week_starts_on.is_some() {
-                    errors.push(FieldError::new(
-                        "cap.week_starts_on",
-                        "is only for a weekly cap",
-                    ));
-                }
-            }
-            "tax_year" => {
-                if cap.week_starts_on.is_some() || cap.month_anchor_day.is_some() {
-                    errors.push(FieldError::new(
-                        "cap.period",
-                        "a tax-year cap has no start day to set",
-                    ));
-                }
-            }
-            _ => errors.push(FieldError::new(
-                "cap.period",
-                "must be `week`, `month` or `tax_year`",
-            )),
-        }
-        if let Some(code) = &row.cap_limit_code {
-            let limit_period = limit_rows.first().map(|l| l.period.clone());
-            if let Some(p) = limit_period.filter(|p| *p != cap.period) {
+        (Some(a), None) => row.cap_amount_pence = Some(a.pence()),
+        (None, Some(code)) => {
+            if limit_rows.is_empty() {
                 errors.push(FieldError::new(
-                    "cap.period",
-                    format!(
-                        "the limit `{code}` is counted per {p}, so the cap's period must match"
-                    ),
+                    "cap.limit_code",
+                    "is not a known benefit limit (see GET /api/v1/benefit-limits)",
+                ));
+            }
+            row.cap_limit_code = Some(code.clone());
+        }
+    }
+    let period = CapPeriod::parse(&cap.period);
+    match period {
+        Some(CapPeriod::Week) => {
+            let day = cap.week_starts_on.as_deref().unwrap_or("monday");
+            match day.parse::<Weekday>() {
+                Ok(d) => row.cap_week_starts_on = Some(weekday_code(d).into()),
+                Err(_) => errors.push(FieldError::new(
+                    "cap.week_starts_on",
+                    "must be a day such as `monday`",
+                )),
+            }
+            if cap.month_anchor_day.is_some() {
+                errors.push(FieldError::new(
+                    "cap.month_anchor_day",
+                    "is only for a monthly cap",
                 ));
             }
         }
-        match &cap.counts_methods {
-            None => {}
-            Some(ms) if ms.is_empty() => errors.push(FieldError::new(
-                "cap.counts_methods",
-                "name at least one method, or leave it out (all methods count)",
-            )),
-            Some(ms) => {
-                let mut parsed = Vec::new();
-                for (n, m) in ms.iter().enumerate() {
-                    match Method::parse(m) {
-                        Some(p) if !parsed.contains(&p) => parsed.push(p),
-                        Some(_) => {}
-                        None => errors.push(FieldError::new(
-                            format!("cap.counts_methods[{n}]"),
-                            "must be `bank_transfer`, `payroll` or `voucher`",
-                        )),
-                    }
-                }
-                row.cap_counts_methods = Some(
-                    parsed
-                        .iter()
-                        .map(|m| m.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
+        Some(CapPeriod::Month) => {
+            match cap.month_anchor_day.unwrap_or(1) {
+                d @ 1..=28 => row.cap_month_anchor_day = i32::try_from(d).ok(),
+                _ => errors.push(FieldError::new(
+                    "cap.month_anchor_day",
+                    "must be between 1 and 28 (the day your assessment period starts)",
+                )),
+            }
+            if cap.week_starts_on.is_some() {
+                errors.push(FieldError::new(
+                    "cap.week_starts_on",
+                    "is only for a weekly cap",
+                ));
             }
         }
-        row.cap_period = Some(cap.period.clone());
+        Some(CapPeriod::TaxYear) => {
+            if cap.week_starts_on.is_some() || cap.month_anchor_day.is_some() {
+                errors.push(FieldError::new(
+                    "cap.period",
+                    "a tax-year cap has no start day to set",
+                ));
+            }
+        }
+        None => errors.push(FieldError::new(
+            "cap.period",
+            "must be `week`, `month` or `tax_year`",
+        )),
     }
-    input::finish(errors)?;
-    Ok(row)
+    if let Some(code) = &row.cap_limit_code {
+        let limit_period = limit_rows.first().map(|l| l.period);
+        if let Some(p) = limit_period.filter(|p| Some(p.as_str()) != period.map(CapPeriod::as_str))
+        {
+            errors.push(FieldError::new(
+                "cap.period",
+                format!("the limit `{code}` is counted per {p}, so the cap's period must match"),
+            ));
+        }
+    }
+    if let Some(ms) = &cap.counts_methods {
+        if ms.is_empty() {
+            errors.push(FieldError::new(
+                "cap.counts_methods",
+                "name at least one method, or leave it out (all methods count)",
+            ));
+        } else {
+            let mut parsed = Vec::new();
+            for (n, m) in ms.iter().enumerate() {
+                match Method::parse(m) {
+                    Some(p) if !parsed.contains(&p) => parsed.push(p),
+                    Some(_) => {}
+                    None => errors.push(FieldError::new(
+                        format!("cap.counts_methods[{n}]"),
+                        "must be `bank_transfer`, `payroll` or `voucher`",
+                    )),
+                }
+            }
+            row.cap_counts_methods = Some(
+                parsed
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        }
+    }
+    row.cap_period = period;
+    Ok(())
+}
+
+/// A weekday as its stored code.
+fn weekday_code(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "monday",
+        Weekday::Tue => "tuesday",
+        Weekday::Wed => "wednesday",
+        Weekday::Thu => "thursday",
+        Weekday::Fri => "friday",
+        Weekday::Sat => "saturday",
+        Weekday::Sun => "sunday",
+    }
 }
 
 /// Records new choices from `effective_from`.
@@ -567,35 +602,35 @@ pub fn set(
 
 /// The choices in a few plain sentences (for emails and pages).
 pub fn summary(v: &PreferenceView) -> Vec<String> {
-    let method = Method::parse(&v.method).map_or("bank transfer", Method::words);
-    let mut out = vec![match v.fee_choice.as_str() {
-        "reduced" => format!(
+    let method = v.method.words();
+    let mut out = vec![match v.fee_choice {
+        FeeOption::Reduced => format!(
             "You take at most £{} for each activity, by {method}.",
             v.reduced_max.unwrap_or(Money::ZERO)
         ),
-        "decline" => "You have chosen not to be paid fees.".to_string(),
-        "donate" => format!(
+        FeeOption::Decline => "You have chosen not to be paid fees.".to_string(),
+        FeeOption::Donate => format!(
             "Your fees go to {}.",
             v.charity.as_deref().unwrap_or("your chosen charity")
         ),
-        _ => format!("You are paid the full fee by {method}."),
+        FeeOption::Full => format!("You are paid the full fee by {method}."),
     }];
     if let Some(cap) = &v.cap {
-        let per = match cap.period.as_str() {
-            "week" => "a week",
-            "month" => "a month",
-            _ => "a tax year",
+        let per = match cap.period {
+            CapPeriod::Week => "a week",
+            CapPeriod::Month => "a month",
+            CapPeriod::TaxYear => "a tax year",
         };
         let amount = cap
             .amount_in_force
             .map_or_else(|| "your benefit limit".to_string(), |a| format!("£{a}"));
-        let over = match v.over_cap.as_str() {
-            "forgo" => "you do not take anything above it".to_string(),
-            "donate" => format!(
+        let over = match v.over_cap {
+            OverCap::Forgo => "you do not take anything above it".to_string(),
+            OverCap::Donate => format!(
                 "anything above it goes to {}",
                 v.charity.as_deref().unwrap_or("your chosen charity")
             ),
-            _ => "anything above it is kept for you and paid later".to_string(),
+            OverCap::CarryForward => "anything above it is kept for you and paid later".to_string(),
         };
         out.push(format!("Your fees are kept to {amount} {per}; {over}."));
     }

@@ -15,7 +15,9 @@ use crate::db::meetings as meeting_rows;
 use crate::db::pay::{self as rows, RateCardRow, RateRuleRow};
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
-use crate::domain::rates::{self, Basis, Occasion, RateCard, Rule, DEFAULT_BOUNDARY_MINUTES};
+use crate::domain::rates::{
+    self, Basis, BasisKind, Occasion, RateCard, Rule, DEFAULT_BOUNDARY_MINUTES,
+};
 use crate::domain::Money;
 
 /// The most a single rate may be.
@@ -42,8 +44,7 @@ pub struct RuleView {
     pub role: Option<String>,
     pub activity_kind: Option<String>,
     pub member_id: Option<String>,
-    /// `hourly`, `band` or `fixed`.
-    pub basis: String,
+    pub basis: BasisKind,
     #[schema(value_type = Option<String>, example = "25.00")]
     pub hourly_rate: Option<Money>,
     #[schema(value_type = Option<String>, example = "75.00")]
@@ -79,12 +80,12 @@ fn pence(m: Option<i64>) -> Option<Money> {
 }
 
 fn rule_view(r: &RateRuleRow) -> RuleView {
-    let band = r.basis == "band";
+    let band = r.basis == BasisKind::Band;
     RuleView {
         role: r.role.clone(),
         activity_kind: r.activity_kind.clone(),
         member_id: r.member_id.clone(),
-        basis: r.basis.clone(),
+        basis: r.basis,
         hourly_rate: pence(r.hourly_rate_pence),
         half_day_amount: pence(r.half_day_pence),
         full_day_amount: pence(r.full_day_pence),
@@ -112,17 +113,17 @@ fn view(card: &RateCardRow, rules: &[RateRuleRow], locked: bool) -> RateCardView
 /// A stored rule as the domain's.
 pub fn rule_of(r: &RateRuleRow) -> Rule {
     let m = |p: Option<i64>| Money::from_pence(p.unwrap_or(0));
-    let basis = match r.basis.as_str() {
-        "hourly" => Basis::Hourly {
+    let basis = match r.basis {
+        BasisKind::Hourly => Basis::Hourly {
             hourly_rate: m(r.hourly_rate_pence),
         },
-        "band" => Basis::Band {
+        BasisKind::Band => Basis::Band {
             half_day_amount: m(r.half_day_pence),
             full_day_amount: m(r.full_day_pence),
             boundary_minutes: r.boundary_minutes.unwrap_or(DEFAULT_BOUNDARY_MINUTES),
             boundary_is_full_day: r.boundary_is_full_day,
         },
-        _ => Basis::Fixed {
+        BasisKind::Fixed => Basis::Fixed {
             fixed_amount: m(r.fixed_pence),
         },
     };
@@ -238,17 +239,17 @@ fn check_rules(
                 Some(m) => Some(m.pence()),
             }
         };
-        let (hourly, band, fixed) = match r.basis.as_str() {
-            "hourly" => (true, false, false),
-            "band" => (false, true, false),
-            "fixed" => (false, false, true),
-            _ => {
-                errors.push(FieldError::new(
-                    at("basis"),
-                    "must be `hourly`, `band` or `fixed`",
-                ));
-                continue;
-            }
+        let Some(basis) = BasisKind::parse(&r.basis) else {
+            errors.push(FieldError::new(
+                at("basis"),
+                "must be `hourly`, `band` or `fixed`",
+            ));
+            continue;
+        };
+        let (hourly, band, fixed) = match basis {
+            BasisKind::Hourly => (true, false, false),
+            BasisKind::Band => (false, true, false),
+            BasisKind::Fixed => (false, false, true),
         };
         let hourly_rate = money("hourly_rate", r.hourly_rate, hourly);
         let half = money("half_day_amount", r.half_day_amount, band);
@@ -301,7 +302,7 @@ fn check_rules(
             role: r.role.clone(),
             activity_kind: r.activity_kind.clone(),
             member_id: r.member_id.clone(),
-            basis: r.basis.clone(),
+            basis,
             hourly_rate_pence: hourly_rate,
             half_day_pence: half,
             full_day_pence: full,
@@ -627,10 +628,7 @@ pub fn resolve(
                     .nth(i)
                     .map(rule_view)
             });
-            if let Some(rec) = record
-                .as_ref()
-                .filter(|rec| rec.status == "attended" || rec.status == "partial")
-            {
+            if let Some(rec) = record.as_ref().filter(|rec| rec.status.is_paid()) {
                 let minutes = rec.attended_minutes.unwrap_or(meeting.duration_minutes);
                 let (fee, how) = rates::fee(&r.rule.basis, minutes);
                 out.fee = Some(fee);

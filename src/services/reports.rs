@@ -19,7 +19,8 @@ use crate::db::pay::PaymentRow;
 use crate::db::people;
 use crate::db::reports::{self as q, PaymentCursor, PaymentFilter, RunRow};
 use crate::db::DbConnection;
-use crate::domain::payrun::{passes_trading_allowance, Method};
+use crate::domain::draft::SourceKind;
+use crate::domain::payrun::{passes_trading_allowance, LineKind, Method, RunStatus};
 use crate::domain::statement::Totals;
 use crate::domain::Money;
 
@@ -54,14 +55,12 @@ pub fn payment_filter(
     method: Option<String>,
 ) -> Result<PaymentFilter> {
     actor.require(&[Role::Finance])?;
-    if let Some(m) = &method {
-        if Method::parse(m).is_none() {
-            return Err(Error::invalid(
-                "method",
-                "must be `bank_transfer`, `payroll` or `voucher`",
-            ));
-        }
-    }
+    let method = match method.as_deref() {
+        None => None,
+        Some(m) => Some(Method::parse(m).ok_or_else(|| {
+            Error::invalid("method", "must be `bank_transfer`, `payroll` or `voucher`")
+        })?),
+    };
     if let Some(g) = &group_id {
         if people::find_group(conn, g)?.is_none() {
             return Err(Error::invalid("group_id", "no group has this id"));
@@ -81,7 +80,7 @@ pub struct ReportPayment {
     pub pay_run_id: String,
     pub payment_date: NaiveDate,
     /// `approved`, `exported` or `paid`.
-    pub status: String,
+    pub status: RunStatus,
     pub paid_on: Option<NaiveDate>,
     pub payee: PayeeView,
     /// The member's or the charity's name.
@@ -89,7 +88,7 @@ pub struct ReportPayment {
     pub payee_reference: Option<String>,
     pub member_id: String,
     pub member_name: String,
-    pub method: String,
+    pub method: Method,
     #[schema(value_type = String, example = "75.00")]
     pub fee_amount: Money,
     #[schema(value_type = String, example = "12.60")]
@@ -104,12 +103,12 @@ pub struct PaymentsReport {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub group_id: Option<String>,
-    pub method: Option<String>,
+    pub method: Option<Method>,
     pub payment_count: i64,
     #[schema(value_type = String, example = "1234.50")]
     pub total: Money,
     #[schema(value_type = HashMap<String, String>)]
-    pub totals_by_method: BTreeMap<String, Money>,
+    pub totals_by_method: BTreeMap<Method, Money>,
     pub items: Vec<ReportPayment>,
     pub next_cursor: Option<String>,
 }
@@ -136,7 +135,7 @@ fn report_payment(run: &RunRow, p: &PaymentRow, names: &Names) -> ReportPayment 
     ReportPayment {
         pay_run_id: p.pay_run_id.clone(),
         payment_date: *payment_date,
-        status: status.clone(),
+        status: *status,
         paid_on: *paid_on,
         payee_name: payee.name.clone().unwrap_or_else(|| member_name.clone()),
         payee_reference: if payee.kind == "member" {
@@ -147,7 +146,7 @@ fn report_payment(run: &RunRow, p: &PaymentRow, names: &Names) -> ReportPayment 
         payee,
         member_id: p.member_id.clone(),
         member_name,
-        method: p.method.clone(),
+        method: p.method,
         fee_amount: Money::from_pence(p.fee_pence),
         expenses_amount: Money::from_pence(p.expenses_pence),
         total: Money::from_pence(p.total_pence),
@@ -218,11 +217,11 @@ pub fn payments_page(
     };
     let mut count = 0i64;
     let mut total = Money::ZERO;
-    let mut by_method: BTreeMap<String, Money> = BTreeMap::new();
+    let mut by_method: BTreeMap<Method, Money> = BTreeMap::new();
     for_each_payment(conn, filter, |p| {
         count += 1;
         total += p.total;
-        *by_method.entry(p.method.clone()).or_insert(Money::ZERO) += p.total;
+        *by_method.entry(p.method).or_insert(Money::ZERO) += p.total;
         Ok(())
     })?;
     let want = usize::try_from(limit).unwrap_or(0);
@@ -247,7 +246,7 @@ pub fn payments_page(
         from: filter.from,
         to: filter.to,
         group_id: filter.group_id.clone(),
-        method: filter.method.clone(),
+        method: filter.method,
         payment_count: count,
         total,
         totals_by_method: by_method,
@@ -276,7 +275,7 @@ pub const PAYMENT_COLUMNS: [&str; 13] = [
 fn payment_cells(p: &ReportPayment) -> [String; 13] {
     [
         p.payment_date.to_string(),
-        p.status.clone(),
+        p.status.to_string(),
         p.paid_on.map(|d| d.to_string()).unwrap_or_default(),
         p.pay_run_id.clone(),
         safe_text(&p.payee_name),
@@ -284,7 +283,7 @@ fn payment_cells(p: &ReportPayment) -> [String; 13] {
         safe_text(p.payee_reference.as_deref().unwrap_or_default()),
         p.member_id.clone(),
         safe_text(&p.member_name),
-        p.method.clone(),
+        p.method.to_string(),
         p.fee_amount.to_string(),
         p.expenses_amount.to_string(),
         p.total.to_string(),
@@ -337,7 +336,7 @@ pub fn write_payments_xlsx(conn: &mut DbConnection, filter: &PaymentFilter) -> R
             .map_err(xlsx_error)?;
     }
     let mut r: u32 = 0;
-    let mut by_method: BTreeMap<String, (i64, Money)> = BTreeMap::new();
+    let mut by_method: BTreeMap<Method, (i64, Money)> = BTreeMap::new();
     for_each_payment(conn, filter, |p| {
         r += 1;
         let cells = payment_cells(p);
@@ -350,9 +349,7 @@ pub fn write_payments_xlsx(conn: &mut DbConnection, filter: &PaymentFilter) -> R
                 .write_number_with_format(r, c, money_number(m), &money)
                 .map_err(xlsx_error)?;
         }
-        let e = by_method
-            .entry(p.method.clone())
-            .or_insert((0, Money::ZERO));
+        let e = by_method.entry(p.method).or_insert((0, Money::ZERO));
         e.0 += 1;
         e.1 += p.total;
         Ok(())
@@ -373,7 +370,9 @@ pub fn write_payments_xlsx(conn: &mut DbConnection, filter: &PaymentFilter) -> R
         ),
         (
             "Method",
-            filter.method.clone().unwrap_or_else(|| "all".into()),
+            filter
+                .method
+                .map_or_else(|| "all".into(), |m| m.as_str().to_string()),
         ),
     ];
     let mut row = 0u32;
@@ -393,7 +392,9 @@ pub fn write_payments_xlsx(conn: &mut DbConnection, filter: &PaymentFilter) -> R
     let (mut count, mut total) = (0i64, Money::ZERO);
     for (method, (n, sum)) in &by_method {
         row += 1;
-        sheet.write_string(row, 0, method).map_err(xlsx_error)?;
+        sheet
+            .write_string(row, 0, method.as_str())
+            .map_err(xlsx_error)?;
         sheet.write_number(row, 1, *n as f64).map_err(xlsx_error)?;
         sheet
             .write_number_with_format(row, 2, money_number(*sum), &money)
@@ -458,20 +459,20 @@ pub fn tax_year(
             let page = q::run_lines(conn, &run_id, after, PAGE)?;
             let claims: Vec<String> = page
                 .iter()
-                .filter(|r| r.1 == "expense" && r.5 == "expense")
+                .filter(|r| r.1 == LineKind::Expense && r.5 == SourceKind::Expense)
                 .map(|r| r.6.clone())
                 .collect();
             let miles: HashMap<String, i64> = q::mileage_of(conn, &claims)?.into_iter().collect();
             for (member, kind, disposition, method, pence, _, source, _) in &page {
-                let tenths = if kind == "expense" {
+                let tenths = if *kind == LineKind::Expense {
                     miles.get(source).copied().unwrap_or(0)
                 } else {
                     0
                 };
                 per.entry(member.clone()).or_default().add(&entry_of(
-                    kind,
-                    disposition,
-                    method.as_deref(),
+                    *kind,
+                    *disposition,
+                    *method,
                     *pence,
                     date,
                     tenths,

@@ -12,9 +12,9 @@ use super::actor::{Actor, Role};
 use super::{limits as limit_service, preferences, Error, Result};
 use crate::db::pay::{self as rows};
 use crate::db::{people, reports, DbConnection};
-use crate::domain::draft::{latest_in_force, CapAmount, Choices};
+use crate::domain::draft::{latest_in_force, CapAmount, Choices, SourceKind};
 use crate::domain::limits;
-use crate::domain::payrun::{Disposition, LineKind, Method};
+use crate::domain::payrun::{Disposition, LineKind, Method, RunStatus};
 use crate::domain::periods::{DateRange, PeriodRule, TaxYear};
 use crate::domain::statement::{self, CapInForce, Entry, Figures, Miles};
 use crate::domain::Money;
@@ -105,16 +105,14 @@ pub struct StatementLine {
     pub payment_date: NaiveDate,
     pub pay_run_id: String,
     /// `approved`, `exported` or `paid`.
-    pub status: String,
+    pub status: RunStatus,
     pub paid_on: Option<NaiveDate>,
     pub meeting_id: Option<String>,
     pub meeting_title: Option<String>,
     pub meeting_date: Option<NaiveDate>,
-    /// `fee`, `prep`, `expense`, `carried` or `adjustment`.
-    pub kind: String,
-    /// `paid`, `carried_forward`, `forgone`, `donated` or `declined`.
-    pub disposition: String,
-    pub method: Option<String>,
+    pub kind: LineKind,
+    pub disposition: Disposition,
+    pub method: Option<Method>,
     /// Who received it: `you`, or the charity's name.
     pub paid_to: Option<String>,
     pub minutes: Option<i32>,
@@ -192,18 +190,18 @@ fn caps_on(
 }
 
 pub(crate) fn entry_of(
-    kind: &str,
-    disposition: &str,
-    method: Option<&str>,
+    kind: LineKind,
+    disposition: Disposition,
+    method: Option<Method>,
     pence: i64,
     payment_date: NaiveDate,
     miles_tenths: i64,
 ) -> Entry {
     Entry {
         payment_date,
-        kind: LineKind::parse(kind).unwrap_or(LineKind::Adjustment),
-        disposition: Disposition::parse(disposition).unwrap_or(Disposition::Paid),
-        method: method.and_then(Method::parse),
+        kind,
+        disposition,
+        method,
         amount: Money::from_pence(pence),
         miles_tenths,
     }
@@ -232,12 +230,12 @@ pub fn statement(
     let rows_wide = reports::member_lines_between(conn, member_id, wide.start, wide.end)?;
     let claim_ids: Vec<String> = rows_wide
         .iter()
-        .filter(|(l, ..)| l.kind == "expense" && l.source_kind == "expense")
+        .filter(|(l, ..)| l.kind == LineKind::Expense && l.source_kind == SourceKind::Expense)
         .map(|(l, ..)| l.source_id.clone())
         .collect();
     let miles: HashMap<String, i64> = reports::mileage_of(conn, &claim_ids)?.into_iter().collect();
     let miles_of = |l: &rows::PayLineRow| -> i64 {
-        if l.kind == "expense" && l.disposition != "declined" {
+        if l.kind == LineKind::Expense && l.disposition != Disposition::Declined {
             miles.get(&l.source_id).copied().unwrap_or(0)
         } else {
             0
@@ -247,9 +245,9 @@ pub fn statement(
         .iter()
         .map(|(l, pay_date, ..)| {
             entry_of(
-                &l.kind,
-                &l.disposition,
-                l.method.as_deref(),
+                l.kind,
+                l.disposition,
+                l.method,
                 l.amount_pence,
                 *pay_date,
                 miles_of(l),
@@ -298,20 +296,20 @@ pub fn statement(
         .map(|(l, pay_date, status, paid_on)| StatementLine {
             payment_date: *pay_date,
             pay_run_id: l.pay_run_id.clone(),
-            status: status.clone(),
+            status: *status,
             paid_on: *paid_on,
             meeting_id: l.meeting_id.clone(),
             meeting_title: l.meeting_id.as_ref().and_then(|m| titles.get(m).cloned()),
             meeting_date: l.meeting_date,
-            kind: l.kind.clone(),
-            disposition: l.disposition.clone(),
-            method: l.method.clone(),
+            kind: l.kind,
+            disposition: l.disposition,
+            method: l.method,
             paid_to: l.payee.as_deref().map(|p| {
                 p.strip_prefix("charity:")
                     .map_or_else(|| "you".to_string(), str::to_string)
             }),
             minutes: l.minutes,
-            miles: (l.kind == "expense" && miles.contains_key(&l.source_id))
+            miles: (l.kind == LineKind::Expense && miles.contains_key(&l.source_id))
                 .then(|| Miles(miles_of(l))),
             amount: Money::from_pence(l.amount_pence),
             explanation: l.explanation.clone(),
@@ -410,13 +408,13 @@ pub fn write_csv<W: Write>(s: &Statement, out: W) -> Result<W> {
     for l in &s.lines {
         w.write_record([
             l.payment_date.to_string(),
-            l.status.clone(),
+            l.status.to_string(),
             opt(l.paid_on),
             opt(l.meeting_date),
             safe_text(l.meeting_title.as_deref().unwrap_or_default()),
-            l.kind.clone(),
-            l.disposition.clone(),
-            l.method.clone().unwrap_or_default(),
+            l.kind.to_string(),
+            l.disposition.to_string(),
+            l.method.map(Method::as_str).unwrap_or_default().to_string(),
             safe_text(l.paid_to.as_deref().unwrap_or_default()),
             l.minutes.map(|m| m.to_string()).unwrap_or_default(),
             l.miles.map(|m| m.to_string()).unwrap_or_default(),

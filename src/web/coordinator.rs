@@ -15,7 +15,7 @@ use super::{
 };
 use crate::config::Settings;
 use crate::db::Database;
-use crate::domain::records::{AttendanceStatus, ExpenseKind};
+use crate::domain::records::{AttendanceStatus, ClaimStatus, ExpenseKind};
 use crate::services::expenses::{self, ExpenseView, WaitingClaim};
 use crate::services::groups::{self, CodeLabel, GroupView, Reference, RosterLine};
 use crate::services::meetings::{self, MeetingFields, MeetingView, RecordInput, Register};
@@ -532,10 +532,10 @@ fn meeting_body(
                                 td { (names.get(e.member_id.as_str()).copied().unwrap_or("A former member")) }
                                 td { (claim_words(e)) @if let Some(d) = &e.description { br; span class="muted" { (d) } } }
                                 td class="status" {
-                                    @match e.status.as_str() {
-                                        "pending" => { a href="/claims" { "Waiting: decide" } }
-                                        "approved" => { "Approved" }
-                                        _ => { "Rejected" @if let Some(r) = &e.rejection_reason { br; span class="muted" { (r) } } }
+                                    @match e.status {
+                                        ClaimStatus::Pending => { a href="/claims" { "Waiting: decide" } }
+                                        ClaimStatus::Approved => { "Approved" }
+                                        ClaimStatus::Rejected => { "Rejected" @if let Some(r) = &e.rejection_reason { br; span class="muted" { (r) } } }
                                     }
                                 }
                             }

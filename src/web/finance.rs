@@ -11,6 +11,7 @@ use super::{
 };
 use crate::config::Settings;
 use crate::db::Database;
+use crate::domain::payrun::RunStatus;
 use crate::domain::Money;
 use crate::services::exports;
 use crate::services::page::PageRequest;
@@ -20,16 +21,6 @@ use crate::services::{Actor, Error, Role};
 /// The signed-in finance officer, or where to send the browser instead.
 pub async fn finance(req: &HttpRequest) -> Result<Actor, HttpResponse> {
     super::signed_in_as(req, &[Role::Finance]).await
-}
-
-fn status_words(s: &str) -> &'static str {
-    match s {
-        "draft" => "Draft",
-        "approved" => "Approved",
-        "exported" => "Exported",
-        "paid" => "Paid",
-        _ => "Cancelled",
-    }
 }
 
 pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
@@ -76,7 +67,7 @@ pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
                             tr {
                                 td { a href={ "/runs/" (r.id) } { (day(r.period_start)) " to " (day(r.period_end)) } }
                                 td { (day(r.payment_date)) }
-                                td class="status" { (status_words(&r.status)) }
+                                td class="status" { (r.status.words()) }
                                 td class="money" { (r.payment_count) }
                                 td class="money" { (pounds(r.total)) }
                             }
@@ -120,7 +111,7 @@ fn review(
         h1 { "Pay run: " (day(run.period_start)) " to " (day(run.period_end)) }
         (errors.summary())
         @if let Some(m) = errors.message("form") { p class="field-error" id="form" { (m) } }
-        p { "Status: " strong { (status_words(&run.status)) } ". Payment date " (day(run.payment_date)) "." }
+        p { "Status: " strong { (run.status.words()) } ". Payment date " (day(run.payment_date)) "." }
         div class="cards" {
             div class="card" { span class="figure" { (pounds(run.total)) } "total" }
             div class="card" { span class="figure" { (run.payment_count) } "payments" }
@@ -132,7 +123,7 @@ fn review(
         }
         (totals_table("Totals by method", "Method", &run.totals_by_method))
         (totals_table("Totals by outcome", "Outcome", &run.totals_by_disposition))
-        @if run.status == "draft" {
+        @if run.status == RunStatus::Draft {
             h2 { "Approve" }
             p { "Approving checks the run again. It is refused if anything changed since it was worked out, "
                 "or if the figures below are not the ones you reviewed." }
@@ -143,7 +134,7 @@ fn review(
                 button type="submit" { "Approve " (pounds(run.total)) }
             }
         }
-        @if run.status == "approved" || run.status == "exported" {
+        @if matches!(run.status, RunStatus::Approved | RunStatus::Exported) {
             h2 { "Mark as paid" }
             form method="post" action={ "/runs/" (run.id) "/mark-paid" } novalidate {
                 (ctx.csrf_field())
@@ -152,7 +143,7 @@ fn review(
                 button type="submit" { "Mark as paid" }
             }
         }
-        @if ["approved", "exported", "paid"].contains(&run.status.as_str()) {
+        @if run.status.is_approved() {
             h2 { "Downloads" }
             p { "The first download marks the run exported; later ones are marked as repeats." }
             ul class="downloads" {
@@ -187,7 +178,7 @@ fn review(
                         tr {
                             td { @if let Some(n) = &p.payee.name { (n) " (charity, for " (names.get(&p.member_id).cloned().unwrap_or_default()) ")" }
                                  @else { (names.get(&p.member_id).cloned().unwrap_or_else(|| p.member_id.clone())) } }
-                            td { (p.method.replace('_', " ")) }
+                            td { (p.method.words()) }
                             td class="money" { (pounds(p.fee_amount)) }
                             td class="money" { (pounds(p.expenses_amount)) }
                             td class="money" { (pounds(p.total)) }
@@ -524,8 +515,8 @@ pub async fn lines(
                         tr {
                             td { (names.get(&l.member_id).cloned().unwrap_or_else(|| l.member_id.clone())) }
                             td { @if let Some(d) = l.meeting_date { (day(d)) } }
-                            td { (l.kind) }
-                            td { (l.disposition.replace('_', " ")) }
+                            td { (l.kind.words()) }
+                            td { (l.disposition.words()) }
                             td class="money" { (pounds(l.amount)) }
                             td { (l.explanation) }
                         }

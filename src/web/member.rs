@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{day, error_page, pounds, redirect, signed_in, Ctx};
 use crate::config::Settings;
 use crate::db::Database;
+use crate::domain::payrun::RunStatus;
 use crate::domain::periods::TaxYear;
 use crate::domain::records::AttendanceStatus;
 use crate::services::meetings::{self, MemberAttendance};
@@ -30,9 +31,11 @@ async fn member(req: &HttpRequest) -> Result<(Actor, String), HttpResponse> {
 }
 
 fn status_words(run: &MemberRunView) -> &'static str {
-    match run.status.as_str() {
-        "paid" => "Paid",
-        _ => "Approved, not yet paid",
+    match run.status {
+        RunStatus::Paid => "Paid",
+        RunStatus::Approved | RunStatus::Exported => "Approved, not yet paid",
+        // A member is shown approved runs only; a draft or cancelled run here is a fault upstream.
+        RunStatus::Draft | RunStatus::Cancelled => "Not approved",
     }
 }
 
@@ -144,7 +147,11 @@ pub async fn home(
         Err(e) => return error_page(&req, Some(actor), &e),
     };
     let ctx = Ctx::new(&req, Some(actor));
-    let coming: Vec<&MemberRunView> = runs.items.iter().filter(|r| r.status != "paid").collect();
+    let coming: Vec<&MemberRunView> = runs
+        .items
+        .iter()
+        .filter(|r| r.status != RunStatus::Paid)
+        .collect();
     let t = &st.figures.totals;
     let year = TaxYear::containing(today);
     let body = html! {

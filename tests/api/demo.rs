@@ -54,7 +54,7 @@ async fn the_sample_has_a_paid_and_a_draft_run_and_its_sign_ins_work(backend: Te
         .expect("the sample is made");
 
     let paid = &demo.paid_run;
-    assert_eq!(paid.status, "paid");
+    assert_eq!(paid.status.as_str(), "paid");
     assert!(
         paid.total.is_positive() && paid.payment_count > 0,
         "{paid:?}"
@@ -72,7 +72,7 @@ async fn the_sample_has_a_paid_and_a_draft_run_and_its_sign_ins_work(backend: Te
         assert!(paid.totals_by_method.contains_key(method), "{method}");
     }
     let draft = &demo.draft_run;
-    assert_eq!(draft.status, "draft");
+    assert_eq!(draft.status.as_str(), "draft");
     assert!(
         draft.total.is_positive() && draft.payment_count > 0,
         "{draft:?}"

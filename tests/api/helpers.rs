@@ -391,7 +391,7 @@ impl TestApp {
                     id: coprod::db::new_id(),
                     email: e,
                     password_hash: Some(PASSWORD_HASH.clone()),
-                    role: role.as_str().into(),
+                    role,
                     member_id: m,
                     disabled: false,
                     password_changed_at: Some(now),

@@ -129,7 +129,7 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
                 id: id(),
                 email: "zoe@example.org".into(),
                 password_hash: None,
-                role: "member".into(),
+                role: coprod::domain::Role::Member,
                 member_id: Some(member.id.clone()),
                 disabled: true,
                 password_changed_at: None,
@@ -141,7 +141,7 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
             let mut enabled = account.clone();
             enabled.id = id();
             enabled.email = "admin@example.org".into();
-            enabled.role = "coordinator".into();
+            enabled.role = coprod::domain::Role::Coordinator;
             enabled.member_id = None;
             enabled.disabled = false;
             accounts::insert(c, &enabled).unwrap();
@@ -211,7 +211,7 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
                 id: id(),
                 meeting_id: meeting.id.clone(),
                 member_id: member.id.clone(),
-                status: "partial".into(),
+                status: coprod::domain::records::AttendanceStatus::Partial,
                 attended_minutes: Some(1),
                 prep_minutes: 0,
                 role_override: None,
@@ -224,14 +224,14 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
                 id: id(),
                 meeting_id: meeting.id.clone(),
                 member_id: member.id.clone(),
-                kind: "care".into(),
-                care_type: Some("childcare".into()),
+                kind: coprod::domain::records::ExpenseKind::Care,
+                care_type: Some(coprod::domain::records::CareType::Childcare),
                 miles_tenths: None,
                 passengers: 0,
                 amount_pence: Some(i64::MAX / 2),
                 receipt_ref: None,
                 description: Some("d".into()),
-                status: "approved".into(),
+                status: coprod::domain::records::ClaimStatus::Approved,
                 decided_by: Some(enabled.id.clone()),
                 decided_at: Some(t),
                 rejection_reason: None,
