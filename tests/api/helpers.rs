@@ -14,10 +14,16 @@ use secrecy::SecretString;
 use tempfile::TempDir;
 
 /// Writes one test twice: `mod sqlite { fn name() }` and `mod postgres { fn name() }`, each calling
-/// `name(TestBackend)` defined beside the macro call.
+/// `name(TestBackend)` defined beside the macro call. Tests that mean something only on PostgreSQL
+/// (several servers on one database, races SQLite's single writer cannot have) follow
+/// `postgres only:` and get only the `postgres` variant, so they never pass on SQLite by doing
+/// nothing.
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
+        $crate::both_backends!($($name),+ ; postgres only:);
+    };
+    ($($name:ident),+ ; postgres only: $($pg_only:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test]
@@ -35,6 +41,14 @@ macro_rules! both_backends {
                     }
                 }
             )+
+            $(
+                #[tokio::test]
+                async fn $pg_only() {
+                    if let Some(backend) = $crate::helpers::TestBackend::postgres() {
+                        super::$pg_only(backend).await;
+                    }
+                }
+            )*
         }
     };
 }
