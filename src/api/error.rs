@@ -127,22 +127,31 @@ impl ResponseError for Problem {
 
 impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Problem {
+        Problem::of(&e)
+    }
+}
+
+impl Problem {
+    /// The one mapping from a service error to what a person is told (status, title, detail, and
+    /// the reference of an internal error, which it logs): the API sends it as problem+json, the
+    /// portal shows the same words on a page (`web::error_page`).
+    pub fn of(e: &ServiceError) -> Problem {
         match e {
             ServiceError::NotFound => Problem::not_found(),
-            ServiceError::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, m),
-            ServiceError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, m),
-            ServiceError::Conflict(m) => Problem::new(StatusCode::CONFLICT, m),
+            ServiceError::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, m.clone()),
+            ServiceError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, m.clone()),
+            ServiceError::Conflict(m) => Problem::new(StatusCode::CONFLICT, m.clone()),
             ServiceError::Validation(errors) => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Some fields are not valid; see errors.",
             )
-            .with_errors(errors),
+            .with_errors(errors.clone()),
             ServiceError::TooManyRequests { retry_after_secs } => {
                 let mut p = Problem::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     format!("Too many attempts. Try again in {retry_after_secs} seconds."),
                 );
-                p.retry_after_secs = Some(u32::try_from(retry_after_secs).unwrap_or(u32::MAX));
+                p.retry_after_secs = Some(u32::try_from(*retry_after_secs).unwrap_or(u32::MAX));
                 p
             }
             ServiceError::Unavailable(cause) => {
@@ -154,7 +163,7 @@ impl From<ServiceError> for Problem {
                 p.retry_after_secs = Some(2);
                 p
             }
-            ServiceError::Internal(cause) => internal(&cause),
+            ServiceError::Internal(cause) => internal(cause),
         }
     }
 }

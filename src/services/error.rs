@@ -50,9 +50,22 @@ impl Error {
     }
 }
 
+/// What a client is told when a write breaks a unique key: two people did the same thing at the
+/// same moment (the checks before the write saw neither), or the thing exists already.
+pub const UNIQUE_CONFLICT: &str =
+    "This was changed at the same moment by someone else, or already exists; reload and try again.";
+
 impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Error {
-        Error::Internal(anyhow::Error::new(e).context("database query failed"))
+        use diesel::result::{DatabaseErrorKind, Error as DieselError};
+        match e {
+            // A race the service's own checks cannot see is the client's to retry, not a 500.
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                tracing::info!(constraint = ?info.constraint_name(), "a unique key refused a write");
+                Error::Conflict(UNIQUE_CONFLICT.into())
+            }
+            e => Error::Internal(anyhow::Error::new(e).context("database query failed")),
+        }
     }
 }
 
@@ -60,9 +73,56 @@ impl From<DbError> for Error {
     fn from(e: DbError) -> Error {
         match e {
             DbError::Pool(p) => Error::Unavailable(format!("the database is busy: {p}")),
+            DbError::Query(q) => Error::from(q),
             other => Error::Internal(anyhow::Error::new(other)),
         }
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+    fn unique_violation() -> DieselError {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key value violates unique constraint".to_string()),
+        )
+    }
+
+    #[test]
+    fn a_unique_key_violation_is_a_conflict_in_plain_words() {
+        for e in [
+            Error::from(unique_violation()),
+            Error::from(DbError::Query(unique_violation())),
+        ] {
+            match e {
+                Error::Conflict(m) => assert_eq!(m, UNIQUE_CONFLICT),
+                other => panic!("expected a conflict, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn other_database_errors_stay_internal_with_their_cause() {
+        let e = Error::from(DieselError::DatabaseError(
+            DatabaseErrorKind::ForeignKeyViolation,
+            Box::new("insert or update violates foreign key constraint".to_string()),
+        ));
+        match e {
+            Error::Internal(cause) => {
+                let chain = format!("{cause:#}");
+                assert!(chain.contains("database query failed"), "{chain}");
+                assert!(chain.contains("foreign key"), "{chain}");
+            }
+            other => panic!("expected an internal error, got {other:?}"),
+        }
+        assert!(matches!(
+            Error::from(DbError::Query(DieselError::NotFound)),
+            Error::Internal(_)
+        ));
+    }
+}

@@ -16,6 +16,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use maud::{html, Markup, DOCTYPE};
 
+use crate::api::error::Problem;
 use crate::api::middleware::RequestId;
 use crate::config::Settings;
 use crate::db::Database;
@@ -171,8 +172,10 @@ pub async fn signed_in(req: &HttpRequest) -> Option<Actor> {
 pub async fn signed_in_as(req: &HttpRequest, roles: &[Role]) -> Result<Actor, HttpResponse> {
     match signed_in(req).await {
         None => Err(redirect("/sign-in")),
-        Some(a) if roles.contains(&a.role) => Ok(a),
-        Some(a) => Err(error_page(req, Some(a), &Error::Forbidden(String::new()))),
+        Some(a) => match a.require(roles) {
+            Ok(()) => Ok(a),
+            Err(e) => Err(error_page(req, Some(a), &e)),
+        },
     }
 }
 
@@ -419,38 +422,56 @@ pub fn form_errors(e: &Error) -> FormErrors {
                 retry_after_secs.div_ceil(60)
             ),
         ),
-        other => FormErrors::one("form", &other.to_string()),
+        // The API's words (an internal error is logged, and only its reference shown).
+        other => FormErrors::one("form", &Problem::of(other).detail),
     }
 }
 
-/// A page for a failure outside a form.
+/// A page for a failure outside a form: the status and words the API gives for the same error
+/// (`Problem::of`, the one mapping), under the portal's own heading. An internal error is logged
+/// there with its cause chain, and the page shows only the reference to quote.
 pub fn error_page(req: &HttpRequest, actor: Option<Actor>, e: &Error) -> HttpResponse {
-    let (status, title, words) = match e {
-        Error::NotFound => (
-            StatusCode::NOT_FOUND,
-            "Page not found",
-            "We could not find that page. It may have moved, or it may not be yours to see.",
-        ),
-        Error::Forbidden(_) => (
-            StatusCode::FORBIDDEN,
-            "Not available to you",
-            "Your account cannot open this page.",
-        ),
-        Error::Validation(_) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Please check the address",
-            "Something in the address of this page is not right.",
-        ),
-        _ => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Sorry, something went wrong",
-            "Please try again in a few minutes. Nothing was lost.",
-        ),
+    let problem = Problem::of(e);
+    let status = problem.status_code();
+    let title = match status.as_u16() {
+        401 => "Please sign in again",
+        403 => "Not available to you",
+        404 => "Page not found",
+        409 => "This cannot be done now",
+        422 => "Please check the address",
+        429 => "Too many attempts",
+        503 => "Busy for a moment",
+        _ if status.is_server_error() => "Sorry, something went wrong",
+        _ => problem.title,
     };
-    if status.is_server_error() {
-        tracing::error!(error = %e, "a page failed");
+    let body = html! {
+        h1 { (title) }
+        @if let Some(reference) = &problem.error_id {
+            p { "Something went wrong on our side. Nothing was lost: please try again in a few minutes." }
+            p { "If it happens again, quote this reference: " strong class="reference" { (reference) } }
+        } @else if problem.detail.is_empty() {
+            p { "Your account cannot open this page." }
+        } @else {
+            p { (problem.detail) }
+        }
+        @if !problem.errors.is_empty() {
+            ul {
+                @for e in &problem.errors {
+                    li { (e.message) }
+                }
+            }
+        }
+        @if status == StatusCode::UNAUTHORIZED {
+            p { a href="/sign-in" { "Sign in" } }
+        }
+    };
+    let mut res = Ctx::new(req, actor).page(status, title, body);
+    if let Some(secs) = problem.retry_after_secs {
+        if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
     }
-    Ctx::new(req, actor).page(status, title, html! { h1 { (title) } p { (words) } })
+    res
 }
 
 /// Pounds for people: `£1,020.00`.
@@ -461,4 +482,84 @@ pub fn pounds(m: crate::domain::Money) -> String {
 /// `4 July 2025`.
 pub fn day(d: chrono::NaiveDate) -> String {
     crate::services::statements::long_date(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn shown(e: &Error) -> (StatusCode, Option<String>, String) {
+        let req = actix_web::test::TestRequest::default().to_http_request();
+        let res = error_page(&req, None, e);
+        let status = res.status();
+        let retry = res
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = res.into_body().try_into_bytes().unwrap();
+        (status, retry, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    /// Every kind of failure gets the API's status and words, and the API's Retry-After.
+    #[test]
+    fn error_pages_say_what_the_api_says() {
+        for e in [
+            Error::NotFound,
+            Error::Unauthorized("Your session has ended. Please sign in again.".into()),
+            Error::Forbidden("Your role (member) may not do this.".into()),
+            Error::Conflict("This run is paid; only a draft can be approved.".into()),
+            Error::invalid("format", "must be one of csv, xlsx"),
+            Error::TooManyRequests {
+                retry_after_secs: 840,
+            },
+            Error::Unavailable("no connection was free".into()),
+        ] {
+            let problem = Problem::of(&e);
+            let (status, retry, html) = shown(&e);
+            assert_eq!(status, problem.status_code(), "{e:?}");
+            assert!(
+                html.contains(&html! { (problem.detail) }.into_string()),
+                "{e:?}: {html}"
+            );
+            assert_eq!(
+                retry,
+                problem.retry_after_secs.map(|s| s.to_string()),
+                "{e:?}"
+            );
+            for field in &problem.errors {
+                assert!(
+                    html.contains(&html! { (field.message) }.into_string()),
+                    "{html}"
+                );
+            }
+        }
+        let (_, retry, html) = shown(&Error::TooManyRequests {
+            retry_after_secs: 840,
+        });
+        assert_eq!(retry.as_deref(), Some("840"));
+        assert!(html.contains("<h1>Too many attempts</h1>"), "{html}");
+        assert!(html.contains("Try again in 840 seconds."), "{html}");
+        let (_, _, html) = shown(&Error::Unauthorized("Please sign in.".into()));
+        assert!(html.contains("href=\"/sign-in\""), "{html}");
+    }
+
+    /// An internal error shows a reference and none of its cause.
+    #[test]
+    fn an_internal_error_page_shows_only_a_reference() {
+        let e = Error::Internal(anyhow::anyhow!("secret detail of the database").context("query"));
+        let (status, _, html) = shown(&e);
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!html.contains("secret detail"), "{html}");
+        let reference = html
+            .split("quote this reference: <strong class=\"reference\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("a reference");
+        assert_eq!(reference.len(), 12, "{reference}");
+        assert!(
+            reference.chars().all(|c| c.is_ascii_hexdigit()),
+            "{reference}"
+        );
+    }
 }

@@ -1,5 +1,9 @@
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use std::time::Duration;
+
 use crate::both_backends;
-use crate::helpers::{assert_problem, spawn_app, TestBackend};
+use crate::helpers::{assert_problem, eventually, spawn_app, Role, TestBackend};
 
 async fn unknown_routes_are_404_problems(backend: TestBackend) {
     let app = spawn_app(backend).await;
@@ -134,9 +138,85 @@ async fn bad_query_strings_are_400_problems(backend: TestBackend) {
     assert_problem(res, 400).await;
 }
 
+/// Two admins add the same address at the same moment: both pass the check for an existing
+/// account before either writes, and the unique key refuses the second. That is one account, one
+/// 201 and one 409 in plain words, never a 500. PostgreSQL only: SQLite takes one writer at a
+/// time, so there the second simply finds the first.
+async fn one_address_added_twice_at_once_is_one_account_and_one_409(backend: TestBackend) {
+    let app = spawn_app(backend).await;
+    let admin = app.user(Role::Admin).await;
+    // Inserts into accounts wait behind this lock while reads go on, so both requests are past
+    // their check when the lock is let go, and race to the unique key.
+    let url = secrecy::ExposeSecret::expose_secret(&app.settings.database.url).to_string();
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let locker = std::thread::spawn(move || {
+        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        conn.batch_execute("BEGIN; LOCK TABLE accounts IN SHARE MODE")
+            .unwrap();
+        locked_tx.send(()).unwrap();
+        let _ = release_rx.recv_timeout(Duration::from_secs(30));
+        conn.batch_execute("COMMIT").unwrap();
+    });
+    locked_rx.await.unwrap();
+    let body = serde_json::json!({"email": "same.moment@example.org", "role": "finance"});
+    let add = || app.post_as("/api/v1/accounts", Some(&admin.token), body.clone());
+    let release = async {
+        eventually(
+            "both inserts to wait for the lock",
+            Duration::from_secs(20),
+            || async {
+                let waiting: i64 = app
+                    .with_db(|c| {
+                        #[derive(QueryableByName)]
+                        struct N {
+                            #[diesel(sql_type = diesel::sql_types::BigInt)]
+                            n: i64,
+                        }
+                        diesel::sql_query(
+                            "SELECT count(*) AS n FROM pg_locks \
+                             WHERE relation = 'accounts'::regclass AND NOT granted",
+                        )
+                        .get_result::<N>(c)
+                        .unwrap()
+                        .n
+                    })
+                    .await;
+                (waiting == 2).then_some(())
+            },
+        )
+        .await;
+        release_tx.send(()).unwrap();
+    };
+    let (a, b, ()) = tokio::join!(add(), add(), release);
+    locker.join().unwrap();
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "one account and one conflict");
+    let refused = if a.status() == 409 { a } else { b };
+    let problem = assert_problem(refused, 409).await;
+    assert_eq!(
+        problem["detail"],
+        coprod::services::error::UNIQUE_CONFLICT,
+        "the unique key's refusal, in plain words: {problem}"
+    );
+    let accounts: i64 = app
+        .with_db(|c| {
+            use coprod::db::schema::accounts::dsl as a;
+            a::accounts
+                .filter(a::email.eq("same.moment@example.org"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(accounts, 1);
+}
+
 both_backends!(
     unknown_routes_are_404_problems,
     wrong_methods_are_405_problems,
     bad_bodies_are_problems_and_name_the_field,
-    bad_query_strings_are_400_problems,
+    bad_query_strings_are_400_problems;
+    postgres only: one_address_added_twice_at_once_is_one_account_and_one_409,
 );

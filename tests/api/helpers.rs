@@ -14,10 +14,16 @@ use secrecy::SecretString;
 use tempfile::TempDir;
 
 /// Writes one test twice: `mod sqlite { fn name() }` and `mod postgres { fn name() }`, each calling
-/// `name(TestBackend)` defined beside the macro call.
+/// `name(TestBackend)` defined beside the macro call. Tests that mean something only on PostgreSQL
+/// (several servers on one database, races SQLite's single writer cannot have) follow
+/// `postgres only:` and get only the `postgres` variant, so they never pass on SQLite by doing
+/// nothing.
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
+        $crate::both_backends!($($name),+ ; postgres only:);
+    };
+    ($($name:ident),+ ; postgres only: $($pg_only:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test]
@@ -35,6 +41,14 @@ macro_rules! both_backends {
                     }
                 }
             )+
+            $(
+                #[tokio::test]
+                async fn $pg_only() {
+                    if let Some(backend) = $crate::helpers::TestBackend::postgres() {
+                        super::$pg_only(backend).await;
+                    }
+                }
+            )*
         }
     };
 }
@@ -247,7 +261,44 @@ pub async fn assert_problem(res: reqwest::Response, status: u16) -> serde_json::
         body["type"].is_string() && body["title"].is_string() && body["detail"].is_string(),
         "{body}"
     );
+    assert_problem_type(&body);
     body
+}
+
+/// The `type` of each status's problem (as `Problem::new` in `src/api/error.rs` names it).
+pub fn problem_type(status: u16) -> &'static str {
+    match status {
+        400 => "urn:coprod:problem:bad-request",
+        401 => "urn:coprod:problem:unauthorized",
+        403 => "urn:coprod:problem:forbidden",
+        404 => "urn:coprod:problem:not-found",
+        405 => "urn:coprod:problem:method-not-allowed",
+        409 => "urn:coprod:problem:conflict",
+        413 => "urn:coprod:problem:payload-too-large",
+        415 => "urn:coprod:problem:unsupported-media-type",
+        422 => "urn:coprod:problem:unprocessable",
+        429 => "urn:coprod:problem:too-many-requests",
+        500 => "urn:coprod:problem:internal",
+        503 => "urn:coprod:problem:unavailable",
+        other => panic!("no problem type is defined for status {other}"),
+    }
+}
+
+/// More specific types a client may handle by name, each for one status (`Problem::with_kind`).
+const SPECIFIC_PROBLEM_TYPES: [(&str, u16); 1] =
+    [("urn:coprod:problem:idempotency-secret-not-replayed", 409)];
+
+/// A problem's `type` is its status's own URN, or one of the named specific types for that status.
+pub fn assert_problem_type(body: &serde_json::Value) {
+    let status = body["status"].as_u64().expect("a numeric status") as u16;
+    let kind = body["type"].as_str().expect("a string type");
+    let specific = SPECIFIC_PROBLEM_TYPES
+        .iter()
+        .any(|(k, s)| *k == kind && *s == status);
+    assert!(
+        kind == problem_type(status) || specific,
+        "type {kind:?} for status {status}: {body}"
+    );
 }
 
 /// The password every test account signs in with.

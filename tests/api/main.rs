@@ -6,6 +6,7 @@ mod helpers;
 mod audit;
 mod browser;
 mod cli;
+mod contracts;
 mod demo;
 mod doors;
 mod errors;

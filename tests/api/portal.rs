@@ -7,7 +7,7 @@ use reqwest::redirect::Policy;
 use crate::both_backends;
 use crate::helpers::{spawn_app, Role, TestApp, TestBackend, PASSWORD};
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -44,7 +44,7 @@ async fn csrf(app: &TestApp, c: &reqwest::Client) -> String {
     value(&cookie)
 }
 
-async fn sign_in(app: &TestApp, c: &reqwest::Client, email: &str) -> (String, String) {
+pub async fn sign_in(app: &TestApp, c: &reqwest::Client, email: &str) -> (String, String) {
     let token = csrf(app, c).await;
     let res = c
         .post(app.url("/sign-in"))
