@@ -7,6 +7,9 @@
 //! `cargo bench --bench export` (SQLite in a temporary folder). With COPROD_TEST_POSTGRES_URL set,
 //! PostgreSQL too. `-- 100000` runs one size only.
 
+// A test or a benchmark that meets the unexpected should stop loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -23,6 +23,9 @@
 //! for CI: 10 seconds of mixed load and 3 of each ceiling. COPROD__… variables apply to the server
 //! as they do to `coprod serve` (for example COPROD__DATABASE__POOL_SIZE).
 
+// A test or a benchmark that meets the unexpected should stop loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};

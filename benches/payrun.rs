@@ -6,6 +6,9 @@
 //! `cargo bench --bench payrun` (SQLite in a temporary folder). With COPROD_TEST_POSTGRES_URL set,
 //! PostgreSQL too. `-- 2000` runs one size only.
 
+// A test or a benchmark that meets the unexpected should stop loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;

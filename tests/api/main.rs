@@ -1,6 +1,9 @@
 //! Integration tests: each starts the real server on a free port with a fresh database and talks
 //! HTTP. One binary, so the crate links once.
 
+// A test or a benchmark that meets the unexpected should stop loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod audit;
