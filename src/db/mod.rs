@@ -302,6 +302,23 @@ pub fn backend_of(conn: &DbConnection) -> Backend {
 }
 
 /// A new id: a UUIDv7 string, time-ordered, unguessable, the same on both backends.
+/// Ids per `IN (…)` list: well under SQLite's limit of bound parameters.
+pub const IDS_PER_QUERY: usize = 1000;
+
+/// Runs `query` over `ids` a chunk of `IDS_PER_QUERY` at a time and gathers what each returns: a
+/// lookup by many ids in as few statements as the parameter limit allows.
+pub fn by_chunks<T>(
+    conn: &mut DbConnection,
+    ids: &[String],
+    mut query: impl FnMut(&mut DbConnection, &[String]) -> diesel::QueryResult<Vec<T>>,
+) -> diesel::QueryResult<Vec<T>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        out.extend(query(conn, chunk)?);
+    }
+    Ok(out)
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -323,10 +323,12 @@ pub fn register_members(
 
 /// Members by id, in one query.
 pub fn members_by_ids(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<MemberRow>> {
-    members::table
-        .filter(members::id.eq_any(ids))
-        .select(MemberRow::as_select())
-        .load(conn)
+    super::by_chunks(conn, ids, |conn, chunk| {
+        members::table
+            .filter(members::id.eq_any(chunk))
+            .select(MemberRow::as_select())
+            .load(conn)
+    })
 }
 
 // ---- reference data ----

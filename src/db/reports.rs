@@ -42,23 +42,21 @@ pub fn member_lines_between(
 
 /// Tenths of a mile of the mileage claims (car, motorcycle, bicycle) among `ids`.
 pub fn mileage_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, i64)>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(1000) {
-        out.extend(
-            expense_claims::table
-                .filter(expense_claims::id.eq_any(chunk))
-                .filter(expense_claims::kind.eq_any([
-                    ExpenseKind::Car,
-                    ExpenseKind::Motorcycle,
-                    ExpenseKind::Bicycle,
-                ]))
-                .select((expense_claims::id, expense_claims::miles_tenths))
-                .load::<(String, Option<i32>)>(conn)?
-                .into_iter()
-                .map(|(id, tenths)| (id, i64::from(tenths.unwrap_or(0)))),
-        );
-    }
-    Ok(out)
+    let found = crate::db::by_chunks(conn, ids, |conn, chunk| {
+        expense_claims::table
+            .filter(expense_claims::id.eq_any(chunk))
+            .filter(expense_claims::kind.eq_any([
+                ExpenseKind::Car,
+                ExpenseKind::Motorcycle,
+                ExpenseKind::Bicycle,
+            ]))
+            .select((expense_claims::id, expense_claims::miles_tenths))
+            .load::<(String, Option<i32>)>(conn)
+    })?;
+    Ok(found
+        .into_iter()
+        .map(|(id, tenths)| (id, i64::from(tenths.unwrap_or(0))))
+        .collect())
 }
 
 /// A member's carried-forward lines of approved runs paid on or before `end`: (pence, the run
@@ -88,16 +86,12 @@ pub fn payment_dates(
     conn: &mut DbConnection,
     run_ids: &[String],
 ) -> QueryResult<Vec<(String, NaiveDate)>> {
-    let mut out = Vec::new();
-    for chunk in run_ids.chunks(1000) {
-        out.extend(
-            pay_runs::table
-                .filter(pay_runs::id.eq_any(chunk))
-                .select((pay_runs::id, pay_runs::payment_date))
-                .load::<(String, NaiveDate)>(conn)?,
-        );
-    }
-    Ok(out)
+    crate::db::by_chunks(conn, run_ids, |conn, chunk| {
+        pay_runs::table
+            .filter(pay_runs::id.eq_any(chunk))
+            .select((pay_runs::id, pay_runs::payment_date))
+            .load::<(String, NaiveDate)>(conn)
+    })
 }
 
 /// Which payments a finance report takes.

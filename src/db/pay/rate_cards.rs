@@ -111,17 +111,13 @@ pub fn cards_overlapping(
 }
 
 pub fn rules_of(conn: &mut DbConnection, card_ids: &[String]) -> QueryResult<Vec<RateRuleRow>> {
-    let mut out = Vec::new();
-    for chunk in card_ids.chunks(1000) {
-        out.extend(
-            rate_rules::table
-                .filter(rate_rules::rate_card_id.eq_any(chunk))
-                .select(RateRuleRow::as_select())
-                .order((rate_rules::rate_card_id.asc(), rate_rules::position.asc()))
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    crate::db::by_chunks(conn, card_ids, |conn, chunk| {
+        rate_rules::table
+            .filter(rate_rules::rate_card_id.eq_any(chunk))
+            .select(RateRuleRow::as_select())
+            .order((rate_rules::rate_card_id.asc(), rate_rules::position.asc()))
+            .load(conn)
+    })
 }
 
 pub fn update_card(
@@ -170,17 +166,14 @@ pub fn card_last_used(conn: &mut DbConnection, card_id: &str) -> QueryResult<Opt
 
 /// Which of these cards approved runs have paid with (one query).
 pub fn cards_used(conn: &mut DbConnection, card_ids: &[String]) -> QueryResult<Vec<String>> {
-    let mut out: Vec<Option<String>> = Vec::new();
-    for chunk in card_ids.chunks(1000) {
-        out.extend(
-            pay_lines::table
-                .inner_join(pay_runs::table)
-                .filter(pay_lines::rate_card_id.eq_any(chunk))
-                .filter(pay_runs::status.eq_any(APPROVED))
-                .select(pay_lines::rate_card_id)
-                .distinct()
-                .load::<Option<String>>(conn)?,
-        );
-    }
+    let out: Vec<Option<String>> = crate::db::by_chunks(conn, card_ids, |conn, chunk| {
+        pay_lines::table
+            .inner_join(pay_runs::table)
+            .filter(pay_lines::rate_card_id.eq_any(chunk))
+            .filter(pay_runs::status.eq_any(APPROVED))
+            .select(pay_lines::rate_card_id)
+            .distinct()
+            .load::<Option<String>>(conn)
+    })?;
     Ok(out.into_iter().flatten().collect())
 }

@@ -191,21 +191,17 @@ pub type PayeeRow = (String, String, Option<String>, Option<String>);
 /// Members by id with what exports need.
 pub fn payees(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<PayeeRow>> {
     use crate::db::schema::members;
-    let mut out = Vec::new();
-    for chunk in ids.chunks(1000) {
-        out.extend(
-            members::table
-                .filter(members::id.eq_any(chunk))
-                .select((
-                    members::id,
-                    members::full_name,
-                    members::payee_reference,
-                    members::email,
-                ))
-                .load::<PayeeRow>(conn)?,
-        );
-    }
-    Ok(out)
+    crate::db::by_chunks(conn, ids, |conn, chunk| {
+        members::table
+            .filter(members::id.eq_any(chunk))
+            .select((
+                members::id,
+                members::full_name,
+                members::payee_reference,
+                members::email,
+            ))
+            .load::<PayeeRow>(conn)
+    })
 }
 
 /// Replaces a draft's lines and payments (in chunks that stay under SQLite's parameter limit).
@@ -439,14 +435,10 @@ pub fn meeting_titles(
     conn: &mut DbConnection,
     ids: &[String],
 ) -> QueryResult<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(1000) {
-        out.extend(
-            meetings::table
-                .filter(meetings::id.eq_any(chunk))
-                .select((meetings::id, meetings::title))
-                .load::<(String, String)>(conn)?,
-        );
-    }
-    Ok(out)
+    crate::db::by_chunks(conn, ids, |conn, chunk| {
+        meetings::table
+            .filter(meetings::id.eq_any(chunk))
+            .select((meetings::id, meetings::title))
+            .load::<(String, String)>(conn)
+    })
 }

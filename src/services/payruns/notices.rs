@@ -66,10 +66,7 @@ pub(super) fn queue_emails(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let mut members = Vec::new();
-    for chunk in member_ids.chunks(1000) {
-        members.extend(people::members_by_ids(conn, chunk)?);
-    }
+    let members = people::members_by_ids(conn, &member_ids)?;
     for member in members {
         if !notify.get(&member.id).copied().unwrap_or(true) {
             continue;
