@@ -334,7 +334,7 @@ fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// Prices and computes a whole run.
+/// Prices and computes a whole run, phase by phase.
 pub fn build(inputs: &Inputs) -> Draft {
     let Some(payment_date) = inputs.payment_date else {
         return Draft::default();
@@ -346,37 +346,8 @@ pub fn build(inputs: &Inputs) -> Draft {
     pricing::price_sessions(inputs, &index, &mut work, &mut draft.warnings);
     pricing::price_claims(inputs, &index, &mut work);
     gather_adjustments_and_balances(inputs, &mut work);
-    for (member_id, mut w) in work {
-        let default = Choices::default_for(&member_id);
-        let choices = index
-            .histories
-            .get(member_id.as_str())
-            .and_then(|h| in_force(h, payment_date))
-            .unwrap_or(&default);
-        let pref = match preference(choices, &inputs.limits, payment_date) {
-            Ok(p) => p,
-            Err(why) => {
-                draft.warnings.push(format!(
-                    "Member {member_id} is left out of this run: {why}. Add the figure under benefit limits and recalculate."
-                ));
-                continue;
-            }
-        };
-        let paid = paid_in_cap_period(&pref, index.paid.get(member_id.as_str()), payment_date);
-        let run = member_run(pref, &mut w, paid, choices.decline_expenses);
-        let result = compute_member(
-            run,
-            &w.negative_adjustments,
-            &member_id,
-            &mut draft.warnings,
-        );
-        assemble(
-            &mut draft,
-            &member_id,
-            &w.info,
-            result,
-            choices.notify_by_email,
-        );
+    for (member_id, w) in work {
+        draft_member(&mut draft, inputs, &index, payment_date, &member_id, w);
     }
     draft
 }
@@ -445,7 +416,8 @@ fn gather_adjustments_and_balances(inputs: &Inputs, work: &mut BTreeMap<String, 
     let in_scope = |group: &Option<String>, member: &str, work: &BTreeMap<String, MemberWork>| {
         inputs.group.is_none() || *group == inputs.group || work.contains_key(member)
     };
-    // Both are chosen before either is added: an adjustment alone does not bring in a balance.
+    // Both are chosen against the sessions and claims priced so far, before either is added: an
+    // adjustment alone does not bring in the member's other balances.
     let adjustments: Vec<&Adjustment> = inputs
         .adjustments
         .iter()
@@ -516,6 +488,39 @@ fn add_balance(w: &mut MemberWork, b: &Balance) {
             amount: b.amount,
         },
     ));
+}
+
+/// One member's part of the draft: the choices in force on the payment date (the default when
+/// none are recorded), their cap's figure and what it has already paid, `payrun::compute`, and
+/// the lines, payments and summary. A member whose cap has no figure in force is left out, with
+/// a warning that says what to add.
+fn draft_member(
+    draft: &mut Draft,
+    inputs: &Inputs,
+    index: &Index,
+    payment_date: NaiveDate,
+    member_id: &str,
+    mut w: MemberWork,
+) {
+    let default = Choices::default_for(member_id);
+    let choices = index
+        .histories
+        .get(member_id)
+        .and_then(|h| in_force(h, payment_date))
+        .unwrap_or(&default);
+    let pref = match preference(choices, &inputs.limits, payment_date) {
+        Ok(p) => p,
+        Err(why) => {
+            draft.warnings.push(format!(
+                "Member {member_id} is left out of this run: {why}. Add the figure under benefit limits and recalculate."
+            ));
+            return;
+        }
+    };
+    let paid = paid_in_cap_period(&pref, index.paid.get(member_id), payment_date);
+    let run = member_run(pref, &mut w, paid, choices.decline_expenses);
+    let result = compute_member(run, &w.negative_adjustments, member_id, &mut draft.warnings);
+    assemble(draft, member_id, &w.info, result, choices.notify_by_email);
 }
 
 /// Fees already paid in the cap period that holds the payment date, by methods the cap counts.
