@@ -12,10 +12,12 @@ use super::money::Money;
 use super::payrun::{
     self, Cap, Carried, Disposition, FeeChoice, Item, LineKind, MemberRun, Method,
 };
-use super::payrun::{OverCap, Payee, Preference};
-use super::periods::{PeriodRule, TaxYear};
-use super::rates::{self, Basis, MileageKind, Occasion, RateCard};
+use super::payrun::{MemberResult, OverCap, Payee, Preference};
+use super::periods::PeriodRule;
+use super::rates::RateCard;
 use super::records::ExpenseKind;
+
+mod pricing;
 
 /// A paid attendance record (attended or partial) with its meeting.
 #[derive(Debug, Clone)]
@@ -271,6 +273,7 @@ struct Info {
     rule: Option<String>,
 }
 
+/// One member's priced items, each with the date that orders it, and what each line came from.
 #[derive(Default)]
 struct MemberWork {
     fees: Vec<(NaiveDate, Item)>,
@@ -280,38 +283,14 @@ struct MemberWork {
     info: HashMap<String, Info>,
 }
 
-fn rate_of(basis: &Basis, minutes: i32) -> Money {
-    match basis {
-        Basis::Hourly { hourly_rate } => *hourly_rate,
-        Basis::Band {
-            half_day_amount,
-            full_day_amount,
-            boundary_minutes,
-            boundary_is_full_day,
-        } => {
-            if minutes > *boundary_minutes
-                || (minutes == *boundary_minutes && *boundary_is_full_day)
-            {
-                *full_day_amount
-            } else {
-                *half_day_amount
-            }
-        }
-        Basis::Fixed { fixed_amount } => *fixed_amount,
-    }
-}
-
-fn role_on(
-    memberships: &HashMap<(&str, &str), Vec<&Membership>>,
-    member: &str,
-    group: &str,
-    date: NaiveDate,
-) -> Option<String> {
-    memberships.get(&(member, group)).and_then(|ms| {
-        ms.iter()
-            .find(|m| m.starts_on <= date && m.ends_on.is_none_or(|e| date <= e))
-            .map(|m| m.role.clone())
-    })
+/// The inputs looked up by member (and group), so no phase searches a whole list for each row.
+struct Index<'a> {
+    memberships: HashMap<(&'a str, &'a str), Vec<&'a Membership>>,
+    /// Each member's car journeys in date order, for the mileage so far in a tax year.
+    journeys: HashMap<&'a str, Vec<&'a CarJourney>>,
+    /// Each member's choices, in the order written.
+    histories: HashMap<&'a str, Vec<&'a Choices>>,
+    paid: HashMap<&'a str, Vec<&'a PaidFee>>,
 }
 
 /// The preference `compute` needs: the cap's amount looked up for the payment date.
@@ -355,33 +334,49 @@ fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// Prices and computes a whole run.
+/// Prices and computes a whole run, phase by phase.
 pub fn build(inputs: &Inputs) -> Draft {
     let Some(payment_date) = inputs.payment_date else {
         return Draft::default();
     };
     let mut draft = Draft::default();
-    if let Some(start) = inputs.period_start {
-        let sessions = inputs
-            .sessions
-            .iter()
-            .filter(|s| s.meeting_date < start)
-            .count();
-        let claims = inputs
-            .claims
-            .iter()
-            .filter(|c| c.meeting_date < start)
-            .count();
-        if sessions + claims > 0 {
-            draft.warnings.push(format!(
-                "{} and {} from before {start} are included: recorded or approved after an earlier run, no approved run has paid them.",
-                count(sessions, "session", "sessions"),
-                count(claims, "expense claim", "expense claims"),
-            ));
-        }
-    }
+    draft.warnings.extend(late_records(inputs));
+    let index = index(inputs);
     let mut work: BTreeMap<String, MemberWork> = BTreeMap::new();
+    pricing::price_sessions(inputs, &index, &mut work, &mut draft.warnings);
+    pricing::price_claims(inputs, &index, &mut work);
+    gather_adjustments_and_balances(inputs, &mut work);
+    for (member_id, w) in work {
+        draft_member(&mut draft, inputs, &index, payment_date, &member_id, w);
+    }
+    draft
+}
 
+/// A warning when the run pays sessions or claims from before its period: they were recorded or
+/// approved after an earlier run, and are paid now.
+fn late_records(inputs: &Inputs) -> Option<String> {
+    let start = inputs.period_start?;
+    let sessions = inputs
+        .sessions
+        .iter()
+        .filter(|s| s.meeting_date < start)
+        .count();
+    let claims = inputs
+        .claims
+        .iter()
+        .filter(|c| c.meeting_date < start)
+        .count();
+    (sessions + claims > 0).then(|| {
+        format!(
+            "{} and {} from before {start} are included: recorded or approved after an earlier run, no approved run has paid them.",
+            count(sessions, "session", "sessions"),
+            count(claims, "expense claim", "expense claims"),
+        )
+    })
+}
+
+/// Indexes the inputs the later phases look up by member.
+fn index(inputs: &Inputs) -> Index<'_> {
     let mut memberships: HashMap<(&str, &str), Vec<&Membership>> = HashMap::new();
     for m in &inputs.memberships {
         memberships
@@ -389,88 +384,6 @@ pub fn build(inputs: &Inputs) -> Draft {
             .or_default()
             .push(m);
     }
-
-    // Fees and preparation, one line per attendance (and one per preparation).
-    for s in &inputs.sessions {
-        let role = s
-            .role_override
-            .clone()
-            .or_else(|| role_on(&memberships, &s.member_id, &s.group_id, s.meeting_date));
-        let Some(role) = role else {
-            draft.warnings.push(format!(
-                "Attendance {} at \"{}\" on {} is left out: the member has no role in the group on that date.",
-                s.attendance_id, s.meeting_title, s.meeting_date
-            ));
-            continue;
-        };
-        let occasion = Occasion {
-            member_id: &s.member_id,
-            group_id: &s.group_id,
-            role: &role,
-            activity_kind: &s.activity_kind,
-            date: s.meeting_date,
-        };
-        let Some(resolved) = rates::resolve(&inputs.cards, &occasion) else {
-            draft.warnings.push(format!(
-                "Attendance {} at \"{}\" on {} is left out: no rate card in force covers role {} at a {}.",
-                s.attendance_id, s.meeting_title, s.meeting_date, role, s.activity_kind
-            ));
-            continue;
-        };
-        let w = work.entry(s.member_id.clone()).or_default();
-        let (amount, how) = rates::fee(&resolved.rule.basis, s.attended_minutes);
-        let key = format!("f:{}", s.attendance_id);
-        let base = Info {
-            source: Some((SourceKind::Attendance, s.attendance_id.clone())),
-            group_id: Some(s.group_id.clone()),
-            meeting_id: Some(s.meeting_id.clone()),
-            meeting_title: Some(s.meeting_title.clone()),
-            meeting_date: Some(s.meeting_date),
-            minutes: Some(s.attended_minutes),
-            rate: Some(rate_of(&resolved.rule.basis, s.attended_minutes)),
-            rate_card_id: Some(resolved.card.id.clone()),
-            rule: Some(resolved.reason.clone()),
-        };
-        w.info.insert(key.clone(), base.clone());
-        w.fees.push((
-            s.meeting_date,
-            Item {
-                source_id: key,
-                kind: LineKind::Fee,
-                activity: Some(s.meeting_id.clone()),
-                amount,
-                explanation: format!("\"{}\" on {}: {how}", s.meeting_title, s.meeting_date),
-            },
-        ));
-        if let Some(prep_rate) = resolved.rule.prep_hourly_rate {
-            if s.prep_minutes > 0 && s.prep_allowed > 0 {
-                let (amount, minutes, how) = rates::prep(prep_rate, s.prep_minutes, s.prep_allowed);
-                let key = format!("p:{}", s.attendance_id);
-                w.info.insert(
-                    key.clone(),
-                    Info {
-                        minutes: Some(minutes),
-                        rate: Some(prep_rate),
-                        ..base
-                    },
-                );
-                w.fees.push((
-                    s.meeting_date,
-                    Item {
-                        source_id: key,
-                        kind: LineKind::Prep,
-                        activity: Some(s.meeting_id.clone()),
-                        amount,
-                        explanation: format!(
-                            "\"{}\" on {}: {how}",
-                            s.meeting_title, s.meeting_date
-                        ),
-                    },
-                ));
-            }
-        }
-    }
-
     // Mileage so far in each tax year, per member: journeys in date order.
     let mut journeys: HashMap<&str, Vec<&CarJourney>> = HashMap::new();
     for j in &inputs.car_journeys {
@@ -479,147 +392,6 @@ pub fn build(inputs: &Inputs) -> Draft {
     for list in journeys.values_mut() {
         list.sort_by(|a, b| (a.meeting_date, &a.expense_id).cmp(&(b.meeting_date, &b.expense_id)));
     }
-    for c in &inputs.claims {
-        let w = work.entry(c.member_id.clone()).or_default();
-        let (amount, how, rate) = match (c.kind, c.miles_tenths) {
-            (ExpenseKind::Car | ExpenseKind::Motorcycle | ExpenseKind::Bicycle, Some(tenths)) => {
-                let kind = match c.kind {
-                    ExpenseKind::Car => MileageKind::Car,
-                    ExpenseKind::Motorcycle => MileageKind::Motorcycle,
-                    _ => MileageKind::Bicycle,
-                };
-                let before: i64 = if kind == MileageKind::Car {
-                    let year = TaxYear::containing(c.meeting_date).range();
-                    journeys
-                        .get(c.member_id.as_str())
-                        .map(|js| {
-                            // Miles already paid this tax year, and unpaid miles driven earlier.
-                            js.iter()
-                                .filter(|j| {
-                                    year.contains(j.meeting_date) && j.expense_id != c.expense_id
-                                })
-                                .filter(|j| {
-                                    j.paid
-                                        || (j.meeting_date, &j.expense_id)
-                                            < (c.meeting_date, &c.expense_id)
-                                })
-                                .map(|j| i64::from(j.tenths))
-                                .sum()
-                        })
-                        .unwrap_or(0)
-                } else {
-                    0
-                };
-                let (amount, how) =
-                    rates::mileage(kind, before, i64::from(tenths), i64::from(c.passengers));
-                (amount, format!("{} mileage: {how}", c.kind.as_str()), None)
-            }
-            (_, _) => {
-                let amount = c.amount.unwrap_or(Money::ZERO);
-                (
-                    amount,
-                    format!("{} £{amount}", c.kind.as_str().replace('_', " ")),
-                    Some(amount),
-                )
-            }
-        };
-        let key = format!("e:{}", c.expense_id);
-        w.info.insert(
-            key.clone(),
-            Info {
-                source: Some((SourceKind::Expense, c.expense_id.clone())),
-                group_id: Some(c.group_id.clone()),
-                meeting_id: Some(c.meeting_id.clone()),
-                meeting_title: Some(c.meeting_title.clone()),
-                meeting_date: Some(c.meeting_date),
-                minutes: None,
-                rate,
-                rate_card_id: None,
-                rule: None,
-            },
-        );
-        w.expenses.push((
-            c.meeting_date,
-            Item {
-                source_id: key,
-                kind: LineKind::Expense,
-                activity: Some(c.meeting_id.clone()),
-                amount,
-                explanation: format!("\"{}\" on {}: {how}", c.meeting_title, c.meeting_date),
-            },
-        ));
-    }
-
-    // A group run pays its own group's adjustments and balances, and a member's others only when
-    // it pays that member anyway (so a balance is never starved by another group's runs, and an
-    // adjustment of no group is never left waiting for a run of all groups).
-    let in_scope = |group: &Option<String>, member: &str, work: &BTreeMap<String, MemberWork>| {
-        inputs.group.is_none() || *group == inputs.group || work.contains_key(member)
-    };
-    let adjustments: Vec<&Adjustment> = inputs
-        .adjustments
-        .iter()
-        .filter(|a| in_scope(&a.group_id, &a.member_id, &work))
-        .collect();
-    let balances: Vec<&Balance> = inputs
-        .balances
-        .iter()
-        .filter(|b| in_scope(&b.group_id, &b.member_id, &work))
-        .collect();
-    for a in adjustments {
-        let w = work.entry(a.member_id.clone()).or_default();
-        let key = format!("a:{}", a.id);
-        w.info.insert(
-            key.clone(),
-            Info {
-                source: Some((SourceKind::Adjustment, a.id.clone())),
-                group_id: a.group_id.clone(),
-                ..Info::default()
-            },
-        );
-        if a.amount.is_negative() {
-            w.negative_adjustments.push(key.clone());
-        }
-        let item = Item {
-            source_id: key,
-            kind: if a.is_fee {
-                LineKind::Adjustment
-            } else {
-                LineKind::Expense
-            },
-            activity: None,
-            amount: a.amount,
-            explanation: format!("adjustment: {}", a.reason),
-        };
-        if a.is_fee {
-            w.fees.push((NaiveDate::MAX, item));
-        } else {
-            w.expenses.push((NaiveDate::MAX, item));
-        }
-    }
-
-    for b in balances {
-        let w = work.entry(b.member_id.clone()).or_default();
-        let key = format!("c:{}", b.line_id);
-        w.info.insert(
-            key.clone(),
-            Info {
-                source: Some((SourceKind::Carried, b.line_id.clone())),
-                group_id: b.group_id.clone(),
-                meeting_id: b.meeting_id.clone(),
-                meeting_date: b.meeting_date,
-                ..Info::default()
-            },
-        );
-        w.carried.push((
-            b.from_payment_date,
-            Carried {
-                source_id: key,
-                amount: b.amount,
-            },
-        ));
-    }
-
     let mut histories: HashMap<&str, Vec<&Choices>> = HashMap::new();
     for c in &inputs.choices {
         histories.entry(c.member_id.as_str()).or_default().push(c);
@@ -628,109 +400,250 @@ pub fn build(inputs: &Inputs) -> Draft {
     for p in &inputs.paid_fees {
         paid.entry(p.member_id.as_str()).or_default().push(p);
     }
+    Index {
+        memberships,
+        journeys,
+        histories,
+        paid,
+    }
+}
 
-    for (member_id, mut w) in work {
-        let default = Choices::default_for(&member_id);
-        let choices = histories
-            .get(member_id.as_str())
-            .and_then(|h| in_force(h, payment_date))
-            .unwrap_or(&default);
-        let pref = match preference(choices, &inputs.limits, payment_date) {
-            Ok(p) => p,
-            Err(why) => {
-                draft.warnings.push(format!(
-                    "Member {member_id} is left out of this run: {why}. Add the figure under benefit limits and recalculate."
-                ));
-                continue;
-            }
-        };
-        let paid_in_cap_period = pref.cap.as_ref().map_or(Money::ZERO, |cap| {
-            let period = payrun::cap_period(cap, payment_date);
-            paid.get(member_id.as_str()).map_or(Money::ZERO, |ps| {
-                ps.iter()
-                    .filter(|p| {
-                        period.contains(p.payment_date) && cap.counts_methods.contains(&p.method)
-                    })
-                    .map(|p| p.amount)
-                    .sum()
-            })
-        });
-        w.fees
-            .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
-        w.expenses
-            .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
-        w.carried
-            .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
-        let mut run = MemberRun {
-            preference: pref,
-            fees: w.fees.iter().map(|(_, i)| i.clone()).collect(),
-            expenses: w.expenses.iter().map(|(_, i)| i.clone()).collect(),
-            carried: w.carried.iter().map(|(_, c)| c.clone()).collect(),
-            paid_in_cap_period,
-            decline_expenses: choices.decline_expenses,
-        };
-        let mut result = payrun::compute(&run);
-        if result.payments.iter().any(|p| p.total.is_negative())
-            && !w.negative_adjustments.is_empty()
-        {
-            // A recovery larger than this run pays waits for a later run.
-            run.fees
-                .retain(|i| !w.negative_adjustments.contains(&i.source_id));
-            run.expenses
-                .retain(|i| !w.negative_adjustments.contains(&i.source_id));
+/// Adds the pending adjustments and carried balances this run pays to each member's work.
+fn gather_adjustments_and_balances(inputs: &Inputs, work: &mut BTreeMap<String, MemberWork>) {
+    // A group run pays its own group's adjustments and balances, and a member's others only when
+    // it pays that member anyway (so a balance is never starved by another group's runs, and an
+    // adjustment of no group is never left waiting for a run of all groups).
+    let in_scope = |group: &Option<String>, member: &str, work: &BTreeMap<String, MemberWork>| {
+        inputs.group.is_none() || *group == inputs.group || work.contains_key(member)
+    };
+    // Both are chosen against the sessions and claims priced so far, before either is added: an
+    // adjustment alone does not bring in the member's other balances.
+    let adjustments: Vec<&Adjustment> = inputs
+        .adjustments
+        .iter()
+        .filter(|a| in_scope(&a.group_id, &a.member_id, work))
+        .collect();
+    let balances: Vec<&Balance> = inputs
+        .balances
+        .iter()
+        .filter(|b| in_scope(&b.group_id, &b.member_id, work))
+        .collect();
+    for a in adjustments {
+        add_adjustment(work.entry(a.member_id.clone()).or_default(), a);
+    }
+    for b in balances {
+        add_balance(work.entry(b.member_id.clone()).or_default(), b);
+    }
+}
+
+/// An adjustment is a fee item (earnings, capped) or an expense item, after the member's others.
+fn add_adjustment(w: &mut MemberWork, a: &Adjustment) {
+    let key = format!("a:{}", a.id);
+    w.info.insert(
+        key.clone(),
+        Info {
+            source: Some((SourceKind::Adjustment, a.id.clone())),
+            group_id: a.group_id.clone(),
+            ..Info::default()
+        },
+    );
+    if a.amount.is_negative() {
+        w.negative_adjustments.push(key.clone());
+    }
+    let item = Item {
+        source_id: key,
+        kind: if a.is_fee {
+            LineKind::Adjustment
+        } else {
+            LineKind::Expense
+        },
+        activity: None,
+        amount: a.amount,
+        explanation: format!("adjustment: {}", a.reason),
+    };
+    if a.is_fee {
+        w.fees.push((NaiveDate::MAX, item));
+    } else {
+        w.expenses.push((NaiveDate::MAX, item));
+    }
+}
+
+/// A balance carried forward, ordered by the payment date of the run that carried it.
+fn add_balance(w: &mut MemberWork, b: &Balance) {
+    let key = format!("c:{}", b.line_id);
+    w.info.insert(
+        key.clone(),
+        Info {
+            source: Some((SourceKind::Carried, b.line_id.clone())),
+            group_id: b.group_id.clone(),
+            meeting_id: b.meeting_id.clone(),
+            meeting_date: b.meeting_date,
+            ..Info::default()
+        },
+    );
+    w.carried.push((
+        b.from_payment_date,
+        Carried {
+            source_id: key,
+            amount: b.amount,
+        },
+    ));
+}
+
+/// One member's part of the draft: the choices in force on the payment date (the default when
+/// none are recorded), their cap's figure and what it has already paid, `payrun::compute`, and
+/// the lines, payments and summary. A member whose cap has no figure in force is left out, with
+/// a warning that says what to add.
+fn draft_member(
+    draft: &mut Draft,
+    inputs: &Inputs,
+    index: &Index,
+    payment_date: NaiveDate,
+    member_id: &str,
+    mut w: MemberWork,
+) {
+    let default = Choices::default_for(member_id);
+    let choices = index
+        .histories
+        .get(member_id)
+        .and_then(|h| in_force(h, payment_date))
+        .unwrap_or(&default);
+    let pref = match preference(choices, &inputs.limits, payment_date) {
+        Ok(p) => p,
+        Err(why) => {
             draft.warnings.push(format!(
-                "A negative adjustment for member {member_id} is larger than this run pays them; it waits for a later run."
+                "Member {member_id} is left out of this run: {why}. Add the figure under benefit limits and recalculate."
             ));
-            result = payrun::compute(&run);
+            return;
         }
-        for l in result.lines {
-            let info = w.info.get(&l.source_id).cloned().unwrap_or_default();
-            let (source_kind, source_id) = info
-                .source
-                .clone()
-                .unwrap_or((SourceKind::Adjustment, l.source_id.clone()));
-            draft.lines.push(DraftLine {
-                member_id: member_id.clone(),
-                group_id: info.group_id,
-                meeting_id: info.meeting_id,
-                meeting_title: info.meeting_title,
-                meeting_date: info.meeting_date,
-                source_kind,
-                source_id,
-                kind: l.kind,
-                disposition: l.disposition,
-                method: l.method,
-                payee: l.payee,
-                amount: l.amount,
-                minutes: info.minutes,
-                rate: info.rate,
-                rate_card_id: info.rate_card_id,
-                rule: info.rule,
-                explanation: l.explanation,
-            });
-        }
-        for p in result.payments {
-            draft.payments.push(DraftPayment {
-                member_id: member_id.clone(),
-                payee: p.payee,
-                method: p.method,
-                fee_amount: p.fee_amount,
-                expenses_amount: p.expenses_amount,
-                total: p.total,
-            });
-        }
-        draft.members.push(MemberSummary {
-            member_id: member_id.clone(),
-            notify_by_email: choices.notify_by_email,
+    };
+    let paid = paid_in_cap_period(&pref, index.paid.get(member_id), payment_date);
+    let run = member_run(pref, &mut w, paid, choices.decline_expenses);
+    let result = compute_member(run, &w.negative_adjustments, member_id, &mut draft.warnings);
+    assemble(draft, member_id, &w.info, result, choices.notify_by_email);
+}
+
+/// Fees already paid in the cap period that holds the payment date, by methods the cap counts.
+fn paid_in_cap_period(
+    pref: &Preference,
+    paid: Option<&Vec<&PaidFee>>,
+    payment_date: NaiveDate,
+) -> Money {
+    pref.cap.as_ref().map_or(Money::ZERO, |cap| {
+        let period = payrun::cap_period(cap, payment_date);
+        paid.map_or(Money::ZERO, |ps| {
+            ps.iter()
+                .filter(|p| {
+                    period.contains(p.payment_date) && cap.counts_methods.contains(&p.method)
+                })
+                .map(|p| p.amount)
+                .sum()
+        })
+    })
+}
+
+/// What `compute` is given for a member: their items in order (by date, then source, so the
+/// same inputs always give the same lines) and their preference.
+fn member_run(
+    preference: Preference,
+    w: &mut MemberWork,
+    paid_in_cap_period: Money,
+    decline_expenses: bool,
+) -> MemberRun {
+    w.fees
+        .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
+    w.expenses
+        .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
+    w.carried
+        .sort_by(|a, b| (a.0, &a.1.source_id).cmp(&(b.0, &b.1.source_id)));
+    MemberRun {
+        preference,
+        fees: w.fees.iter().map(|(_, i)| i.clone()).collect(),
+        expenses: w.expenses.iter().map(|(_, i)| i.clone()).collect(),
+        carried: w.carried.iter().map(|(_, c)| c.clone()).collect(),
+        paid_in_cap_period,
+        decline_expenses,
+    }
+}
+
+/// `payrun::compute` for one member, again without their negative adjustments (with a warning)
+/// when one would leave a payment below zero.
+fn compute_member(
+    mut run: MemberRun,
+    negative_adjustments: &[String],
+    member_id: &str,
+    warnings: &mut Vec<String>,
+) -> MemberResult {
+    let result = payrun::compute(&run);
+    if result.payments.iter().any(|p| p.total.is_negative()) && !negative_adjustments.is_empty() {
+        // A recovery larger than this run pays waits for a later run.
+        run.fees
+            .retain(|i| !negative_adjustments.contains(&i.source_id));
+        run.expenses
+            .retain(|i| !negative_adjustments.contains(&i.source_id));
+        warnings.push(format!(
+            "A negative adjustment for member {member_id} is larger than this run pays them; it waits for a later run."
+        ));
+        return payrun::compute(&run);
+    }
+    result
+}
+
+/// Adds a member's lines (each with what it came from and used), payments and summary to the
+/// draft.
+fn assemble(
+    draft: &mut Draft,
+    member_id: &str,
+    info: &HashMap<String, Info>,
+    result: MemberResult,
+    notify_by_email: bool,
+) {
+    for l in result.lines {
+        let info = info.get(&l.source_id).cloned().unwrap_or_default();
+        let (source_kind, source_id) = info
+            .source
+            .clone()
+            .unwrap_or((SourceKind::Adjustment, l.source_id.clone()));
+        draft.lines.push(DraftLine {
+            member_id: member_id.to_string(),
+            group_id: info.group_id,
+            meeting_id: info.meeting_id,
+            meeting_title: info.meeting_title,
+            meeting_date: info.meeting_date,
+            source_kind,
+            source_id,
+            kind: l.kind,
+            disposition: l.disposition,
+            method: l.method,
+            payee: l.payee,
+            amount: l.amount,
+            minutes: info.minutes,
+            rate: info.rate,
+            rate_card_id: info.rate_card_id,
+            rule: info.rule,
+            explanation: l.explanation,
         });
     }
-    draft
+    for p in result.payments {
+        draft.payments.push(DraftPayment {
+            member_id: member_id.to_string(),
+            payee: p.payee,
+            method: p.method,
+            fee_amount: p.fee_amount,
+            expenses_amount: p.expenses_amount,
+            total: p.total,
+        });
+    }
+    draft.members.push(MemberSummary {
+        member_id: member_id.to_string(),
+        notify_by_email,
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::rates::Rule;
+    use crate::domain::rates::{Basis, Rule};
     use chrono::Weekday;
 
     fn d(s: &str) -> NaiveDate {

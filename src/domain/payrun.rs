@@ -279,16 +279,30 @@ struct Due {
     explanation: String,
 }
 
-/// Computes one member's lines and payments for a run.
+/// Computes one member's lines and payments for a run, phase by phase. Each phase accounts for
+/// every penny it is given, which keeps the ledger whole: the fee choice turns each fee into an
+/// amount due and declined or donated lines that add up to it; the cap turns each amount due
+/// (carried balances among them) into a paid line and a carried-forward, forgone or donated line
+/// that add up to it; expenses stay outside the ledger; payments only add up lines already made.
 pub fn compute(input: &MemberRun) -> MemberResult {
     let pref = &input.preference;
-    let mut lines = Vec::new();
     let charity = pref
         .charity
         .clone()
         .unwrap_or_else(|| "the member's chosen charity".into());
+    let (due, mut lines) = apply_fee_choice(input, &charity);
+    lines.extend(apply_cap(due, pref, input.paid_in_cap_period, &charity));
+    lines.extend(expense_lines(input));
+    let payments = payments_of(&lines);
+    MemberResult { lines, payments }
+}
 
-    // 1. The fee choice: what is declined or donated never becomes the member's earnings.
+/// Phase 1, the fee choice: what is declined or donated never becomes the member's earnings.
+/// Gives what is due to the member before the cap (balances carried in first, oldest first, then
+/// fees in the order they were earned) and the lines of what was declined or donated.
+fn apply_fee_choice(input: &MemberRun, charity: &str) -> (Vec<Due>, Vec<Line>) {
+    let pref = &input.preference;
+    let mut lines = Vec::new();
     let mut due: Vec<Due> = input
         .carried
         .iter()
@@ -328,58 +342,19 @@ pub fn compute(input: &MemberRun) -> MemberResult {
                 amount: item.amount,
                 disposition: Disposition::Donated,
                 method: Some(Method::BankTransfer),
-                payee: Some(Payee::Charity(charity.clone())),
+                payee: Some(Payee::Charity(charity.to_string())),
                 explanation: format!(
                     "{}; donated to {charity} by the member's choice",
                     item.explanation
                 ),
             }),
-            FeeChoice::Reduced { reduced_max } => {
-                let key = item
-                    .activity
-                    .clone()
-                    .unwrap_or_else(|| item.source_id.clone());
-                let used = used_per_activity
-                    .iter()
-                    .find(|(k, _)| *k == key)
-                    .map_or(Money::ZERO, |(_, u)| *u);
-                let room = (*reduced_max - used).max(Money::ZERO);
-                let keep = if item.amount.is_negative() {
-                    item.amount
-                } else {
-                    item.amount.min(room)
-                };
-                let decline = item.amount - keep;
-                match used_per_activity.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, u)) => *u += keep,
-                    None => used_per_activity.push((key, keep)),
-                }
-                if !keep.is_zero() {
-                    due.push(Due {
-                        source_id: item.source_id.clone(),
-                        kind: item.kind,
-                        amount: keep,
-                        explanation: format!(
-                            "{}; reduced to at most £{reduced_max} an activity",
-                            item.explanation
-                        ),
-                    });
-                }
-                if !decline.is_zero() {
-                    lines.push(Line {
-                        source_id: item.source_id.clone(),
-                        kind: item.kind,
-                        amount: decline,
-                        disposition: Disposition::Declined,
-                        method: None,
-                        payee: None,
-                        explanation: format!(
-                            "{}; above the reduced amount the member chose",
-                            item.explanation
-                        ),
-                    });
-                }
-            }
+            FeeChoice::Reduced { reduced_max } => reduce(
+                item,
+                *reduced_max,
+                &mut used_per_activity,
+                &mut due,
+                &mut lines,
+            ),
             FeeChoice::Full => due.push(Due {
                 source_id: item.source_id.clone(),
                 kind: item.kind,
@@ -388,13 +363,79 @@ pub fn compute(input: &MemberRun) -> MemberResult {
             }),
         }
     }
+    (due, lines)
+}
 
-    // 2. The cap, on money paid in the cap period, carried balances first.
+/// A reduced fee: at most `reduced_max` of each activity's fees is due (the fee and preparation of
+/// one meeting share it, tracked in `used_per_activity`); the rest is declined.
+fn reduce(
+    item: &Item,
+    reduced_max: Money,
+    used_per_activity: &mut Vec<(String, Money)>,
+    due: &mut Vec<Due>,
+    lines: &mut Vec<Line>,
+) {
+    let key = item
+        .activity
+        .clone()
+        .unwrap_or_else(|| item.source_id.clone());
+    let used = used_per_activity
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(Money::ZERO, |(_, u)| *u);
+    let room = (reduced_max - used).max(Money::ZERO);
+    let keep = if item.amount.is_negative() {
+        item.amount
+    } else {
+        item.amount.min(room)
+    };
+    let decline = item.amount - keep;
+    match used_per_activity.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, u)) => *u += keep,
+        None => used_per_activity.push((key, keep)),
+    }
+    if !keep.is_zero() {
+        due.push(Due {
+            source_id: item.source_id.clone(),
+            kind: item.kind,
+            amount: keep,
+            explanation: format!(
+                "{}; reduced to at most £{reduced_max} an activity",
+                item.explanation
+            ),
+        });
+    }
+    if !decline.is_zero() {
+        lines.push(Line {
+            source_id: item.source_id.clone(),
+            kind: item.kind,
+            amount: decline,
+            disposition: Disposition::Declined,
+            method: None,
+            payee: None,
+            explanation: format!(
+                "{}; above the reduced amount the member chose",
+                item.explanation
+            ),
+        });
+    }
+}
+
+/// Phase 2, the cap, on money paid in the cap period: what is due is paid in order (so carried
+/// balances first) while the headroom lasts, and the rest goes as the member chose above the cap.
+/// A cap that does not count the member's method does not apply.
+fn apply_cap(
+    due: Vec<Due>,
+    pref: &Preference,
+    paid_in_cap_period: Money,
+    charity: &str,
+) -> Vec<Line> {
+    let mut lines = Vec::new();
     let capped = pref
         .cap
         .as_ref()
         .filter(|c| c.counts_methods.contains(&pref.method));
-    let mut headroom = capped.map(|c| (c.amount - input.paid_in_cap_period).max(Money::ZERO));
+    let mut headroom = capped.map(|c| (c.amount - paid_in_cap_period).max(Money::ZERO));
     // Negative adjustments reduce what is due before the cap is applied.
     let credit: Money = due
         .iter()
@@ -429,43 +470,53 @@ pub fn compute(input: &MemberRun) -> MemberResult {
         }
         if !over.is_zero() {
             let cap_amount = capped.map_or(Money::ZERO, |c| c.amount);
-            let (disposition, payee, method, what) = match pref.over_cap {
-                OverCap::CarryForward => (
-                    Disposition::CarriedForward,
-                    None,
-                    None,
-                    "carried forward to a later run".to_string(),
-                ),
-                OverCap::Forgo => (
-                    Disposition::Forgone,
-                    None,
-                    None,
-                    "forgone by the member's choice".to_string(),
-                ),
-                OverCap::Donate => (
-                    Disposition::Donated,
-                    Some(Payee::Charity(charity.clone())),
-                    Some(Method::BankTransfer),
-                    format!("donated to {charity}"),
-                ),
-            };
-            lines.push(Line {
-                source_id: d.source_id.clone(),
-                kind: d.kind,
-                amount: over,
-                disposition,
-                method,
-                payee,
-                explanation: format!("{}; above the cap of £{cap_amount}: {what}", d.explanation),
-            });
+            lines.push(over_cap(&d, over, cap_amount, pref.over_cap, charity));
         }
     }
+    lines
+}
 
-    // 3. Expenses: in money (never vouchers), uncapped, unless declined too.
-    let expense_method = match pref.method {
+/// The part of an amount due that is above the cap: carried forward, forgone or donated, as the
+/// member chose.
+fn over_cap(d: &Due, over: Money, cap_amount: Money, choice: OverCap, charity: &str) -> Line {
+    let (disposition, payee, method, what) = match choice {
+        OverCap::CarryForward => (
+            Disposition::CarriedForward,
+            None,
+            None,
+            "carried forward to a later run".to_string(),
+        ),
+        OverCap::Forgo => (
+            Disposition::Forgone,
+            None,
+            None,
+            "forgone by the member's choice".to_string(),
+        ),
+        OverCap::Donate => (
+            Disposition::Donated,
+            Some(Payee::Charity(charity.to_string())),
+            Some(Method::BankTransfer),
+            format!("donated to {charity}"),
+        ),
+    };
+    Line {
+        source_id: d.source_id.clone(),
+        kind: d.kind,
+        amount: over,
+        disposition,
+        method,
+        payee,
+        explanation: format!("{}; above the cap of £{cap_amount}: {what}", d.explanation),
+    }
+}
+
+/// Phase 3, expenses: in money (never vouchers), uncapped, unless declined too.
+fn expense_lines(input: &MemberRun) -> Vec<Line> {
+    let expense_method = match input.preference.method {
         Method::Voucher => Method::BankTransfer,
         m => m,
     };
+    let mut lines = Vec::new();
     for e in &input.expenses {
         let (disposition, method, payee, note) =
             if input.decline_expenses && !e.amount.is_negative() {
@@ -493,10 +544,13 @@ pub fn compute(input: &MemberRun) -> MemberResult {
             explanation: format!("{}{note}", e.explanation),
         });
     }
+    lines
+}
 
-    // 4. Payments: one per payee and method.
+/// Phase 4, payments: one per payee and method, adding up the paid and donated lines.
+fn payments_of(lines: &[Line]) -> Vec<Payment> {
     let mut payments: Vec<Payment> = Vec::new();
-    for l in &lines {
+    for l in lines {
         let (Some(payee), Some(method)) = (&l.payee, l.method) else {
             continue;
         };
@@ -528,7 +582,7 @@ pub fn compute(input: &MemberRun) -> MemberResult {
         p.total += l.amount;
     }
     payments.retain(|p| !p.total.is_zero() || !p.fee_amount.is_zero());
-    MemberResult { lines, payments }
+    payments
 }
 
 fn clone_due(d: &Due) -> Due {
