@@ -16,6 +16,7 @@ mod errors;
 mod faults;
 mod fuzz_fixes;
 mod health;
+mod layout;
 mod limits;
 mod logs;
 mod mail;
