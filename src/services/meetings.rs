@@ -387,108 +387,22 @@ pub fn save_register(
     write_tx(conn, |conn| {
         db::pay_lock(conn, false)?;
         let meeting = visible(conn, actor, meeting_id, Access::Write)?;
-        let in_group: HashSet<String> =
-            people::register_members(conn, &meeting.group_id, meeting.meeting_date)?
+        let known = Known {
+            in_group: people::register_members(conn, &meeting.group_id, meeting.meeting_date)?
                 .into_iter()
                 .map(|(_, m)| m.id)
-                .collect();
-        let existing: HashMap<String, AttendanceRow> =
-            rows::attendance_of_meeting(conn, meeting_id)?
+                .collect(),
+            existing: rows::attendance_of_meeting(conn, meeting_id)?
                 .into_iter()
                 .map(|r| (r.member_id.clone(), r))
-                .collect();
-        let roles: HashSet<String> = people::list_roles(conn)?
-            .into_iter()
-            .map(|r| r.code)
-            .collect();
-
-        let mut errors = Vec::new();
-        let mut seen = HashSet::new();
-        let now = db::now();
-        let mut out = Vec::with_capacity(records.len());
-        for (i, rec) in records.iter().enumerate() {
-            let at = |f: &str| format!("records[{i}].{f}");
-            if !seen.insert(rec.member_id.clone()) {
-                errors.push(FieldError::new(
-                    at("member_id"),
-                    "appears twice in this register",
-                ));
-                continue;
-            }
-            if !in_group.contains(&rec.member_id) && !existing.contains_key(&rec.member_id) {
-                errors.push(FieldError::new(
-                    at("member_id"),
-                    "is not a current member of this group on the meeting's date",
-                ));
-                continue;
-            }
-            if let Some(role) = &rec.role {
-                if !roles.contains(role) {
-                    errors.push(FieldError::new(at("role"), "is not a known role"));
-                }
-            }
-            if rec.notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
-                errors.push(FieldError::new(
-                    at("notes"),
-                    "must be at most 2000 characters",
-                ));
-            }
-            match check_attendance(
-                meeting.duration_minutes,
-                rec.status,
-                rec.attended_minutes,
-                rec.prep_minutes,
-            ) {
-                Ok(checked) => {
-                    let prior = existing.get(&rec.member_id);
-                    out.push(AttendanceRow {
-                        id: prior.map_or_else(db::new_id, |p| p.id.clone()),
-                        meeting_id: meeting_id.to_string(),
-                        member_id: rec.member_id.clone(),
-                        status: checked.status,
-                        attended_minutes: Some(checked.attended_minutes),
-                        prep_minutes: checked.prep_minutes,
-                        role_override: rec.role.clone(),
-                        notes: rec
-                            .notes
-                            .as_deref()
-                            .map(str::trim)
-                            .filter(|n| !n.is_empty())
-                            .map(str::to_string),
-                        created_at: prior.map_or(now, |p| p.created_at),
-                        updated_at: now,
-                    });
-                }
-                Err(errs) => {
-                    errors.extend(errs.into_iter().map(|(f, m)| FieldError::new(at(f), m)))
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(Error::Validation(errors));
-        }
-        // Records an approved run has paid are locked: resending them unchanged is fine.
-        let locked: HashSet<String> = pay::claimed_attendance_of_meeting(conn, meeting_id)?
-            .into_iter()
-            .collect();
-        if !locked.is_empty() {
-            for (i, new) in out.iter().enumerate() {
-                let Some(old) = existing.get(&new.member_id) else {
-                    continue;
-                };
-                let same = old.status == new.status
-                    && old.attended_minutes.unwrap_or(meeting.duration_minutes)
-                        == new.attended_minutes.unwrap_or(meeting.duration_minutes)
-                    && old.prep_minutes == new.prep_minutes
-                    && old.role_override == new.role_override;
-                if locked.contains(&old.id) && !same {
-                    return Err(Error::Conflict(format!(
-                        "{LOCKED} (records[{i}], member {})",
-                        new.member_id
-                    )));
-                }
-            }
-        }
+                .collect(),
+            roles: people::list_roles(conn)?
+                .into_iter()
+                .map(|r| r.code)
+                .collect(),
+        };
+        let out = check_records(&meeting, &known, &records)?;
+        refuse_locked_changes(conn, &meeting, &known.existing, &out)?;
         rows::upsert_attendance(conn, &out)?;
         let summary: Vec<serde_json::Value> = out
             .iter()
@@ -508,6 +422,122 @@ pub fn save_register(
         )?;
         register(conn, actor, meeting_id)
     })
+}
+
+/// What a register is checked against: who is in the group that day, the records already saved,
+/// and the roles there are.
+struct Known {
+    in_group: HashSet<String>,
+    existing: HashMap<String, AttendanceRow>,
+    roles: HashSet<String>,
+}
+
+/// Every record checked (all problems at once, each named by its place in the list), as the rows
+/// to write.
+fn check_records(
+    meeting: &MeetingRow,
+    known: &Known,
+    records: &[RecordInput],
+) -> Result<Vec<AttendanceRow>> {
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    let now = db::now();
+    let mut out = Vec::with_capacity(records.len());
+    for (i, rec) in records.iter().enumerate() {
+        let at = |f: &str| format!("records[{i}].{f}");
+        if !seen.insert(rec.member_id.clone()) {
+            errors.push(FieldError::new(
+                at("member_id"),
+                "appears twice in this register",
+            ));
+            continue;
+        }
+        if !known.in_group.contains(&rec.member_id) && !known.existing.contains_key(&rec.member_id)
+        {
+            errors.push(FieldError::new(
+                at("member_id"),
+                "is not a current member of this group on the meeting's date",
+            ));
+            continue;
+        }
+        if let Some(role) = &rec.role {
+            if !known.roles.contains(role) {
+                errors.push(FieldError::new(at("role"), "is not a known role"));
+            }
+        }
+        if rec.notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+            errors.push(FieldError::new(
+                at("notes"),
+                "must be at most 2000 characters",
+            ));
+        }
+        match check_attendance(
+            meeting.duration_minutes,
+            rec.status,
+            rec.attended_minutes,
+            rec.prep_minutes,
+        ) {
+            Ok(checked) => {
+                let prior = known.existing.get(&rec.member_id);
+                out.push(AttendanceRow {
+                    id: prior.map_or_else(db::new_id, |p| p.id.clone()),
+                    meeting_id: meeting.id.clone(),
+                    member_id: rec.member_id.clone(),
+                    status: checked.status,
+                    attended_minutes: Some(checked.attended_minutes),
+                    prep_minutes: checked.prep_minutes,
+                    role_override: rec.role.clone(),
+                    notes: rec
+                        .notes
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(str::to_string),
+                    created_at: prior.map_or(now, |p| p.created_at),
+                    updated_at: now,
+                });
+            }
+            Err(errs) => errors.extend(errs.into_iter().map(|(f, m)| FieldError::new(at(f), m))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// Records an approved run has paid are locked: resending them unchanged is fine, changing them is
+/// a conflict.
+fn refuse_locked_changes(
+    conn: &mut DbConnection,
+    meeting: &MeetingRow,
+    existing: &HashMap<String, AttendanceRow>,
+    out: &[AttendanceRow],
+) -> Result<()> {
+    let locked: HashSet<String> = pay::claimed_attendance_of_meeting(conn, &meeting.id)?
+        .into_iter()
+        .collect();
+    if locked.is_empty() {
+        return Ok(());
+    }
+    for (i, new) in out.iter().enumerate() {
+        let Some(old) = existing.get(&new.member_id) else {
+            continue;
+        };
+        let same = old.status == new.status
+            && old.attended_minutes.unwrap_or(meeting.duration_minutes)
+                == new.attended_minutes.unwrap_or(meeting.duration_minutes)
+            && old.prep_minutes == new.prep_minutes
+            && old.role_override == new.role_override;
+        if locked.contains(&old.id) && !same {
+            return Err(Error::Conflict(format!(
+                "{LOCKED} (records[{i}], member {})",
+                new.member_id
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

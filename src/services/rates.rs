@@ -211,109 +211,124 @@ fn check_rules(
                 "another rule of this card has the same role, activity kind and member",
             ));
         }
-        let mut money = |field: &str, v: Option<Money>, needed: bool| -> Option<i64> {
-            match v {
-                None if needed => {
-                    errors.push(FieldError::new(
-                        at(field),
-                        format!("is needed for a `{}` rule", r.basis),
-                    ));
-                    None
-                }
-                None => None,
-                Some(_) if !needed => {
-                    errors.push(FieldError::new(
-                        at(field),
-                        format!("does not belong to a `{}` rule; leave it out", r.basis),
-                    ));
-                    None
-                }
-                Some(m) if m.is_negative() => {
-                    errors.push(FieldError::new(at(field), "must not be negative"));
-                    None
-                }
-                Some(m) if m.pence() > MAX_RATE_PENCE => {
-                    errors.push(FieldError::new(at(field), "must be at most 10000.00"));
-                    None
-                }
-                Some(m) => Some(m.pence()),
-            }
-        };
-        let Some(basis) = BasisKind::parse(&r.basis) else {
-            errors.push(FieldError::new(
-                at("basis"),
-                "must be `hourly`, `band` or `fixed`",
-            ));
-            continue;
-        };
-        let (hourly, band, fixed) = match basis {
-            BasisKind::Hourly => (true, false, false),
-            BasisKind::Band => (false, true, false),
-            BasisKind::Fixed => (false, false, true),
-        };
-        let hourly_rate = money("hourly_rate", r.hourly_rate, hourly);
-        let half = money("half_day_amount", r.half_day_amount, band);
-        let full = money("full_day_amount", r.full_day_amount, band);
-        let fixed_amount = money("fixed_amount", r.fixed_amount, fixed);
-        let prep = money(
-            "prep_hourly_rate",
-            r.prep_hourly_rate,
-            r.prep_hourly_rate.is_some(),
-        );
-        let boundary = match r.boundary_minutes {
-            None => band.then_some(DEFAULT_BOUNDARY_MINUTES),
-            Some(_) if !band => {
-                errors.push(FieldError::new(
-                    at("boundary_minutes"),
-                    "only band rules have a boundary",
-                ));
-                None
-            }
-            Some(b) if (1..=1440).contains(&b) => i32::try_from(b).ok(),
-            Some(_) => {
-                errors.push(FieldError::new(
-                    at("boundary_minutes"),
-                    "must be between 1 and 1440",
-                ));
-                None
-            }
-        };
-        if r.boundary_is_full_day.is_some() && !band {
-            errors.push(FieldError::new(
-                at("boundary_is_full_day"),
-                "only band rules have a boundary",
-            ));
-        }
-        if let (Some(h), Some(f)) = (half, full) {
-            if f < h {
-                errors.push(FieldError::new(
-                    at("full_day_amount"),
-                    "must be at least the half-day amount",
-                ));
-            }
-        }
+        let row = check_amounts(r, &at, &mut errors);
         if errors.len() > before {
             continue;
         }
-        out.push(RateRuleRow {
-            id: db::new_id(),
-            rate_card_id: card_id.to_string(),
-            position: i32::try_from(i).unwrap_or(i32::MAX),
-            role: r.role.clone(),
-            activity_kind: r.activity_kind.clone(),
-            member_id: r.member_id.clone(),
-            basis,
-            hourly_rate_pence: hourly_rate,
-            half_day_pence: half,
-            full_day_pence: full,
-            boundary_minutes: boundary,
-            boundary_is_full_day: r.boundary_is_full_day.unwrap_or(false),
-            fixed_pence: fixed_amount,
-            prep_hourly_rate_pence: prep,
-        });
+        if let Some(mut row) = row {
+            row.rate_card_id = card_id.to_string();
+            row.position = i32::try_from(i).unwrap_or(i32::MAX);
+            out.push(row);
+        }
     }
     input::finish(errors)?;
     Ok(out)
+}
+
+/// A rule's basis and amounts: each amount its basis needs, none it does not, none negative or
+/// too large; a band's boundary. The row, or None when something is wrong (said in `errors`).
+fn check_amounts(
+    r: &RuleInput,
+    at: &dyn Fn(&str) -> String,
+    errors: &mut Vec<FieldError>,
+) -> Option<RateRuleRow> {
+    let Some(basis) = BasisKind::parse(&r.basis) else {
+        errors.push(FieldError::new(
+            at("basis"),
+            "must be `hourly`, `band` or `fixed`",
+        ));
+        return None;
+    };
+    let mut money = |field: &str, v: Option<Money>, needed: bool| -> Option<i64> {
+        match v {
+            None if needed => {
+                errors.push(FieldError::new(
+                    at(field),
+                    format!("is needed for a `{}` rule", r.basis),
+                ));
+                None
+            }
+            None => None,
+            Some(_) if !needed => {
+                errors.push(FieldError::new(
+                    at(field),
+                    format!("does not belong to a `{}` rule; leave it out", r.basis),
+                ));
+                None
+            }
+            Some(m) if m.is_negative() => {
+                errors.push(FieldError::new(at(field), "must not be negative"));
+                None
+            }
+            Some(m) if m.pence() > MAX_RATE_PENCE => {
+                errors.push(FieldError::new(at(field), "must be at most 10000.00"));
+                None
+            }
+            Some(m) => Some(m.pence()),
+        }
+    };
+    let (hourly, band, fixed) = match basis {
+        BasisKind::Hourly => (true, false, false),
+        BasisKind::Band => (false, true, false),
+        BasisKind::Fixed => (false, false, true),
+    };
+    let hourly_rate = money("hourly_rate", r.hourly_rate, hourly);
+    let half = money("half_day_amount", r.half_day_amount, band);
+    let full = money("full_day_amount", r.full_day_amount, band);
+    let fixed_amount = money("fixed_amount", r.fixed_amount, fixed);
+    let prep = money(
+        "prep_hourly_rate",
+        r.prep_hourly_rate,
+        r.prep_hourly_rate.is_some(),
+    );
+    let boundary = match r.boundary_minutes {
+        None => band.then_some(DEFAULT_BOUNDARY_MINUTES),
+        Some(_) if !band => {
+            errors.push(FieldError::new(
+                at("boundary_minutes"),
+                "only band rules have a boundary",
+            ));
+            None
+        }
+        Some(b) if (1..=1440).contains(&b) => i32::try_from(b).ok(),
+        Some(_) => {
+            errors.push(FieldError::new(
+                at("boundary_minutes"),
+                "must be between 1 and 1440",
+            ));
+            None
+        }
+    };
+    if r.boundary_is_full_day.is_some() && !band {
+        errors.push(FieldError::new(
+            at("boundary_is_full_day"),
+            "only band rules have a boundary",
+        ));
+    }
+    if let (Some(h), Some(f)) = (half, full) {
+        if f < h {
+            errors.push(FieldError::new(
+                at("full_day_amount"),
+                "must be at least the half-day amount",
+            ));
+        }
+    }
+    Some(RateRuleRow {
+        id: db::new_id(),
+        rate_card_id: String::new(),
+        position: 0,
+        role: r.role.clone(),
+        activity_kind: r.activity_kind.clone(),
+        member_id: r.member_id.clone(),
+        basis,
+        hourly_rate_pence: hourly_rate,
+        half_day_pence: half,
+        full_day_pence: full,
+        boundary_minutes: boundary,
+        boundary_is_full_day: r.boundary_is_full_day.unwrap_or(false),
+        fixed_pence: fixed_amount,
+        prep_hourly_rate_pence: prep,
+    })
 }
 
 fn check_name(errors: &mut Vec<FieldError>, name: &str) {
