@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::actor::{Actor, Role};
 use super::audit::{self, instant, Change};
-use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use super::page::{cursor_of, Page, PageRequest};
 use super::scope::{self, Access};
 use super::{input, Error, FieldError, Result};
 use crate::db::accounts as account_rows;
@@ -133,22 +133,20 @@ pub fn list_groups(
 ) -> Result<Page<GroupView>> {
     scope::require_staff(actor)?;
     let limit = page.limit()?;
-    let after = page
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, 2))
-        .transpose()?;
+    let after: Option<(String, String)> = page.after()?;
     let only = actor.is(Role::Coordinator).then(|| actor.group_ids.clone());
     let rows = people::list_groups(
         conn,
         only.as_deref(),
-        after.as_ref().map(|a| (a[0].as_str(), a[1].as_str())),
+        after
+            .as_ref()
+            .map(|(name, id)| (name.as_str(), id.as_str())),
         limit + 1,
     )?;
     Ok(Page::from_rows(
         rows,
         limit,
-        |r| encode_cursor(&[&r.name, &r.id]),
+        |r| cursor_of(&(r.name.clone(), r.id.clone())),
         |r| GroupView::from(&r),
     ))
 }
@@ -322,20 +320,7 @@ pub fn list_memberships(
     scope::group(actor, group_id, Access::Read)?;
     people::find_group(conn, group_id)?.ok_or(Error::NotFound)?;
     let limit = page.limit()?;
-    let after = match page
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, 2))
-        .transpose()?
-    {
-        Some(parts) => Some((
-            parts[0]
-                .parse::<NaiveDate>()
-                .map_err(|_| super::page::bad_cursor())?,
-            parts[1].clone(),
-        )),
-        None => None,
-    };
+    let after: Option<(NaiveDate, String)> = page.after()?;
     let rows = people::list_memberships(
         conn,
         group_id,
@@ -347,7 +332,7 @@ pub fn list_memberships(
     Ok(Page::from_rows(
         rows,
         limit,
-        |r| encode_cursor(&[&r.starts_on.to_string(), &r.id]),
+        |r| cursor_of(&(r.starts_on, r.id.clone())),
         |r| MembershipView::from(&r),
     ))
 }

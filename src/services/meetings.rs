@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::actor::Actor;
 use super::audit::{self, Change};
-use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use super::page::{cursor_of, Page, PageRequest};
 use super::scope::{self, Access};
 use super::{input, Error, FieldError, Result};
 use crate::db::meetings::{self as rows, AttendanceRow, MeetingFilter, MeetingRow};
@@ -254,19 +254,7 @@ pub fn list(
         scope::group(actor, g, Access::Read)?;
     }
     let limit = page.limit()?;
-    let before = match page
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, 2))
-        .transpose()?
-    {
-        Some(p) => Some((
-            p[0].parse::<NaiveDate>()
-                .map_err(|_| super::page::bad_cursor())?,
-            p[1].clone(),
-        )),
-        None => None,
-    };
+    let before: Option<(NaiveDate, String)> = page.after()?;
     let filter = MeetingFilter {
         group_id,
         only_groups: actor
@@ -284,7 +272,7 @@ pub fn list(
     Ok(Page::from_rows(
         rows,
         limit,
-        |r| encode_cursor(&[&r.meeting_date.to_string(), &r.id]),
+        |r| cursor_of(&(r.meeting_date, r.id.clone())),
         |r| MeetingView::from(&r),
     ))
 }

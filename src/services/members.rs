@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::actor::{Actor, Role};
 use super::audit::{self, instant, Change};
-use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use super::page::{cursor_of, Page, PageRequest};
 use super::scope::{self, Access};
 use super::{input, Error, FieldError, Result};
 use crate::db::people::{self, MemberFilter, MemberRow};
@@ -229,11 +229,7 @@ pub fn list(
     if q.is_some_and(|q| q.chars().count() > 100) {
         return Err(Error::invalid("q", "must be at most 100 characters"));
     }
-    let after = page
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, 2))
-        .transpose()?;
+    let after: Option<(String, String)> = page.after()?;
     let filter = MemberFilter {
         q: q.map(str::to_lowercase),
         include_archived,
@@ -242,13 +238,15 @@ pub fn list(
     let rows = people::list_members(
         conn,
         &filter,
-        after.as_ref().map(|a| (a[0].as_str(), a[1].as_str())),
+        after
+            .as_ref()
+            .map(|(name, id)| (name.as_str(), id.as_str())),
         limit + 1,
     )?;
     Ok(Page::from_rows(
         rows,
         limit,
-        |r| encode_cursor(&[&r.full_name, &r.id]),
+        |r| cursor_of(&(r.full_name.clone(), r.id.clone())),
         |r| MemberView::new(&r, true),
     ))
 }

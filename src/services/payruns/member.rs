@@ -10,7 +10,7 @@ use crate::db::DbConnection;
 use crate::domain::payrun::{Disposition, RunStatus};
 use crate::domain::Money;
 use crate::services::actor::{Actor, Role};
-use crate::services::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use crate::services::page::{cursor_of, Page, PageRequest};
 use crate::services::scope::{self, Access};
 use crate::services::{Error, Result};
 
@@ -46,16 +46,7 @@ pub fn of_member(
     }
     scope::member(conn, actor, member_id, Access::Read)?;
     let limit = page.limit()?;
-    let before = match &page.cursor {
-        Some(c) => {
-            let parts = decode_cursor(c, 2)?;
-            let d = parts[0]
-                .parse::<NaiveDate>()
-                .map_err(|_| crate::services::page::bad_cursor())?;
-            Some((d, parts[1].clone()))
-        }
-        None => None,
-    };
+    let before: Option<(NaiveDate, String)> = page.after()?;
     // Coordinators see the runs of their own groups; a member's pay from elsewhere is not theirs.
     let only = (actor.role == Role::Coordinator).then_some(actor.group_ids.as_slice());
     let runs = rows::member_runs(
@@ -71,7 +62,7 @@ pub fn of_member(
     Ok(Page::from_rows(
         runs,
         limit,
-        |r| encode_cursor(&[&r.payment_date.to_string(), &r.id]),
+        |r| cursor_of(&(r.payment_date, r.id.clone())),
         |r| {
             let my_lines: Vec<LineView> = lines
                 .iter()

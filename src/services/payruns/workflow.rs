@@ -18,7 +18,7 @@ use crate::domain::payrun::RunStatus;
 use crate::domain::Money;
 use crate::services::actor::{Actor, Role};
 use crate::services::audit::{self, Change};
-use crate::services::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use crate::services::page::{cursor_of, Page, PageRequest};
 use crate::services::scope::{self, Access};
 use crate::services::{input, preferences, Error, FieldError, Result};
 
@@ -134,15 +134,7 @@ pub fn list(
         ));
     }
     let limit = page.limit()?;
-    let before = match &page.cursor {
-        Some(c) => {
-            let parts = decode_cursor(c, 2)?;
-            let at = NaiveDateTime::parse_from_str(&parts[0], "%Y-%m-%dT%H:%M:%S%.f")
-                .map_err(|_| crate::services::page::bad_cursor())?;
-            Some((at, parts[1].clone()))
-        }
-        None => None,
-    };
+    let before: Option<(NaiveDateTime, String)> = page.after()?;
     let only = (actor.role == Role::Coordinator).then_some(actor.group_ids.as_slice());
     let found = rows::list_runs(
         conn,
@@ -159,12 +151,7 @@ pub fn list(
     let next_cursor = if has_more {
         found
             .get(usize::try_from(limit).unwrap_or(0).saturating_sub(1))
-            .map(|r| {
-                encode_cursor(&[
-                    &r.created_at.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
-                    &r.id,
-                ])
-            })
+            .map(|r| cursor_of(&(r.created_at, r.id.clone())))
     } else {
         None
     };
@@ -179,19 +166,6 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<PayRunVie
     run_view(conn, &run)
 }
 
-fn position_cursor(page: &PageRequest) -> Result<Option<i32>> {
-    match &page.cursor {
-        None => Ok(None),
-        Some(c) => {
-            let parts = decode_cursor(c, 1)?;
-            parts[0]
-                .parse::<i32>()
-                .map(Some)
-                .map_err(|_| crate::services::page::bad_cursor())
-        }
-    }
-}
-
 pub fn lines(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -200,11 +174,11 @@ pub fn lines(
 ) -> Result<Page<LineView>> {
     let run = visible(conn, actor, id)?;
     let limit = page.limit()?;
-    let found = rows::lines_of(conn, &run.id, position_cursor(page)?, limit + 1)?;
+    let found = rows::lines_of(conn, &run.id, page.after()?, limit + 1)?;
     Ok(Page::from_rows(
         found,
         limit,
-        |l| encode_cursor(&[&l.position.to_string()]),
+        |l| cursor_of(&l.position),
         |l| LineView::from(&l),
     ))
 }
@@ -218,11 +192,11 @@ pub fn payments(
     actor.require(&[Role::Finance, Role::Admin])?;
     let run = visible(conn, actor, id)?;
     let limit = page.limit()?;
-    let found = rows::payments_of(conn, &run.id, position_cursor(page)?, limit + 1)?;
+    let found = rows::payments_of(conn, &run.id, page.after()?, limit + 1)?;
     Ok(Page::from_rows(
         found,
         limit,
-        |p| encode_cursor(&[&p.position.to_string()]),
+        |p| cursor_of(&p.position),
         |p| PaymentView::from(&p),
     ))
 }
