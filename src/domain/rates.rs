@@ -2,7 +2,8 @@
 //! pays by the hour, by the half or full day (a band with a boundary), or a fixed amount per
 //! activity, with optional preparation pay. The most specific rule in force on the meeting's date
 //! applies: a member's own override, then the group's card, then the default card; within a card,
-//! (role, activity) before (role, any activity) before (any role, activity) before (any, any).
+//! (role, activity) before (any role, activity) before (role, any activity) before (any, any):
+//! the kind of work decides how it is paid before the role does.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -118,10 +119,12 @@ pub fn resolve<'a>(cards: &'a [RateCard], o: &Occasion<'_>) -> Option<Resolved<'
                 continue;
             }
             let scope = if rule.member_id.is_some() { 0 } else { scope };
+            // The kind of work decides how it is paid before the role does: a document review
+            // is a fixed fee whoever does it.
             let specificity = match (rule.role.is_some(), rule.activity_kind.is_some()) {
                 (true, true) => 0,
-                (true, false) => 1,
-                (false, true) => 2,
+                (false, true) => 1,
+                (true, false) => 2,
                 (false, false) => 3,
             };
             let rank = (scope, specificity);
@@ -145,8 +148,8 @@ pub fn resolve<'a>(cards: &'a [RateCard], o: &Occasion<'_>) -> Option<Resolved<'
         };
         let what = match specificity {
             0 => format!("role {} at a {}", o.role, o.activity_kind),
-            1 => format!("role {} at any activity", o.role),
-            2 => format!("any role at a {}", o.activity_kind),
+            1 => format!("any role at a {}", o.activity_kind),
+            2 => format!("role {} at any activity", o.role),
             _ => "any role at any activity".to_string(),
         };
         Resolved {
@@ -483,5 +486,47 @@ mod tests {
             &occasion("member", "meeting", "2025-03-31")
         )
         .is_none());
+    }
+
+    /// Within one card: (role, kind), then (any role, kind), then (role, any kind), then (any,
+    /// any), each step shown by taking away the rule that beat it.
+    #[test]
+    fn within_a_card_the_kind_of_work_comes_before_the_role() {
+        let fixed = |a: &str| Basis::Fixed { fixed_amount: m(a) };
+        let both = rule(
+            Some("co_chair"),
+            Some("document_review"),
+            fixed("40.00"),
+            None,
+        );
+        let kind = rule(None, Some("document_review"), fixed("25.00"), None);
+        let role = rule(Some("co_chair"), None, fixed("100.00"), None);
+        let any = rule(None, None, fixed("10.00"), None);
+        let card = |rules: Vec<Rule>| RateCard {
+            rules,
+            ..regional_2025()
+        };
+        let review = occasion("co_chair", "document_review", "2025-06-10");
+        let pays = |rules: Vec<Rule>| {
+            let cards = [card(rules)];
+            let r = resolve(&cards, &review).unwrap();
+            (fee(&r.rule.basis, 30).0, r.reason.clone())
+        };
+        let (paid, why) = pays(vec![any.clone(), role.clone(), kind.clone(), both]);
+        assert_eq!(paid, m("40.00"), "role and kind first: {why}");
+        assert!(why.contains("role co_chair at a document_review"), "{why}");
+        let (paid, why) = pays(vec![any.clone(), role.clone(), kind]);
+        assert_eq!(
+            paid,
+            m("25.00"),
+            "a co-chair's document review is the review's fixed fee, not the co-chair's rate: {why}"
+        );
+        assert!(why.contains("any role at a document_review"), "{why}");
+        let (paid, why) = pays(vec![any.clone(), role]);
+        assert_eq!(paid, m("100.00"), "then the role at any kind: {why}");
+        assert!(why.contains("role co_chair at any activity"), "{why}");
+        let (paid, why) = pays(vec![any]);
+        assert_eq!(paid, m("10.00"), "then the catch-all: {why}");
+        assert!(why.contains("any role at any activity"), "{why}");
     }
 }
