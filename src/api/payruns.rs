@@ -6,11 +6,11 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::with_conn;
-use super::download;
 use super::error::Problem;
 use super::extract::Json;
 use crate::db::Database;
 use crate::domain::Money;
+use crate::http::download;
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, NewRun, PayRunView, RunPolicy};
 use crate::services::Actor;

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::with_conn;
-use super::download;
 use super::error::Problem;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::http::download;
 use crate::services::page::PageRequest;
 use crate::services::reports::{self, PaymentsReport, ReportFormat, TaxYearReport};
 use crate::services::statements::{self, Download, Statement};

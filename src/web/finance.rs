@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::payrun::RunStatus;
 use crate::domain::Money;
+use crate::http::download;
 use crate::services::exports;
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, PayRunView, PaymentView, RunPolicy};
@@ -443,7 +444,7 @@ pub async fn export(
         Ok(p) => p,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
-    match crate::api::download::export(&db, settings.exports.clone(), plan).await {
+    match download::export(&db, settings.exports.clone(), plan).await {
         Ok(res) => res,
         Err(e) => error_page(&req, Some(actor), &e),
     }

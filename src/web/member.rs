@@ -12,6 +12,7 @@ use crate::db::Database;
 use crate::domain::payrun::RunStatus;
 use crate::domain::periods::TaxYear;
 use crate::domain::records::AttendanceStatus;
+use crate::http::download;
 use crate::services::meetings::{self, MemberAttendance};
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, MemberRunView};
@@ -319,7 +320,7 @@ pub async fn statement(
         Some("csv") => Download::Csv,
         _ => Download::Pdf,
     };
-    match crate::api::download::made(move || statements::file(&s, d)).await {
+    match download::made(move || statements::file(&s, d)).await {
         Ok(res) => res,
         Err(e) => error_page(&req, Some(actor), &e),
     }
