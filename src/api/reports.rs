@@ -91,6 +91,15 @@ pub struct PaymentsParams {
     pub cursor: Option<String>,
 }
 
+impl From<&PaymentsParams> for PageRequest {
+    fn from(q: &PaymentsParams) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 /// Payments of approved runs paid in a period, by group and method. Finance. JSON pages carry the
 /// totals of every page; CSV is streamed with a totals trailer.
 #[utoipa::path(get, path = "/api/v1/reports/payments", operation_id = "payments_report", tag = "pay-runs", security(("bearer" = [])),
@@ -107,6 +116,7 @@ pub async fn payments(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     let format = ReportFormat::parse(q.format.as_deref())?;
+    let page = PageRequest::from(&q);
     let today = settings.today();
     let (from, to, group, method) = (q.from.clone(), q.to.clone(), q.group_id, q.method);
     let filter = with_conn(&db, move |c| {
@@ -117,10 +127,6 @@ pub async fn payments(
     let name = format!("coprod-payments-{}-to-{}", filter.from, filter.to);
     match format {
         ReportFormat::Json => {
-            let page = PageRequest {
-                limit: q.limit,
-                cursor: q.cursor,
-            };
             let report = with_conn(&db, move |c| reports::payments_page(c, &filter, &page)).await?;
             Ok(HttpResponse::Ok().json(report))
         }

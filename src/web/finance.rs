@@ -31,17 +31,7 @@ pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
     };
     let a = actor.clone();
     let page = match db
-        .run(move |c| {
-            payruns::list(
-                c,
-                &a,
-                None,
-                &PageRequest {
-                    limit: Some(100),
-                    cursor: None,
-                },
-            )
-        })
+        .run(move |c| payruns::list(c, &a, None, &PageRequest::first(100)))
         .await
     {
         Ok(p) => p,
@@ -208,15 +198,7 @@ async fn show(
             let mut pays = Vec::new();
             let mut cursor = None;
             loop {
-                let page = payruns::payments(
-                    c,
-                    &a,
-                    &id,
-                    &PageRequest {
-                        limit: Some(200),
-                        cursor,
-                    },
-                )?;
+                let page = payruns::payments(c, &a, &id, &PageRequest::after(200, cursor))?;
                 pays.extend(page.items);
                 match page.next_cursor {
                     Some(next) if pays.len() < 2000 => cursor = Some(next),
@@ -474,15 +456,7 @@ pub async fn lines(
     let loaded = db
         .run(move |c| {
             let run = payruns::get(c, &a, &id)?;
-            let page = payruns::lines(
-                c,
-                &a,
-                &id,
-                &PageRequest {
-                    limit: Some(LINES_PER_PAGE),
-                    cursor,
-                },
-            )?;
+            let page = payruns::lines(c, &a, &id, &PageRequest::after(LINES_PER_PAGE, cursor))?;
             let ids: Vec<String> = page.items.iter().map(|l| l.member_id.clone()).collect();
             let names: std::collections::HashMap<String, String> = crate::db::pay::payees(c, &ids)?
                 .into_iter()

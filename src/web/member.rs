@@ -126,15 +126,7 @@ pub async fn home(
     let a = actor.clone();
     let loaded = db
         .run(move |c| {
-            let runs = payruns::of_member(
-                c,
-                &a,
-                &member_id,
-                &PageRequest {
-                    limit: Some(24),
-                    cursor: None,
-                },
-            )?;
+            let runs = payruns::of_member(c, &a, &member_id, &PageRequest::first(24))?;
             let span = statements::span(None, None, None, today)?;
             let st = statements::statement(c, &a, &member_id, &span, allowance, today)?;
             let pref = preferences::current(c, &a, &member_id, today)?;
