@@ -15,6 +15,7 @@ use crate::domain::payrun::RunStatus;
 use crate::domain::Money;
 use crate::http::download;
 use crate::services::exports;
+use crate::services::members;
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, PayRunView, PaymentView, RunPolicy};
 use crate::services::{Actor, Error, Role};
@@ -206,10 +207,7 @@ async fn show(
                 }
             }
             let ids: Vec<String> = pays.iter().map(|p| p.member_id.clone()).collect();
-            let names = crate::db::pay::payees(c, &ids)?
-                .into_iter()
-                .map(|(id, name, _, _)| (id, name))
-                .collect();
+            let names = members::names(c, &a, &ids)?;
             Ok::<_, Error>((run, pays, names))
         })
         .await;
@@ -458,10 +456,7 @@ pub async fn lines(
             let run = payruns::get(c, &a, &id)?;
             let page = payruns::lines(c, &a, &id, &PageRequest::after(LINES_PER_PAGE, cursor))?;
             let ids: Vec<String> = page.items.iter().map(|l| l.member_id.clone()).collect();
-            let names: std::collections::HashMap<String, String> = crate::db::pay::payees(c, &ids)?
-                .into_iter()
-                .map(|(id, name, _, _)| (id, name))
-                .collect();
+            let names = members::names(c, &a, &ids)?;
             Ok::<_, Error>((run, page, names))
         })
         .await;
