@@ -9,10 +9,11 @@ use super::auth::with_conn;
 use super::error::Problem;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::export::statement::{self as statement_file, Download, Statement};
 use crate::http::download;
 use crate::services::page::PageRequest;
 use crate::services::reports::{self, PaymentsReport, ReportFormat, TaxYearReport};
-use crate::services::statements::{self, Download, Statement};
+use crate::services::statements;
 use crate::services::{Actor, Error};
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -66,7 +67,7 @@ pub async fn statement(
     })
     .await?;
     match download {
-        Some(d) => Ok(download::made(move || statements::file(&s, d)).await?),
+        Some(d) => Ok(download::made(move || statement_file::file(&s, d)).await?),
         None => Ok(HttpResponse::Ok().json(s)),
     }
 }

@@ -12,12 +12,13 @@ use crate::db::Database;
 use crate::domain::payrun::RunStatus;
 use crate::domain::periods::TaxYear;
 use crate::domain::records::AttendanceStatus;
+use crate::export::statement::{self as statement_file, Download, Statement};
 use crate::http::download;
 use crate::services::meetings::{self, MemberAttendance};
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, MemberRunView};
 use crate::services::preferences::{self, PreferenceView};
-use crate::services::statements::{self, Download, Statement};
+use crate::services::statements;
 use crate::services::{Actor, Error, Role};
 
 /// The signed-in member, or where to send the browser instead.
@@ -312,7 +313,7 @@ pub async fn statement(
         Some("csv") => Download::Csv,
         _ => Download::Pdf,
     };
-    match download::made(move || statements::file(&s, d)).await {
+    match download::made(move || statement_file::file(&s, d)).await {
         Ok(res) => res,
         Err(e) => error_page(&req, Some(actor), &e),
     }

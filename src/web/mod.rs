@@ -481,7 +481,7 @@ pub fn pounds(m: crate::domain::Money) -> String {
 
 /// `4 July 2025`.
 pub fn day(d: chrono::NaiveDate) -> String {
-    crate::services::statements::long_date(d)
+    crate::export::format::long_date(d)
 }
 
 #[cfg(test)]

@@ -250,7 +250,7 @@ async fn statements_add_up_in_every_format(backend: TestBackend) {
         .collect();
     let header = records
         .iter()
-        .position(|r| r.iter().collect::<Vec<_>>() == coprod::services::statements::LINE_COLUMNS)
+        .position(|r| r.iter().collect::<Vec<_>>() == coprod::export::statement::LINE_COLUMNS)
         .expect("the lines' header");
     let mut paid = Decimal::ZERO;
     let mut miles = Decimal::ZERO;
