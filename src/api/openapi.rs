@@ -60,7 +60,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         crate::domain::statement::Totals, crate::domain::statement::MonthTotals,
         crate::domain::statement::CapPeriodTotals, crate::domain::statement::TaxYearTotals,
         crate::services::reports::PaymentsReport, crate::services::reports::ReportPayment,
-        crate::services::reports::TaxYearReport, crate::services::reports::TaxYearMember,
+        crate::export::reports::TaxYearReport, crate::export::reports::TaxYearMember,
     )),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(

@@ -9,10 +9,11 @@ use super::auth::with_conn;
 use super::error::Problem;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::export::reports::{write_tax_year_csv, write_tax_year_xlsx, TaxYearReport};
 use crate::export::statement::{self as statement_file, Download, Statement};
 use crate::http::download;
 use crate::services::page::PageRequest;
-use crate::services::reports::{self, PaymentsReport, ReportFormat, TaxYearReport};
+use crate::services::reports::{self, PaymentsReport, ReportFormat};
 use crate::services::statements;
 use crate::services::{Actor, Error};
 
@@ -181,13 +182,12 @@ pub async fn tax_year(
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
         ReportFormat::Csv => {
-            let bytes = reports::write_tax_year_csv(&report, Vec::new())?;
+            let bytes = write_tax_year_csv(&report, Vec::new()).map_err(Error::from)?;
             Ok(download::attachment(CSV, &format!("{name}.csv"), bytes))
         }
         ReportFormat::Xlsx => {
-            let made = move || {
-                reports::write_tax_year_xlsx(&report).map(|b| (b, XLSX, format!("{name}.xlsx")))
-            };
+            let made =
+                move || write_tax_year_xlsx(&report).map(|b| (b, XLSX, format!("{name}.xlsx")));
             Ok(download::made(made).await?)
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod format;
 pub mod pdf;
+pub mod reports;
 pub mod statement;
 
 /// Writing a file failed (the client went away, a library refused). A service makes it an
