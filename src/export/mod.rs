@@ -5,6 +5,7 @@
 //! memory stays flat. `format` holds the one copy of each formatting helper.
 
 pub mod format;
+pub mod payrun;
 pub mod pdf;
 pub mod reports;
 pub mod statement;
