@@ -233,7 +233,7 @@ fn bench(label: &str, url: &str, n: usize) {
         };
         let report = reports::tax_year(&mut conn, &actor, &span, "1000.00".parse().expect("money"))
             .expect("report");
-        reports::write_tax_year_csv(&report, Counter(0))
+        coprod::export::reports::write_tax_year_csv(&report, Counter(0))
             .expect("csv")
             .0
     });

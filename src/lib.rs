@@ -6,6 +6,8 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod export;
+pub mod http;
 pub mod mail;
 pub mod services;
 pub mod telemetry;

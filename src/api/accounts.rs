@@ -65,6 +65,15 @@ pub struct ListAccounts {
     pub cursor: Option<String>,
 }
 
+impl From<&ListAccounts> for PageRequest {
+    fn from(q: &ListAccounts) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 /// Every account, oldest first. Admin only.
 #[utoipa::path(get, path = "/api/v1/accounts", operation_id = "list_accounts", tag = "accounts", security(("bearer" = [])),
     params(ListAccounts),
@@ -75,10 +84,7 @@ pub async fn list(
     query: web::Query<ListAccounts>,
 ) -> Result<HttpResponse, Problem> {
     let q = query.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let page = PageRequest::from(&q);
     let result = with_conn(&db, move |conn| accounts::list(conn, &actor, q.role, &page)).await?;
     Ok(HttpResponse::Ok().json(result))
 }

@@ -26,6 +26,15 @@ pub struct AuditParams {
     pub cursor: Option<String>,
 }
 
+impl From<&AuditParams> for PageRequest {
+    fn from(q: &AuditParams) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 /// Audit events, newest first. Admin and finance.
 #[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit_events", tag = "audit", security(("bearer" = [])),
     params(AuditParams),
@@ -37,10 +46,7 @@ pub async fn list(
     query: web::Query<AuditParams>,
 ) -> Result<HttpResponse, Problem> {
     let q = query.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let page = PageRequest::from(&q);
     let filter = AuditQuery {
         entity_type: q.entity_type,
         entity_id: q.entity_id,

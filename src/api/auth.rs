@@ -1,5 +1,5 @@
 //! Who is calling: the bearer-token extractor (an `Actor` argument makes a handler require
-//! sign-in), the client address used to throttle sign-ins, and running blocking service calls.
+//! sign-in), and running blocking service calls.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,8 +9,8 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::error::Problem;
-use super::middleware::RequestId;
 use crate::db::Database;
+use crate::http::request_id::RequestId;
 use crate::services::auth::{self, Policy};
 use crate::services::{Actor, Error};
 
@@ -50,27 +50,6 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
     }
     let token = token.trim();
     (!token.is_empty() && token.len() <= 200).then(|| token.to_string())
-}
-
-/// The client's address: the peer, or, behind a trusted reverse proxy, the last X-Forwarded-For
-/// entry (the one the proxy itself appended; earlier entries are whatever the client claimed).
-pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
-    if trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .last();
-        if let Some(addr) = forwarded {
-            return addr.chars().take(64).collect();
-        }
-    }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 /// Runs blocking work (password hashing, several queries) on the blocking pool.

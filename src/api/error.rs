@@ -10,6 +10,7 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::http::failure::{Failure, NOT_FOUND};
 use crate::services::{Error as ServiceError, FieldError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -75,16 +76,13 @@ impl Problem {
     }
 
     pub fn not_found() -> Problem {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "There is nothing here, or you may not see it.",
-        )
+        Problem::new(StatusCode::NOT_FOUND, NOT_FOUND)
     }
 
     /// The problem for a status the framework produced without a body (unknown route, wrong method).
     pub fn for_status(status: StatusCode) -> Problem {
         let detail = match status.as_u16() {
-            404 => "There is nothing here, or you may not see it.",
+            404 => NOT_FOUND,
             405 => {
                 "This address does not accept that method; see /api/docs for what it does accept."
             }
@@ -131,53 +129,21 @@ impl From<ServiceError> for Problem {
     }
 }
 
-impl Problem {
-    /// The one mapping from a service error to what a person is told (status, title, detail, and
-    /// the reference of an internal error, which it logs): the API sends it as problem+json, the
-    /// portal shows the same words on a page (`web::error_page`).
-    pub fn of(e: &ServiceError) -> Problem {
-        match e {
-            ServiceError::NotFound => Problem::not_found(),
-            ServiceError::Unauthorized(m) => Problem::new(StatusCode::UNAUTHORIZED, m.clone()),
-            ServiceError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, m.clone()),
-            ServiceError::Conflict(m) => Problem::new(StatusCode::CONFLICT, m.clone()),
-            ServiceError::Validation(errors) => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Some fields are not valid; see errors.",
-            )
-            .with_errors(errors.clone()),
-            ServiceError::TooManyRequests { retry_after_secs } => {
-                let mut p = Problem::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!("Too many attempts. Try again in {retry_after_secs} seconds."),
-                );
-                p.retry_after_secs = Some(u32::try_from(*retry_after_secs).unwrap_or(u32::MAX));
-                p
-            }
-            ServiceError::Unavailable(cause) => {
-                tracing::warn!(%cause, "answering 503");
-                let mut p = Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The service is busy for a moment. Please try again.",
-                );
-                p.retry_after_secs = Some(2);
-                p
-            }
-            ServiceError::Internal(cause) => internal(cause),
-        }
+impl From<Failure> for Problem {
+    fn from(f: Failure) -> Problem {
+        let mut p = Problem::new(f.status, f.detail).with_errors(f.errors);
+        p.error_id = f.error_id;
+        p.retry_after_secs = f.retry_after_secs;
+        p
     }
 }
 
-/// Logs `cause` with its chain and returns a 500 that shows only a reference.
-pub fn internal(cause: &anyhow::Error) -> Problem {
-    let id = uuid::Uuid::now_v7().simple().to_string()[20..].to_string();
-    tracing::error!(error_id = %id, error = ?cause, "internal error");
-    let mut p = Problem::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        format!("Something went wrong on our side. If it happens again, quote reference {id}."),
-    );
-    p.error_id = Some(id);
-    p
+impl Problem {
+    /// A service error as problem+json: the status and words of `http::failure::Failure::of`, the
+    /// one mapping, which the portal's pages show too.
+    pub fn of(e: &ServiceError) -> Problem {
+        Problem::from(Failure::of(e))
+    }
 }
 
 /// For `ErrorHandlers`: gives any error response that has no problem body one (the framework's own

@@ -9,29 +9,13 @@ use super::auth::with_conn;
 use super::error::Problem;
 use super::extract::{double_option, Json};
 use crate::db::Database;
+use crate::http::paging::PageParams;
 use crate::services::groups::{
     self, CodeLabel, GroupUpdate, GroupView, MembershipUpdate, MembershipView, NewMembership,
     Reference,
 };
 use crate::services::page::PageRequest;
 use crate::services::Actor;
-
-#[derive(Deserialize, IntoParams)]
-pub struct PageParams {
-    /// 1 to 200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
-impl PageParams {
-    pub fn page(&self) -> PageRequest {
-        PageRequest {
-            limit: self.limit,
-            cursor: self.cursor.clone(),
-        }
-    }
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,9 +49,8 @@ pub async fn create(
 pub async fn list(
     actor: Actor,
     db: web::Data<Database>,
-    q: web::Query<PageParams>,
+    page: PageRequest,
 ) -> Result<HttpResponse, Problem> {
-    let page = q.page();
     let result = with_conn(&db, move |c| groups::list_groups(c, &actor, &page)).await?;
     Ok(HttpResponse::Ok().json(result))
 }
@@ -158,6 +141,15 @@ pub struct MembershipParams {
     pub cursor: Option<String>,
 }
 
+impl From<&MembershipParams> for PageRequest {
+    fn from(q: &MembershipParams) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/groups/{id}/memberships", tag = "groups", security(("bearer" = [])),
     params(("id" = String, Path), MembershipParams),
     responses((status = 200, body = crate::services::page::Page<MembershipView>)))]
@@ -169,10 +161,7 @@ pub async fn list_memberships(
 ) -> Result<HttpResponse, Problem> {
     let group_id = path.into_inner();
     let q = q.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let page = PageRequest::from(&q);
     let result = with_conn(&db, move |c| {
         groups::list_memberships(c, &actor, &group_id, q.member_id.as_deref(), q.on, &page)
     })

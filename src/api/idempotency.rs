@@ -20,9 +20,9 @@ use chrono::TimeDelta;
 use sha2::{Digest, Sha256};
 
 use super::error::Problem;
-use super::middleware::RequestId;
 use crate::db::idempotency::{self as rows, IdempotencyRow};
 use crate::db::{self, write_tx, Database};
+use crate::http::request_id::RequestId;
 use crate::services::auth::{self, Policy};
 use crate::services::Error;
 

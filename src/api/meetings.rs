@@ -74,6 +74,15 @@ pub struct MeetingParams {
     pub cursor: Option<String>,
 }
 
+impl From<&MeetingParams> for PageRequest {
+    fn from(q: &MeetingParams) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 /// Meetings, newest first.
 #[utoipa::path(get, path = "/api/v1/meetings", operation_id = "list_meetings", tag = "meetings", security(("bearer" = [])), params(MeetingParams),
     responses((status = 200, body = crate::services::page::Page<MeetingView>)))]
@@ -83,10 +92,7 @@ pub async fn list(
     q: web::Query<MeetingParams>,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let page = PageRequest::from(&q);
     let result = with_conn(&db, move |c| {
         meetings::list(c, &actor, q.group_id, q.from, q.to, &page)
     })

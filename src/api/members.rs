@@ -66,6 +66,15 @@ pub struct MemberParams {
     pub cursor: Option<String>,
 }
 
+impl From<&MemberParams> for PageRequest {
+    fn from(q: &MemberParams) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 /// Members by name. Coordinators see members of their groups and members in no group yet.
 #[utoipa::path(get, path = "/api/v1/members", operation_id = "list_members", tag = "members", security(("bearer" = [])), params(MemberParams),
     responses((status = 200, body = crate::services::page::Page<MemberView>)))]
@@ -75,10 +84,7 @@ pub async fn list(
     q: web::Query<MemberParams>,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let page = PageRequest::from(&q);
     let result = with_conn(&db, move |c| {
         members::list(c, &actor, q.q.as_deref(), q.archived, &page)
     })

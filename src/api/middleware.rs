@@ -1,40 +1,26 @@
-//! Every request gets an id (taken from a sane incoming X-Request-Id, or new), a tracing span that
-//! carries it onto every log line, one log line when answered, an X-Request-Id response header, and
-//! a place in the metrics. Paths are logged without their query strings. URLs holding the NUL
-//! character are refused before they reach a handler.
+//! Every request gets an id (`http::request_id`: a sane incoming X-Request-Id, or new), a tracing
+//! span that carries it onto every log line, one log line when answered, an X-Request-Id response
+//! header, and a place in the metrics. Paths are logged without their query strings. URLs holding
+//! the NUL character are refused before they reach a handler.
 
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
 use tracing::Instrument;
 
 use super::error::Problem;
 use super::metrics::Metrics;
-
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The id of the request being handled, for handlers that want to mention it.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-fn incoming_id(req: &ServiceRequest) -> Option<String> {
-    let v = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
-    let ok = !v.is_empty()
-        && v.len() <= 64
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    ok.then(|| v.to_string())
-}
+use crate::http::request_id::{RequestId, REQUEST_ID};
 
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let RequestId(id) = RequestId::for_request(&req);
     let method = req.method().to_string();
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());

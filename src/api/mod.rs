@@ -4,7 +4,6 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
-pub mod download;
 pub mod error;
 pub mod extract;
 pub mod groups;

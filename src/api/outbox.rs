@@ -20,6 +20,15 @@ pub struct OutboxParams {
     pub cursor: Option<String>,
 }
 
+impl From<&OutboxParams> for PageRequest {
+    fn from(q: &OutboxParams) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 /// The mail queue, newest first: recipient, subject, purpose, status, attempts and the last error.
 /// Admin only.
 #[utoipa::path(get, path = "/api/v1/outbox", operation_id = "list_outbox", tag = "outbox", security(("bearer" = [])),
@@ -35,10 +44,7 @@ pub async fn list(
     query: web::Query<OutboxParams>,
 ) -> Result<HttpResponse, Problem> {
     let q = query.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let page = PageRequest::from(&q);
     let status = q.status;
     let result = with_conn(&db, move |conn| {
         outbox::list(conn, &actor, status.as_deref(), &page)

@@ -6,11 +6,12 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::with_conn;
-use super::download;
 use super::error::Problem;
 use super::extract::Json;
 use crate::db::Database;
 use crate::domain::Money;
+use crate::http::download;
+use crate::http::paging::PageParams;
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, NewRun, PayRunView, RunPolicy};
 use crate::services::Actor;
@@ -60,6 +61,15 @@ pub struct RunParams {
     pub cursor: Option<String>,
 }
 
+impl From<&RunParams> for PageRequest {
+    fn from(q: &RunParams) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 /// Pay runs, newest first. Finance and admins; coordinators their groups' runs.
 #[utoipa::path(get, path = "/api/v1/pay-runs", operation_id = "list_pay_runs", tag = "pay-runs", security(("bearer" = [])), params(RunParams),
     responses((status = 200, body = crate::services::page::Page<PayRunView>)))]
@@ -69,10 +79,7 @@ pub async fn list(
     q: web::Query<RunParams>,
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
+    let page = PageRequest::from(&q);
     let result = with_conn(&db, move |c| {
         payruns::list(c, &actor, q.status.as_deref(), &page)
     })
@@ -92,14 +99,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct PageParams {
-    /// 1 to 200, default 50.
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// Every line of a run, in order, each explaining itself.
 #[utoipa::path(get, path = "/api/v1/pay-runs/{id}/lines", tag = "pay-runs", security(("bearer" = [])),
     params(("id" = String, Path), PageParams),
@@ -108,14 +107,9 @@ pub async fn lines(
     actor: Actor,
     db: web::Data<Database>,
     path: web::Path<String>,
-    q: web::Query<PageParams>,
+    page: PageRequest,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    let q = q.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
     let result = with_conn(&db, move |c| payruns::lines(c, &actor, &id, &page)).await?;
     Ok(HttpResponse::Ok().json(result))
 }
@@ -128,14 +122,9 @@ pub async fn payments(
     actor: Actor,
     db: web::Data<Database>,
     path: web::Path<String>,
-    q: web::Query<PageParams>,
+    page: PageRequest,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    let q = q.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
     let result = with_conn(&db, move |c| payruns::payments(c, &actor, &id, &page)).await?;
     Ok(HttpResponse::Ok().json(result))
 }
@@ -235,14 +224,9 @@ pub async fn member_payments(
     actor: Actor,
     db: web::Data<Database>,
     path: web::Path<String>,
-    q: web::Query<PageParams>,
+    page: PageRequest,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    let q = q.into_inner();
-    let page = PageRequest {
-        limit: q.limit,
-        cursor: q.cursor,
-    };
     let result = with_conn(&db, move |c| payruns::of_member(c, &actor, &id, &page)).await?;
     Ok(HttpResponse::Ok().json(result))
 }

@@ -6,13 +6,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::with_conn;
-use super::download;
 use super::error::Problem;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::export::reports::{write_tax_year_csv, write_tax_year_xlsx, TaxYearReport};
+use crate::export::statement::{self as statement_file, Download, Statement};
+use crate::http::download;
 use crate::services::page::PageRequest;
-use crate::services::reports::{self, PaymentsReport, ReportFormat, TaxYearReport};
-use crate::services::statements::{self, Download, Statement};
+use crate::services::reports::{self, PaymentsReport, ReportFormat};
+use crate::services::statements;
 use crate::services::{Actor, Error};
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -66,7 +68,7 @@ pub async fn statement(
     })
     .await?;
     match download {
-        Some(d) => Ok(download::made(move || statements::file(&s, d)).await?),
+        Some(d) => Ok(download::made(move || statement_file::file(&s, d)).await?),
         None => Ok(HttpResponse::Ok().json(s)),
     }
 }
@@ -91,6 +93,15 @@ pub struct PaymentsParams {
     pub cursor: Option<String>,
 }
 
+impl From<&PaymentsParams> for PageRequest {
+    fn from(q: &PaymentsParams) -> PageRequest {
+        PageRequest {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        }
+    }
+}
+
 /// Payments of approved runs paid in a period, by group and method. Finance. JSON pages carry the
 /// totals of every page; CSV is streamed with a totals trailer.
 #[utoipa::path(get, path = "/api/v1/reports/payments", operation_id = "payments_report", tag = "pay-runs", security(("bearer" = [])),
@@ -107,6 +118,7 @@ pub async fn payments(
 ) -> Result<HttpResponse, Problem> {
     let q = q.into_inner();
     let format = ReportFormat::parse(q.format.as_deref())?;
+    let page = PageRequest::from(&q);
     let today = settings.today();
     let (from, to, group, method) = (q.from.clone(), q.to.clone(), q.group_id, q.method);
     let filter = with_conn(&db, move |c| {
@@ -117,10 +129,6 @@ pub async fn payments(
     let name = format!("coprod-payments-{}-to-{}", filter.from, filter.to);
     match format {
         ReportFormat::Json => {
-            let page = PageRequest {
-                limit: q.limit,
-                cursor: q.cursor,
-            };
             let report = with_conn(&db, move |c| reports::payments_page(c, &filter, &page)).await?;
             Ok(HttpResponse::Ok().json(report))
         }
@@ -174,13 +182,12 @@ pub async fn tax_year(
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
         ReportFormat::Csv => {
-            let bytes = reports::write_tax_year_csv(&report, Vec::new())?;
+            let bytes = write_tax_year_csv(&report, Vec::new()).map_err(Error::from)?;
             Ok(download::attachment(CSV, &format!("{name}.csv"), bytes))
         }
         ReportFormat::Xlsx => {
-            let made = move || {
-                reports::write_tax_year_xlsx(&report).map(|b| (b, XLSX, format!("{name}.xlsx")))
-            };
+            let made =
+                move || write_tax_year_xlsx(&report).map(|b| (b, XLSX, format!("{name}.xlsx")));
             Ok(download::made(made).await?)
         }
     }

@@ -6,12 +6,13 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::auth::{blocking, client_address, with_conn};
+use super::auth::{blocking, with_conn};
 use super::error::Problem;
 use super::extract::Json;
 use super::idempotency::carries_secret;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::http::client::client_address;
 use crate::services::auth::{self, ApiTokenView, Me, NewApiToken, Policy, SignedIn};
 use crate::services::Actor;
 

@@ -69,6 +69,12 @@ impl From<diesel::result::Error> for Error {
     }
 }
 
+impl From<crate::export::Error> for Error {
+    fn from(e: crate::export::Error) -> Error {
+        Error::Internal(e.into_cause())
+    }
+}
+
 impl From<DbError> for Error {
     fn from(e: DbError) -> Error {
         match e {

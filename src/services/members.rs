@@ -1,6 +1,8 @@
 //! Members: the people paid for their time. No bank details are kept here: finance holds those,
 //! matched by the payee reference. Archiving keeps every record and takes the member off registers.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::actor::{Actor, Role};
@@ -8,6 +10,7 @@ use super::audit::{self, instant, Change};
 use super::page::{cursor_of, Page, PageRequest};
 use super::scope::{self, Access};
 use super::{input, Error, FieldError, Result};
+use crate::db::pay;
 use crate::db::people::{self, MemberFilter, MemberRow};
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::EmailAddress;
@@ -249,4 +252,18 @@ pub fn list(
         |r| cursor_of(&(r.full_name.clone(), r.id.clone())),
         |r| MemberView::new(&r, true),
     ))
+}
+
+/// Members' full names by id, for the pages that list a run's payments and lines: finance and
+/// admins, who read every member's record. An unknown id is left out.
+pub fn names(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ids: &[String],
+) -> Result<HashMap<String, String>> {
+    actor.require(&[Role::Admin, Role::Finance])?;
+    Ok(pay::payees(conn, ids)?
+        .into_iter()
+        .map(|(id, name, _, _)| (id, name))
+        .collect())
 }

@@ -17,7 +17,6 @@ pub mod members;
 pub mod outbox;
 pub mod page;
 pub mod payruns;
-pub mod pdf;
 pub mod preferences;
 pub mod rates;
 pub mod reports;

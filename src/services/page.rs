@@ -36,6 +36,19 @@ impl PageRequest {
         }
     }
 
+    /// The first `limit` items (for a page that shows a list of a fixed length).
+    pub fn first(limit: i64) -> PageRequest {
+        PageRequest::at(limit, None)
+    }
+
+    /// `limit` items after `cursor` (the first ones when it is `None`).
+    pub fn at(limit: i64, cursor: Option<String>) -> PageRequest {
+        PageRequest {
+            limit: Some(limit),
+            cursor,
+        }
+    }
+
     /// For lists whose cursor is the id of the last item (ids are UUIDs): that id, or a 422 for
     /// anything that is not one.
     pub fn after_id(&self) -> Result<Option<&str>, super::Error> {

@@ -18,6 +18,7 @@ use crate::domain::limits;
 use crate::domain::payrun::{CapPeriod, FeeChoice, FeeOption, Method, OverCap};
 use crate::domain::periods::PeriodRule;
 use crate::domain::Money;
+use crate::export::format::long_date;
 use crate::mail::{self, Template};
 
 #[derive(Debug, Clone, Default)]
@@ -587,7 +588,7 @@ pub fn set(
                     .greeting(name)
                     .paragraph(format!(
                         "Your coordinator has recorded new payment choices for you, from {}.",
-                        row.effective_from.format("%-d %B %Y")
+                        long_date(row.effective_from)
                     ))
                     .list(summary(&v))
                     .paragraph("You can see and change your choices when you sign in. If you receive benefits, a welfare rights adviser can help you choose.")

@@ -1,6 +1,7 @@
 //! Finance reports: the payments of approved runs in a period (filtered by group and method) and
-//! the tax-year report per member. JSON for screens; CSV streamed page by page; XLSX written with
-//! constant-memory worksheets. Every report reads its rows a page at a time, so memory stays flat.
+//! the tax-year report per member. JSON for screens; CSV streamed page by page and XLSX with
+//! constant-memory worksheets (`export::reports` writes both). Every report reads its rows a page
+//! at a time, so memory stays flat.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -9,7 +10,6 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::actor::{Actor, Role};
-use super::exports::{csv_error, finish_csv, safe_text, xlsx_error};
 use super::page::{decode_cursor, encode_cursor, PageRequest};
 use super::payruns::{payee_view, PayeeView};
 use super::statements::{entry_of, Span};
@@ -23,6 +23,9 @@ use crate::domain::draft::SourceKind;
 use crate::domain::payrun::{passes_trading_allowance, LineKind, Method, RunStatus};
 use crate::domain::statement::Totals;
 use crate::domain::Money;
+use crate::export::reports::{
+    PaymentsCriteria, PaymentsCsv, PaymentsXlsx, ReportRow, TaxYearMember, TaxYearReport,
+};
 
 /// Rows read per query when a report is written whole.
 pub const PAGE: i64 = 1000;
@@ -255,39 +258,23 @@ pub fn payments_page(
     })
 }
 
-/// The columns of the payments report in CSV and XLSX.
-pub const PAYMENT_COLUMNS: [&str; 13] = [
-    "payment_date",
-    "status",
-    "paid_on",
-    "run_id",
-    "payee",
-    "payee_type",
-    "payee_reference",
-    "member_id",
-    "member_name",
-    "method",
-    "fee_amount",
-    "expenses_amount",
-    "total",
-];
-
-fn payment_cells(p: &ReportPayment) -> [String; 13] {
-    [
-        p.payment_date.to_string(),
-        p.status.to_string(),
-        p.paid_on.map(|d| d.to_string()).unwrap_or_default(),
-        p.pay_run_id.clone(),
-        safe_text(&p.payee_name),
-        p.payee.kind.clone(),
-        safe_text(p.payee_reference.as_deref().unwrap_or_default()),
-        p.member_id.clone(),
-        safe_text(&p.member_name),
-        p.method.to_string(),
-        p.fee_amount.to_string(),
-        p.expenses_amount.to_string(),
-        p.total.to_string(),
-    ]
+/// A payment as the report files write it.
+fn file_row(p: &ReportPayment) -> ReportRow<'_> {
+    ReportRow {
+        payment_date: p.payment_date,
+        status: p.status,
+        paid_on: p.paid_on,
+        pay_run_id: &p.pay_run_id,
+        payee_name: &p.payee_name,
+        payee_type: &p.payee.kind,
+        payee_reference: p.payee_reference.as_deref(),
+        member_id: &p.member_id,
+        member_name: &p.member_name,
+        method: p.method,
+        fee: p.fee_amount,
+        expenses: p.expenses_amount,
+        total: p.total,
+    }
 }
 
 /// The payments report as CSV, written as it is read, with a totals trailer.
@@ -296,148 +283,22 @@ pub fn write_payments_csv<W: Write>(
     filter: &PaymentFilter,
     out: W,
 ) -> Result<W> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(PAYMENT_COLUMNS).map_err(csv_error)?;
-    let (mut count, mut total) = (0i64, Money::ZERO);
-    for_each_payment(conn, filter, |p| {
-        count += 1;
-        total += p.total;
-        w.write_record(payment_cells(p)).map_err(csv_error)
-    })?;
-    let mut trailer = vec![String::new(); PAYMENT_COLUMNS.len()];
-    trailer[0] = "TOTAL".into();
-    trailer[1] = format!("{count} payments");
-    trailer[12] = total.to_string();
-    w.write_record(&trailer).map_err(csv_error)?;
-    finish_csv(w)
-}
-
-fn money_number(m: Money) -> f64 {
-    super::exports::money_number(m.pence())
+    let mut csv = PaymentsCsv::new(out)?;
+    for_each_payment(conn, filter, |p| Ok(csv.row(&file_row(p))?))?;
+    Ok(csv.finish()?)
 }
 
 /// The payments report as XLSX: a summary sheet and a payments sheet (streamed to a temporary
 /// file row by row, so only the finished file is held in memory).
 pub fn write_payments_xlsx(conn: &mut DbConnection, filter: &PaymentFilter) -> Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format as Style, Workbook};
-    let mut book = Workbook::new();
-    let bold = Style::new().set_bold();
-    let money = Style::new().set_num_format("#,##0.00");
-    book.add_worksheet()
-        .set_name("Summary")
-        .map_err(xlsx_error)?;
-    let sheet = book.add_worksheet_with_constant_memory();
-    sheet.set_name("Payments").map_err(xlsx_error)?;
-    for (c, h) in PAYMENT_COLUMNS.iter().enumerate() {
-        let c = u16::try_from(c).unwrap_or(0);
-        sheet.set_column_width(c, 16).map_err(xlsx_error)?;
-        sheet
-            .write_string_with_format(0, c, *h, &bold)
-            .map_err(xlsx_error)?;
-    }
-    let mut r: u32 = 0;
-    let mut by_method: BTreeMap<Method, (i64, Money)> = BTreeMap::new();
-    for_each_payment(conn, filter, |p| {
-        r += 1;
-        let cells = payment_cells(p);
-        for (c, v) in cells.iter().enumerate().take(10) {
-            let c = u16::try_from(c).unwrap_or(0);
-            sheet.write_string(r, c, v).map_err(xlsx_error)?;
-        }
-        for (c, m) in [(10, p.fee_amount), (11, p.expenses_amount), (12, p.total)] {
-            sheet
-                .write_number_with_format(r, c, money_number(m), &money)
-                .map_err(xlsx_error)?;
-        }
-        let e = by_method.entry(p.method).or_insert((0, Money::ZERO));
-        e.0 += 1;
-        e.1 += p.total;
-        Ok(())
-    })?;
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-    sheet.autofilter(0, 0, r, 12).map_err(xlsx_error)?;
-
-    let sheet = book.worksheet_from_index(0).map_err(xlsx_error)?;
-    sheet.set_column_width(0, 24).map_err(xlsx_error)?;
-    sheet.set_column_width(1, 16).map_err(xlsx_error)?;
-    sheet.set_column_width(2, 16).map_err(xlsx_error)?;
-    let facts = [
-        ("From", filter.from.to_string()),
-        ("To", filter.to.to_string()),
-        (
-            "Group",
-            filter.group_id.clone().unwrap_or_else(|| "all".into()),
-        ),
-        (
-            "Method",
-            filter
-                .method
-                .map_or_else(|| "all".into(), |m| m.as_str().to_string()),
-        ),
-    ];
-    let mut row = 0u32;
-    for (k, v) in facts {
-        sheet
-            .write_string_with_format(row, 0, k, &bold)
-            .map_err(xlsx_error)?;
-        sheet.write_string(row, 1, v).map_err(xlsx_error)?;
-        row += 1;
-    }
-    row += 1;
-    for (c, h) in ["Method", "Payments", "Total"].iter().enumerate() {
-        sheet
-            .write_string_with_format(row, u16::try_from(c).unwrap_or(0), *h, &bold)
-            .map_err(xlsx_error)?;
-    }
-    let (mut count, mut total) = (0i64, Money::ZERO);
-    for (method, (n, sum)) in &by_method {
-        row += 1;
-        sheet
-            .write_string(row, 0, method.as_str())
-            .map_err(xlsx_error)?;
-        sheet.write_number(row, 1, *n as f64).map_err(xlsx_error)?;
-        sheet
-            .write_number_with_format(row, 2, money_number(*sum), &money)
-            .map_err(xlsx_error)?;
-        count += n;
-        total += *sum;
-    }
-    row += 1;
-    sheet
-        .write_string_with_format(row, 0, "All methods", &bold)
-        .map_err(xlsx_error)?;
-    sheet
-        .write_number(row, 1, count as f64)
-        .map_err(xlsx_error)?;
-    sheet
-        .write_number_with_format(row, 2, money_number(total), &money)
-        .map_err(xlsx_error)?;
-    book.save_to_buffer().map_err(xlsx_error)
-}
-
-/// One member's year in the tax-year report.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TaxYearMember {
-    pub member_id: String,
-    pub full_name: String,
-    pub payee_reference: Option<String>,
-    #[serde(flatten)]
-    pub totals: Totals,
-    pub passes_trading_allowance: bool,
-}
-
-/// The tax-year report: every member paid anything in the year.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TaxYearReport {
-    pub tax_year: String,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    #[schema(value_type = String, example = "1000.00")]
-    pub trading_allowance: Money,
-    /// How many members' paid fees pass the trading allowance.
-    pub members_passing_allowance: usize,
-    pub totals: Totals,
-    pub members: Vec<TaxYearMember>,
+    let mut book = PaymentsXlsx::new()?;
+    for_each_payment(conn, filter, |p| Ok(book.row(&file_row(p))?))?;
+    Ok(book.finish(&PaymentsCriteria {
+        from: filter.from,
+        to: filter.to,
+        group_id: filter.group_id.as_deref(),
+        method: filter.method,
+    })?)
 }
 
 /// The tax-year report (finance), totalled a page of lines at a time.
@@ -519,155 +380,4 @@ pub fn tax_year(
         totals: total,
         members,
     })
-}
-
-/// The columns of the tax-year report in CSV and XLSX.
-pub const TAX_YEAR_COLUMNS: [&str; 15] = [
-    "member_id",
-    "member_name",
-    "payee_reference",
-    "earned",
-    "brought_forward",
-    "paid_fees",
-    "paid_in_vouchers",
-    "donated",
-    "declined",
-    "forgone",
-    "carried_forward",
-    "expenses_paid",
-    "expenses_declined",
-    "business_miles",
-    "passes_trading_allowance",
-];
-
-fn tax_year_amounts(t: &Totals) -> [Money; 10] {
-    [
-        t.earned,
-        t.brought_forward,
-        t.paid_fees,
-        t.paid_in_vouchers,
-        t.donated,
-        t.declined,
-        t.forgone,
-        t.carried_forward,
-        t.expenses_paid,
-        t.expenses_declined,
-    ]
-}
-
-/// The tax-year report as CSV, with a totals trailer.
-pub fn write_tax_year_csv<W: Write>(report: &TaxYearReport, out: W) -> Result<W> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(TAX_YEAR_COLUMNS).map_err(csv_error)?;
-    let row = |first: [String; 3], t: &Totals, flag: String| -> Vec<String> {
-        first
-            .into_iter()
-            .chain(tax_year_amounts(t).iter().map(Money::to_string))
-            .chain([t.business_miles.to_string(), flag])
-            .collect()
-    };
-    for m in &report.members {
-        w.write_record(row(
-            [
-                m.member_id.clone(),
-                safe_text(&m.full_name),
-                safe_text(m.payee_reference.as_deref().unwrap_or_default()),
-            ],
-            &m.totals,
-            if m.passes_trading_allowance {
-                "yes"
-            } else {
-                "no"
-            }
-            .into(),
-        ))
-        .map_err(csv_error)?;
-    }
-    w.write_record(row(
-        [
-            "TOTAL".into(),
-            format!("{} members", report.members.len()),
-            String::new(),
-        ],
-        &report.totals,
-        format!("{} pass", report.members_passing_allowance),
-    ))
-    .map_err(csv_error)?;
-    finish_csv(w)
-}
-
-/// The tax-year report as XLSX: one row per member and a totals row.
-pub fn write_tax_year_xlsx(report: &TaxYearReport) -> Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format as Style, Workbook};
-    let mut book = Workbook::new();
-    let bold = Style::new().set_bold();
-    let money = Style::new().set_num_format("#,##0.00");
-    let sheet = book.add_worksheet();
-    sheet
-        .set_name(format!("Tax year {}", report.tax_year))
-        .map_err(xlsx_error)?;
-    for (c, h) in TAX_YEAR_COLUMNS.iter().enumerate() {
-        let c = u16::try_from(c).unwrap_or(0);
-        sheet.set_column_width(c, 16).map_err(xlsx_error)?;
-        sheet
-            .write_string_with_format(0, c, *h, &bold)
-            .map_err(xlsx_error)?;
-    }
-    let mut r = 0u32;
-    let mut put = |r: u32, first: [String; 3], t: &Totals, flag: String| -> Result<()> {
-        for (c, v) in first.iter().enumerate() {
-            sheet
-                .write_string(r, u16::try_from(c).unwrap_or(0), safe_text(v))
-                .map_err(xlsx_error)?;
-        }
-        for (i, m) in tax_year_amounts(t).iter().enumerate() {
-            sheet
-                .write_number_with_format(
-                    r,
-                    3 + u16::try_from(i).unwrap_or(0),
-                    money_number(*m),
-                    &money,
-                )
-                .map_err(xlsx_error)?;
-        }
-        sheet
-            .write_number(r, 13, t.business_miles.0 as f64 / 10.0)
-            .map_err(xlsx_error)?;
-        sheet.write_string(r, 14, flag).map_err(xlsx_error)?;
-        Ok(())
-    };
-    for m in &report.members {
-        r += 1;
-        put(
-            r,
-            [
-                m.member_id.clone(),
-                m.full_name.clone(),
-                m.payee_reference.clone().unwrap_or_default(),
-            ],
-            &m.totals,
-            if m.passes_trading_allowance {
-                "yes"
-            } else {
-                "no"
-            }
-            .into(),
-        )?;
-    }
-    r += 1;
-    put(
-        r,
-        [
-            "TOTAL".into(),
-            format!("{} members", report.members.len()),
-            String::new(),
-        ],
-        &report.totals,
-        format!("{} pass", report.members_passing_allowance),
-    )?;
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-    sheet
-        .autofilter(0, 0, r.saturating_sub(1), 14)
-        .map_err(xlsx_error)?;
-    book.save_to_buffer().map_err(xlsx_error)
 }

@@ -1,12 +1,11 @@
 //! Member statements: every line of the member's approved runs paid in a tax year or between two
 //! dates, totals by month, by cap period and by tax year, and notes in plain English that a member
-//! can hand to a benefits adviser. JSON, CSV and a printable PDF carry the same figures.
+//! can hand to a benefits adviser. JSON, CSV and a printable PDF (`export::statement`) carry the
+//! same figures.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use super::actor::{Actor, Role};
 use super::{limits as limit_service, preferences, Error, Result};
@@ -14,10 +13,12 @@ use crate::db::pay::{self as rows};
 use crate::db::{people, reports, DbConnection};
 use crate::domain::draft::{latest_in_force, CapAmount, Choices, SourceKind};
 use crate::domain::limits;
-use crate::domain::payrun::{Disposition, LineKind, Method, RunStatus};
+use crate::domain::payrun::{Disposition, LineKind, Method};
 use crate::domain::periods::{DateRange, PeriodRule, TaxYear};
-use crate::domain::statement::{self, CapInForce, Entry, Figures, Miles};
+use crate::domain::statement::{self, CapInForce, Entry, Miles};
 use crate::domain::Money;
+use crate::export::format::long_date;
+use crate::export::statement::{Statement, StatementLine, StatementMember};
 
 /// The longest range a statement or report may cover.
 const MAX_DAYS: i64 = 6 * 366;
@@ -85,63 +86,6 @@ pub fn span(
             })
         }
     }
-}
-
-/// `4 July 2025`.
-pub fn long_date(d: NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StatementMember {
-    pub id: String,
-    pub full_name: String,
-    pub payee_reference: Option<String>,
-}
-
-/// One line of a statement.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StatementLine {
-    pub payment_date: NaiveDate,
-    pub pay_run_id: String,
-    /// `approved`, `exported` or `paid`.
-    pub status: RunStatus,
-    pub paid_on: Option<NaiveDate>,
-    pub meeting_id: Option<String>,
-    pub meeting_title: Option<String>,
-    pub meeting_date: Option<NaiveDate>,
-    pub kind: LineKind,
-    pub disposition: Disposition,
-    pub method: Option<Method>,
-    /// Who received it: `you`, or the charity's name.
-    pub paid_to: Option<String>,
-    pub minutes: Option<i32>,
-    /// Business miles of a mileage claim.
-    #[schema(value_type = Option<String>, example = "28.0")]
-    pub miles: Option<Miles>,
-    #[schema(value_type = String, example = "75.00")]
-    pub amount: Money,
-    pub explanation: String,
-}
-
-/// A member's statement.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Statement {
-    pub member: StatementMember,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    /// `Tax year 2025-26`, or the dates.
-    pub title: String,
-    pub generated_on: NaiveDate,
-    pub lines: Vec<StatementLine>,
-    #[serde(flatten)]
-    #[schema(inline)]
-    pub figures: Figures,
-    /// Money held back by a cap at the end of the statement, to be paid later.
-    #[schema(value_type = String, example = "59.00")]
-    pub held_back_at_end: Money,
-    /// Plain-English notes for the member and a benefits adviser.
-    pub notes: Vec<String>,
 }
 
 fn cap_words(amount: &CapAmount, value: Money, rule: PeriodRule) -> String {
@@ -335,219 +279,4 @@ pub fn statement(
         held_back_at_end,
         notes,
     })
-}
-
-/// The columns of a statement's lines in CSV.
-pub const LINE_COLUMNS: [&str; 13] = [
-    "payment_date",
-    "status",
-    "paid_on",
-    "meeting_date",
-    "meeting",
-    "kind",
-    "disposition",
-    "method",
-    "paid_to",
-    "minutes",
-    "miles",
-    "amount",
-    "explanation",
-];
-
-/// The columns of each totals table in CSV (after the period's own columns).
-pub const TOTAL_COLUMNS: [&str; 12] = [
-    "earned",
-    "brought_forward",
-    "paid_fees",
-    "paid_in_vouchers",
-    "donated",
-    "declined",
-    "forgone",
-    "carried_forward",
-    "expenses_paid",
-    "expenses_declined",
-    "paid_to_member",
-    "business_miles",
-];
-
-fn total_cells(t: &statement::Totals) -> Vec<String> {
-    [
-        t.earned,
-        t.brought_forward,
-        t.paid_fees,
-        t.paid_in_vouchers,
-        t.donated,
-        t.declined,
-        t.forgone,
-        t.carried_forward,
-        t.expenses_paid,
-        t.expenses_declined,
-        t.paid_to_member,
-    ]
-    .iter()
-    .map(Money::to_string)
-    .chain(std::iter::once(t.business_miles.to_string()))
-    .collect()
-}
-
-/// The statement as CSV: the lines, then tables of totals (by month, by cap period, for the whole
-/// statement, by tax year) and the notes, each table with its own header row.
-pub fn write_csv<W: Write>(s: &Statement, out: W) -> Result<W> {
-    use super::exports::{csv_error, finish_csv, safe_text};
-    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
-    let opt = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    w.write_record([
-        "Statement",
-        &safe_text(&s.member.full_name),
-        &s.title,
-        &format!("{} to {}", s.from, s.to),
-    ])
-    .map_err(csv_error)?;
-    w.write_record([""]).map_err(csv_error)?;
-    w.write_record(LINE_COLUMNS).map_err(csv_error)?;
-    for l in &s.lines {
-        w.write_record([
-            l.payment_date.to_string(),
-            l.status.to_string(),
-            opt(l.paid_on),
-            opt(l.meeting_date),
-            safe_text(l.meeting_title.as_deref().unwrap_or_default()),
-            l.kind.to_string(),
-            l.disposition.to_string(),
-            l.method.map(Method::as_str).unwrap_or_default().to_string(),
-            safe_text(l.paid_to.as_deref().unwrap_or_default()),
-            l.minutes.map(|m| m.to_string()).unwrap_or_default(),
-            l.miles.map(|m| m.to_string()).unwrap_or_default(),
-            l.amount.to_string(),
-            safe_text(&l.explanation),
-        ])
-        .map_err(csv_error)?;
-    }
-    let table = |w: &mut csv::Writer<W>, first: &[&str], rows: Vec<Vec<String>>| -> Result<()> {
-        w.write_record([""]).map_err(csv_error)?;
-        let header: Vec<&str> = first.iter().copied().chain(TOTAL_COLUMNS).collect();
-        w.write_record(&header).map_err(csv_error)?;
-        for r in rows {
-            w.write_record(&r).map_err(csv_error)?;
-        }
-        Ok(())
-    };
-    let f = &s.figures;
-    table(
-        &mut w,
-        &["month"],
-        f.months
-            .iter()
-            .map(|m| {
-                std::iter::once(m.month.clone())
-                    .chain(total_cells(&m.totals))
-                    .collect()
-            })
-            .collect(),
-    )?;
-    if !f.cap_periods.is_empty() {
-        table(
-            &mut w,
-            &[
-                "cap_period_start",
-                "cap_period_end",
-                "cap",
-                "limit",
-                "counted",
-                "within_limit",
-            ],
-            f.cap_periods
-                .iter()
-                .map(|p| {
-                    [
-                        p.start.to_string(),
-                        p.end.to_string(),
-                        p.cap.clone(),
-                        p.limit.to_string(),
-                        p.counted.to_string(),
-                        if p.within_limit { "yes" } else { "no" }.to_string(),
-                    ]
-                    .into_iter()
-                    .chain(total_cells(&p.totals))
-                    .collect()
-                })
-                .collect(),
-        )?;
-    }
-    table(
-        &mut w,
-        &["total"],
-        vec![std::iter::once("TOTAL".to_string())
-            .chain(total_cells(&f.totals))
-            .collect()],
-    )?;
-    w.write_record(["held_back_at_end", &s.held_back_at_end.to_string()])
-        .map_err(csv_error)?;
-    w.write_record([""]).map_err(csv_error)?;
-    w.write_record([
-        "tax_year",
-        "paid_fees",
-        "business_miles",
-        "trading_allowance",
-        "passes_trading_allowance",
-    ])
-    .map_err(csv_error)?;
-    for y in &f.tax_years {
-        w.write_record([
-            y.tax_year.clone(),
-            y.paid_fees.to_string(),
-            y.business_miles.to_string(),
-            y.trading_allowance.to_string(),
-            if y.passes_trading_allowance {
-                "yes"
-            } else {
-                "no"
-            }
-            .to_string(),
-        ])
-        .map_err(csv_error)?;
-    }
-    w.write_record([""]).map_err(csv_error)?;
-    w.write_record(["notes"]).map_err(csv_error)?;
-    for n in &s.notes {
-        w.write_record([n.as_str()]).map_err(csv_error)?;
-    }
-    finish_csv(w)
-}
-
-/// A statement's downloadable forms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Download {
-    Csv,
-    Pdf,
-}
-
-/// A file to send: its bytes, content type and name.
-pub type File = (Vec<u8>, &'static str, String);
-
-/// The statement as a file (the PDF takes a moment: call it off the async threads).
-pub fn file(s: &Statement, d: Download) -> Result<File> {
-    Ok(match d {
-        Download::Csv => (
-            write_csv(s, Vec::new())?,
-            "text/csv; charset=utf-8",
-            filename(s, "csv"),
-        ),
-        Download::Pdf => (
-            super::pdf::statement(s)?,
-            "application/pdf",
-            filename(s, "pdf"),
-        ),
-    })
-}
-
-/// A file name for the statement: `coprod-statement-<name>-<from>-to-<to>.<ext>`.
-pub fn filename(s: &Statement, extension: &str) -> String {
-    let name = super::exports::slug(&s.member.full_name);
-    format!(
-        "coprod-statement-{}-{}-to-{}.{extension}",
-        if name.is_empty() { "member" } else { &name },
-        s.from,
-        s.to
-    )
 }

@@ -10,9 +10,9 @@ use super::{
     clear_session_cookie, csrf_failed, csrf_ok, form_errors, redirect, session_cookie, signed_in,
     Ctx, Form, FormErrors,
 };
-use crate::api::auth::client_address;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::http::client::client_address;
 use crate::services::auth::{self, LinkPurpose, Policy};
 use crate::services::Error;
 

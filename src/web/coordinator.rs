@@ -27,13 +27,6 @@ async fn staff(req: &HttpRequest) -> Result<Actor, HttpResponse> {
     super::signed_in_as(req, &[Role::Coordinator, Role::Admin]).await
 }
 
-fn first(limit: i64) -> PageRequest {
-    PageRequest {
-        limit: Some(limit),
-        cursor: None,
-    }
-}
-
 fn name_of(full: &str, preferred: Option<&str>) -> String {
     match preferred {
         Some(p) if p != full => format!("{full} ({p})"),
@@ -65,7 +58,7 @@ pub async fn groups(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
     let a = actor.clone();
     let loaded = db
         .run(move |c| {
-            let groups = groups::list_groups(c, &a, &first(100))?;
+            let groups = groups::list_groups(c, &a, &PageRequest::first(100))?;
             let waiting = expenses::waiting(c, &a)?.len();
             Ok::<_, Error>((groups, waiting))
         })
@@ -126,7 +119,8 @@ async fn load_group(
     let a = actor.clone();
     db.run(move |c| {
         let (group, roster) = groups::roster(c, &a, &group_id, today)?;
-        let meetings = meetings::list(c, &a, Some(group_id), None, None, &first(50))?.items;
+        let meetings =
+            meetings::list(c, &a, Some(group_id), None, None, &PageRequest::first(50))?.items;
         let kinds = groups::list_reference(c, Reference::ActivityKinds)?;
         let roles = groups::list_reference(c, Reference::Roles)?;
         Ok(GroupPage {

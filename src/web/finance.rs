@@ -13,7 +13,9 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::payrun::RunStatus;
 use crate::domain::Money;
+use crate::http::download;
 use crate::services::exports;
+use crate::services::members;
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, PayRunView, PaymentView, RunPolicy};
 use crate::services::{Actor, Error, Role};
@@ -30,17 +32,7 @@ pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
     };
     let a = actor.clone();
     let page = match db
-        .run(move |c| {
-            payruns::list(
-                c,
-                &a,
-                None,
-                &PageRequest {
-                    limit: Some(100),
-                    cursor: None,
-                },
-            )
-        })
+        .run(move |c| payruns::list(c, &a, None, &PageRequest::first(100)))
         .await
     {
         Ok(p) => p,
@@ -207,15 +199,7 @@ async fn show(
             let mut pays = Vec::new();
             let mut cursor = None;
             loop {
-                let page = payruns::payments(
-                    c,
-                    &a,
-                    &id,
-                    &PageRequest {
-                        limit: Some(200),
-                        cursor,
-                    },
-                )?;
+                let page = payruns::payments(c, &a, &id, &PageRequest::at(200, cursor))?;
                 pays.extend(page.items);
                 match page.next_cursor {
                     Some(next) if pays.len() < 2000 => cursor = Some(next),
@@ -223,10 +207,7 @@ async fn show(
                 }
             }
             let ids: Vec<String> = pays.iter().map(|p| p.member_id.clone()).collect();
-            let names = crate::db::pay::payees(c, &ids)?
-                .into_iter()
-                .map(|(id, name, _, _)| (id, name))
-                .collect();
+            let names = members::names(c, &a, &ids)?;
             Ok::<_, Error>((run, pays, names))
         })
         .await;
@@ -443,7 +424,7 @@ pub async fn export(
         Ok(p) => p,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
-    match crate::api::download::export(&db, settings.exports.clone(), plan).await {
+    match download::export(&db, settings.exports.clone(), plan).await {
         Ok(res) => res,
         Err(e) => error_page(&req, Some(actor), &e),
     }
@@ -473,20 +454,9 @@ pub async fn lines(
     let loaded = db
         .run(move |c| {
             let run = payruns::get(c, &a, &id)?;
-            let page = payruns::lines(
-                c,
-                &a,
-                &id,
-                &PageRequest {
-                    limit: Some(LINES_PER_PAGE),
-                    cursor,
-                },
-            )?;
+            let page = payruns::lines(c, &a, &id, &PageRequest::at(LINES_PER_PAGE, cursor))?;
             let ids: Vec<String> = page.items.iter().map(|l| l.member_id.clone()).collect();
-            let names: std::collections::HashMap<String, String> = crate::db::pay::payees(c, &ids)?
-                .into_iter()
-                .map(|(id, name, _, _)| (id, name))
-                .collect();
+            let names = members::names(c, &a, &ids)?;
             Ok::<_, Error>((run, page, names))
         })
         .await;

@@ -12,11 +12,13 @@ use crate::db::Database;
 use crate::domain::payrun::RunStatus;
 use crate::domain::periods::TaxYear;
 use crate::domain::records::AttendanceStatus;
+use crate::export::statement::{self as statement_file, Download, Statement};
+use crate::http::download;
 use crate::services::meetings::{self, MemberAttendance};
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, MemberRunView};
 use crate::services::preferences::{self, PreferenceView};
-use crate::services::statements::{self, Download, Statement};
+use crate::services::statements;
 use crate::services::{Actor, Error, Role};
 
 /// The signed-in member, or where to send the browser instead.
@@ -125,15 +127,7 @@ pub async fn home(
     let a = actor.clone();
     let loaded = db
         .run(move |c| {
-            let runs = payruns::of_member(
-                c,
-                &a,
-                &member_id,
-                &PageRequest {
-                    limit: Some(24),
-                    cursor: None,
-                },
-            )?;
+            let runs = payruns::of_member(c, &a, &member_id, &PageRequest::first(24))?;
             let span = statements::span(None, None, None, today)?;
             let st = statements::statement(c, &a, &member_id, &span, allowance, today)?;
             let pref = preferences::current(c, &a, &member_id, today)?;
@@ -319,7 +313,7 @@ pub async fn statement(
         Some("csv") => Download::Csv,
         _ => Download::Pdf,
     };
-    match crate::api::download::made(move || statements::file(&s, d)).await {
+    match download::made(move || statement_file::file(&s, d)).await {
         Ok(res) => res,
         Err(e) => error_page(&req, Some(actor), &e),
     }

@@ -16,10 +16,10 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use maud::{html, Markup, DOCTYPE};
 
-use crate::api::error::Problem;
-use crate::api::middleware::RequestId;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::http::failure::Failure;
+use crate::http::request_id::RequestId;
 use crate::services::auth::{self, Policy};
 use crate::services::{Actor, Error, FieldError, Role};
 
@@ -423,16 +423,16 @@ pub fn form_errors(e: &Error) -> FormErrors {
             ),
         ),
         // The API's words (an internal error is logged, and only its reference shown).
-        other => FormErrors::one("form", &Problem::of(other).detail),
+        other => FormErrors::one("form", &Failure::of(other).detail),
     }
 }
 
 /// A page for a failure outside a form: the status and words the API gives for the same error
-/// (`Problem::of`, the one mapping), under the portal's own heading. An internal error is logged
+/// (`Failure::of`, the one mapping), under the portal's own heading. An internal error is logged
 /// there with its cause chain, and the page shows only the reference to quote.
 pub fn error_page(req: &HttpRequest, actor: Option<Actor>, e: &Error) -> HttpResponse {
-    let problem = Problem::of(e);
-    let status = problem.status_code();
+    let problem = Failure::of(e);
+    let status = problem.status;
     let title = match status.as_u16() {
         401 => "Please sign in again",
         403 => "Not available to you",
@@ -442,7 +442,7 @@ pub fn error_page(req: &HttpRequest, actor: Option<Actor>, e: &Error) -> HttpRes
         429 => "Too many attempts",
         503 => "Busy for a moment",
         _ if status.is_server_error() => "Sorry, something went wrong",
-        _ => problem.title,
+        _ => problem.title(),
     };
     let body = html! {
         h1 { (title) }
@@ -481,7 +481,7 @@ pub fn pounds(m: crate::domain::Money) -> String {
 
 /// `4 July 2025`.
 pub fn day(d: chrono::NaiveDate) -> String {
-    crate::services::statements::long_date(d)
+    crate::export::format::long_date(d)
 }
 
 #[cfg(test)]
@@ -515,9 +515,9 @@ mod tests {
             },
             Error::Unavailable("no connection was free".into()),
         ] {
-            let problem = Problem::of(&e);
+            let problem = Failure::of(&e);
             let (status, retry, html) = shown(&e);
-            assert_eq!(status, problem.status_code(), "{e:?}");
+            assert_eq!(status, problem.status, "{e:?}");
             assert!(
                 html.contains(&html! { (problem.detail) }.into_string()),
                 "{e:?}: {html}"

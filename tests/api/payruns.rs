@@ -1064,7 +1064,7 @@ async fn exports_read_back_to_the_penny(backend: TestBackend) {
         .iter()
         .map(str::to_string)
         .collect();
-    assert_eq!(header, coprod::services::exports::CSV_COLUMNS);
+    assert_eq!(header, coprod::export::payrun::CSV_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let (payments, trailer) = rows.split_at(rows.len() - 1);
     assert_eq!(payments.len(), 4);

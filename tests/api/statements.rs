@@ -250,7 +250,7 @@ async fn statements_add_up_in_every_format(backend: TestBackend) {
         .collect();
     let header = records
         .iter()
-        .position(|r| r.iter().collect::<Vec<_>>() == coprod::services::statements::LINE_COLUMNS)
+        .position(|r| r.iter().collect::<Vec<_>>() == coprod::export::statement::LINE_COLUMNS)
         .expect("the lines' header");
     let mut paid = Decimal::ZERO;
     let mut miles = Decimal::ZERO;
@@ -418,7 +418,7 @@ async fn finance_reports_read_back(backend: TestBackend) {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        coprod::services::reports::PAYMENT_COLUMNS
+        coprod::export::reports::PAYMENT_COLUMNS
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let (pays, trailer) = rows.split_at(rows.len() - 1);
@@ -503,7 +503,7 @@ async fn finance_reports_read_back(backend: TestBackend) {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(
         reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        coprod::services::reports::TAX_YEAR_COLUMNS
+        coprod::export::reports::TAX_YEAR_COLUMNS
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let (people, trailer) = rows.split_at(rows.len() - 1);

@@ -48,13 +48,15 @@ pub fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> HttpRes
 }
 
 /// A file made on a blocking thread (a PDF, a workbook), sent whole.
-pub async fn made<F>(make: F) -> Result<HttpResponse, Error>
+pub async fn made<F, E>(make: F) -> Result<HttpResponse, Error>
 where
-    F: FnOnce() -> Result<(Vec<u8>, &'static str, String), Error> + Send + 'static,
+    F: FnOnce() -> Result<(Vec<u8>, &'static str, String), E> + Send + 'static,
+    E: Into<Error> + Send + 'static,
 {
     let (bytes, content_type, name) = web::block(make)
         .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("making the file failed: {e}")))??;
+        .map_err(|e| Error::Internal(anyhow::anyhow!("making the file failed: {e}")))?
+        .map_err(Into::into)?;
     Ok(attachment(content_type, &name, bytes))
 }
 
