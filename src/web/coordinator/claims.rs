@@ -1,0 +1,160 @@
+//! Expense claims waiting for a decision: approve, or reject with a reason the member sees.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::register::claim_words;
+use super::staff;
+use crate::db::Database;
+use crate::domain::records::ExpenseKind;
+use crate::services::expenses::{self, WaitingClaim};
+use crate::services::{Actor, Error, FieldError};
+use crate::web::{csrf_failed, csrf_ok, day, error_page, redirect, Ctx, Form, FormErrors};
+
+fn claims_body(
+    ctx: &Ctx,
+    claims: &[WaitingClaim],
+    errors: &FormErrors,
+    done: Option<&str>,
+) -> Markup {
+    html! {
+        h1 { "Expense claims to decide" }
+        @if let Some(d) = done {
+            div class="notice" role="status" { p { (d) } }
+        }
+        (errors.summary())
+        @if claims.is_empty() {
+            p { "No claims are waiting for a decision." }
+        }
+        @for c in claims {
+            @let e = &c.claim;
+            @let reason = format!("reason-{}", e.id);
+            section class="claim" aria-labelledby={ "claim-" (e.id) } {
+                h2 id={ "claim-" (e.id) } { (c.member_name) ": " (claim_words(e)) }
+                p { "For " (c.meeting_title) " on " (day(c.meeting_date)) "."
+                    @if e.kind == ExpenseKind::Car && e.passengers > 0 { " With " (e.passengers) " passengers." }
+                    @if e.kind.is_mileage() { " Mileage is paid at the approved rate for the tax year." } }
+                @if let Some(d) = &e.description { p { "“" (d) "”" } }
+                @if let Some(r) = &e.receipt_ref { p { "Receipt: " (r) } }
+                form method="post" action={ "/claims/" (e.id) } novalidate {
+                    (ctx.csrf_field())
+                    button type="submit" name="decision" value="approve" { "Approve" }
+                    (errors.label(&reason, "Reason, if you reject it", Some("The member will see this")))
+                    textarea id=(reason) name="reason" rows="2" aria-invalid=[errors.invalid(&reason)]
+                        aria-describedby=[errors.described_by(&reason, true)] {}
+                    button type="submit" class="secondary" name="decision" value="reject" { "Reject" }
+                }
+            }
+        }
+    }
+}
+
+async fn claims_page(
+    req: &HttpRequest,
+    db: &Database,
+    actor: Actor,
+    status: StatusCode,
+    errors: &FormErrors,
+    done: Option<&str>,
+) -> HttpResponse {
+    let a = actor.clone();
+    let claims = match db.run(move |c| expenses::waiting(c, &a)).await {
+        Ok(c) => c,
+        Err(e) => return error_page(req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(req, Some(actor));
+    let body = claims_body(&ctx, &claims, errors, done);
+    ctx.page(status, "Expense claims", body)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+pub async fn claims(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    query: web::Query<Done>,
+) -> HttpResponse {
+    let actor = match staff(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let done = match query.done.as_deref() {
+        Some("approved") => Some("The claim is approved. The next pay run repays it."),
+        Some("rejected") => Some("The claim is rejected. The member can see your reason."),
+        _ => None,
+    };
+    claims_page(&req, &db, actor, StatusCode::OK, &FormErrors::none(), done).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn decide(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    form: Form<DecisionForm>,
+) -> HttpResponse {
+    if !csrf_ok(&req, &form.csrf) {
+        return csrf_failed(&req);
+    }
+    let actor = match staff(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let id = path.into_inner();
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            let e = Error::invalid("decision", "must be approve or reject");
+            return error_page(&req, Some(actor), &e);
+        }
+    };
+    let (a, claim, reason) = (actor.clone(), id.clone(), form.reason.clone());
+    let result = db
+        .run(move |c| expenses::decide(c, &a, &claim, approve, Some(reason.as_str())))
+        .await;
+    match result {
+        Ok(_) if approve => redirect("/claims?done=approved"),
+        Ok(_) => redirect("/claims?done=rejected"),
+        Err(Error::Validation(list)) => {
+            let errors = FormErrors(
+                list.into_iter()
+                    .map(|e| {
+                        FieldError::new(
+                            format!("reason-{id}"),
+                            format!("To reject a claim, {}", e.message),
+                        )
+                    })
+                    .collect(),
+            );
+            claims_page(
+                &req,
+                &db,
+                actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &errors,
+                None,
+            )
+            .await
+        }
+        Err(Error::Conflict(msg)) => {
+            let errors = FormErrors::one("form", &msg);
+            claims_page(&req, &db, actor, StatusCode::CONFLICT, &errors, None).await
+        }
+        Err(e) => error_page(&req, Some(actor), &e),
+    }
+}

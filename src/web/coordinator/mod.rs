@@ -1,0 +1,49 @@
+//! Coordinators' pages (and admins'): my groups and their members, meetings, the register of a
+//! meeting on one page (quick on a phone: everyone listed, attended by default), and expense claims
+//! to approve or reject.
+
+mod claims;
+mod groups;
+mod register;
+
+pub use claims::{claims, decide};
+pub use groups::{add_meeting, group, groups};
+pub use register::{meeting, save_register};
+
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::services::groups::CodeLabel;
+use crate::services::{Actor, Role};
+use crate::web::redirect;
+
+/// The signed-in coordinator or admin, or where to send the browser instead.
+async fn staff(req: &HttpRequest) -> Result<Actor, HttpResponse> {
+    super::signed_in_as(req, &[Role::Coordinator, Role::Admin]).await
+}
+
+fn name_of(full: &str, preferred: Option<&str>) -> String {
+    match preferred {
+        Some(p) if p != full => format!("{full} ({p})"),
+        _ => full.to_string(),
+    }
+}
+
+fn label_of(list: &[CodeLabel], code: &str) -> String {
+    list.iter()
+        .find(|c| c.code == code)
+        .map_or_else(|| code.replace('_', " "), |c| c.label.clone())
+}
+
+fn hours(minutes: i32) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} minutes"),
+        (1, 0) => "1 hour".to_string(),
+        (h, 0) => format!("{h} hours"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// Coordinators and admins start at their groups.
+pub fn start() -> HttpResponse {
+    redirect("/groups")
+}
