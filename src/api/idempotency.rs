@@ -24,7 +24,7 @@ use crate::db::idempotency::{self as rows, IdempotencyRow};
 use crate::db::{self, write_tx, Database};
 use crate::http::request_id::RequestId;
 use crate::services::auth::{self, Policy};
-use crate::services::Error;
+use crate::services::{Actor, Error};
 
 pub const HEADER: &str = "idempotency-key";
 const KEEP: TimeDelta = TimeDelta::hours(24);
@@ -69,12 +69,7 @@ pub async fn idempotency(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let key = match (req.method() == Method::POST, req.headers().get(HEADER)) {
         (true, Some(v)) => v.to_str().unwrap_or_default().to_string(),
-        _ => {
-            return next
-                .call(req)
-                .await
-                .map(ServiceResponse::map_into_boxed_body)
-        }
+        _ => return pass(req, next).await,
     };
     if !valid_key(&key) {
         let p = Problem::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters.");
@@ -84,12 +79,43 @@ pub async fn idempotency(
         req.app_data::<web::Data<Database>>().cloned(),
         req.app_data::<web::Data<Policy>>().cloned(),
     ) else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+        return pass(req, next).await;
     };
     // Keys belong to an account: without a valid sign-in the handler answers 401 as usual.
+    let Some(actor) = signed_in(&req, &db, &policy).await else {
+        return pass(req, next).await;
+    };
+    let hash = match request_hash(&mut req).await {
+        Ok(h) => h,
+        Err(e) => return Ok(req.into_response(e.error_response())),
+    };
+    let lease = req
+        .app_data::<web::Data<crate::config::Settings>>()
+        .map_or(60, |s| s.server.idempotency_lease_secs);
+    let lease = TimeDelta::seconds(i64::try_from(lease).unwrap_or(60));
+    let account = actor.account_id.clone();
+    match look_up(&db, &account, &key, &hash, lease).await {
+        Err(e) => Ok(problem(req, Problem::from(e))),
+        Ok(Found::Fresh) => {
+            let res = next.call(req).await?;
+            Ok(record(&db, account, key, res).await)
+        }
+        Ok(found) => Ok(answer(req, found)),
+    }
+}
+
+/// Hands the request on as it is.
+async fn pass(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// The account of the request's bearer token, if it is a live one.
+async fn signed_in(req: &ServiceRequest, db: &Database, policy: &Policy) -> Option<Actor> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -98,28 +124,17 @@ pub async fn idempotency(
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(|t| t.trim().to_string());
+        .map(|t| t.trim().to_string())?;
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let actor = match token {
-        Some(t) => {
-            let policy = policy.clone();
-            db.run(move |c| auth::authenticate(c, &policy, &t, request_id))
-                .await
-                .ok()
-        }
-        None => None,
-    };
-    let Some(actor) = actor else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
+    let policy = policy.clone();
+    db.run(move |c| auth::authenticate(c, &policy, &token, request_id))
+        .await
+        .ok()
+}
 
-    let body = match req.extract::<web::Bytes>().await {
-        Ok(b) => b,
-        Err(e) => return Ok(req.into_response(e.error_response())),
-    };
+/// The SHA-256 of the method, address and body; the body is put back for the handler.
+async fn request_hash(req: &mut ServiceRequest) -> Result<String, actix_web::Error> {
+    let body = req.extract::<web::Bytes>().await?;
     let mut hasher = Sha256::new();
     hasher.update(req.method().as_str());
     hasher.update(b"\n");
@@ -134,64 +149,70 @@ pub async fn idempotency(
     let (_, mut payload) = actix_http::h1::Payload::create(true);
     payload.unread_data(body);
     req.set_payload(payload.into());
+    Ok(hash)
+}
 
-    let lease = req
-        .app_data::<web::Data<crate::config::Settings>>()
-        .map_or(60, |s| s.server.idempotency_lease_secs);
-    let lease = TimeDelta::seconds(i64::try_from(lease).unwrap_or(60));
-    let account = actor.account_id.clone();
-    let (k, a, h) = (key.clone(), account.clone(), hash.clone());
-    let found = db
-        .run(move |c| -> Result<Found, Error> {
-            write_tx(c, |c| {
-                let now = db::now();
-                rows::prune(c, now - KEEP)?;
-                match rows::find(c, &a, &k)? {
-                    Some(row) if row.request_hash != h => Ok(Found::Mismatch),
-                    Some(row) if row.status_code.is_some() => Ok(Found::Replay(row)),
-                    // Cut off by a crash long enough ago: the retry runs.
-                    Some(_) if rows::retake(c, &a, &k, now - lease, now)? => Ok(Found::Fresh),
-                    Some(_) => Ok(Found::InFlight),
-                    None => {
-                        let row = IdempotencyRow {
-                            account_id: a.clone(),
-                            idem_key: k.clone(),
-                            request_hash: h.clone(),
-                            status_code: None,
-                            response_body: None,
-                            location: None,
-                            created_at: now,
-                        };
-                        Ok(if rows::claim(c, &row)? {
-                            Found::Fresh
-                        } else {
-                            Found::InFlight
-                        })
-                    }
+/// What the key already holds, claiming it for this request when it holds nothing (or only a
+/// request cut off by a crash longer than `lease` ago).
+async fn look_up(
+    db: &Database,
+    account: &str,
+    key: &str,
+    hash: &str,
+    lease: TimeDelta,
+) -> Result<Found, Error> {
+    let (k, a, h) = (key.to_string(), account.to_string(), hash.to_string());
+    db.run(move |c| -> Result<Found, Error> {
+        write_tx(c, |c| {
+            let now = db::now();
+            rows::prune(c, now - KEEP)?;
+            match rows::find(c, &a, &k)? {
+                Some(row) if row.request_hash != h => Ok(Found::Mismatch),
+                Some(row) if row.status_code.is_some() => Ok(Found::Replay(row)),
+                // Cut off by a crash long enough ago: the retry runs.
+                Some(_) if rows::retake(c, &a, &k, now - lease, now)? => Ok(Found::Fresh),
+                Some(_) => Ok(Found::InFlight),
+                None => {
+                    let row = IdempotencyRow {
+                        account_id: a.clone(),
+                        idem_key: k.clone(),
+                        request_hash: h.clone(),
+                        status_code: None,
+                        response_body: None,
+                        location: None,
+                        created_at: now,
+                    };
+                    Ok(if rows::claim(c, &row)? {
+                        Found::Fresh
+                    } else {
+                        Found::InFlight
+                    })
                 }
-            })
+            }
         })
-        .await;
+    })
+    .await
+}
+
+/// The answer for a key that is taken: the first response again, or why not.
+fn answer(req: ServiceRequest, found: Found) -> ServiceResponse<BoxBody> {
     match found {
-        Err(e) => return Ok(problem(req, Problem::from(e))),
-        Ok(Found::Mismatch) => {
-            let p = Problem::new(
+        Found::Mismatch => problem(
+            req,
+            Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "This Idempotency-Key was already used with a different request; use a new key.",
-            );
-            return Ok(problem(req, p));
-        }
-        Ok(Found::InFlight) => {
-            let p = Problem::new(
+            ),
+        ),
+        Found::InFlight | Found::Fresh => problem(
+            req,
+            Problem::new(
                 StatusCode::CONFLICT,
                 "A request with this Idempotency-Key is still being handled; try again in a moment.",
-            );
-            return Ok(problem(req, p));
-        }
-        Ok(Found::Replay(row)) if row.response_body.is_none() => {
-            return Ok(problem(req, secret_not_replayed()));
-        }
-        Ok(Found::Replay(row)) => {
+            ),
+        ),
+        Found::Replay(row) if row.response_body.is_none() => problem(req, secret_not_replayed()),
+        Found::Replay(row) => {
             let status = u16::try_from(row.status_code.unwrap_or(200))
                 .ok()
                 .and_then(|s| StatusCode::from_u16(s).ok())
@@ -207,12 +228,19 @@ pub async fn idempotency(
             if let Some(loc) = row.location {
                 res.insert_header((header::LOCATION, loc));
             }
-            return Ok(req.into_response(res.body(row.response_body.unwrap_or_default())));
+            req.into_response(res.body(row.response_body.unwrap_or_default()))
         }
-        Ok(Found::Fresh) => {}
     }
+}
 
-    let res = next.call(req).await?;
+/// Keeps the handler's answer under the key (without its body when it held a secret; not at all
+/// for a server error, so a retry runs again), and sends it on.
+async fn record(
+    db: &Database,
+    account: String,
+    key: String,
+    res: ServiceResponse<impl MessageBody + 'static>,
+) -> ServiceResponse<BoxBody> {
     let status = res.status();
     let location = res
         .headers()
@@ -248,8 +276,5 @@ pub async fn idempotency(
     if let Err(e) = stored {
         tracing::warn!(error = %e, "could not record an idempotent response");
     }
-    Ok(ServiceResponse::new(
-        http_req,
-        head.set_body(BoxBody::new(bytes)),
-    ))
+    ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes)))
 }

@@ -42,6 +42,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn v1(cfg: &mut web::ServiceConfig) {
+    cfg.configure(sessions_routes)
+        .configure(admin_routes)
+        .configure(records_routes)
+        .configure(remuneration_routes)
+        .configure(pay_run_routes);
+}
+
+/// Signing in and out, passwords, invitations, API tokens.
+fn sessions_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/login").route(web::post().to(sessions::login)))
         .service(web::resource("/auth/logout").route(web::post().to(sessions::logout)))
         .service(
@@ -62,44 +71,6 @@ fn v1(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(sessions::create_token)),
         )
         .service(web::resource("/me/tokens/{id}").route(web::delete().to(sessions::revoke_token)))
-        .service(
-            web::resource("/accounts")
-                .route(web::get().to(accounts::list))
-                .route(web::post().to(accounts::create)),
-        )
-        .service(
-            web::resource("/accounts/{id}")
-                .route(web::get().to(accounts::get))
-                .route(web::patch().to(accounts::update)),
-        )
-        .service(web::resource("/audit").route(web::get().to(audit::list)))
-        .service(web::resource("/outbox").route(web::get().to(outbox::list)))
-        .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)))
-        .service(
-            web::resource("/roles")
-                .route(web::get().to(groups::list_roles))
-                .route(web::post().to(groups::add_role)),
-        )
-        .service(
-            web::resource("/activity-kinds")
-                .route(web::get().to(groups::list_activity_kinds))
-                .route(web::post().to(groups::add_activity_kind)),
-        )
-        .service(
-            web::resource("/groups")
-                .route(web::get().to(groups::list))
-                .route(web::post().to(groups::create)),
-        )
-        .service(
-            web::resource("/groups/{id}")
-                .route(web::get().to(groups::get))
-                .route(web::patch().to(groups::update)),
-        )
-        .service(
-            web::resource("/groups/{id}/memberships")
-                .route(web::get().to(groups::list_memberships))
-                .route(web::post().to(groups::add_membership)),
-        )
         .service(
             web::resource("/memberships/{id}").route(web::patch().to(groups::update_membership)),
         )
@@ -138,29 +109,6 @@ fn v1(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(meetings::create_expense)),
         )
         .service(
-            web::resource("/expenses/{id}/approve")
-                .route(web::post().to(meetings::approve_expense)),
-        )
-        .service(
-            web::resource("/expenses/{id}/reject").route(web::post().to(meetings::reject_expense)),
-        )
-        .service(
-            web::resource("/benefit-limits")
-                .route(web::get().to(limits::list))
-                .route(web::post().to(limits::create)),
-        )
-        .service(
-            web::resource("/rate-cards")
-                .route(web::get().to(remuneration::list_cards))
-                .route(web::post().to(remuneration::create_card)),
-        )
-        .service(web::resource("/rate-cards/resolve").route(web::get().to(remuneration::resolve)))
-        .service(
-            web::resource("/rate-cards/{id}")
-                .route(web::get().to(remuneration::get_card))
-                .route(web::patch().to(remuneration::update_card)),
-        )
-        .service(
             web::resource("/members/{id}/preference")
                 .route(web::get().to(remuneration::get_preference))
                 .route(web::put().to(remuneration::set_preference)),
@@ -176,12 +124,86 @@ fn v1(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/members/{id}/payments").route(web::get().to(payruns::member_payments)),
         )
-        .service(web::resource("/members/{id}/statement").route(web::get().to(reports::statement)))
-        .service(web::resource("/reports/payments").route(web::get().to(reports::payments)))
+        .service(web::resource("/members/{id}/statement").route(web::get().to(reports::statement)));
+}
+
+/// Accounts, the audit trail and the mail queue.
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/accounts")
+            .route(web::get().to(accounts::list))
+            .route(web::post().to(accounts::create)),
+    )
+    .service(
+        web::resource("/accounts/{id}")
+            .route(web::get().to(accounts::get))
+            .route(web::patch().to(accounts::update)),
+    )
+    .service(web::resource("/audit").route(web::get().to(audit::list)))
+    .service(web::resource("/outbox").route(web::get().to(outbox::list)))
+    .service(web::resource("/outbox/{id}/retry").route(web::post().to(outbox::retry)));
+}
+
+/// Reference data, groups and memberships, members, meetings, registers and expense claims.
+fn records_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/roles")
+            .route(web::get().to(groups::list_roles))
+            .route(web::post().to(groups::add_role)),
+    )
+    .service(
+        web::resource("/activity-kinds")
+            .route(web::get().to(groups::list_activity_kinds))
+            .route(web::post().to(groups::add_activity_kind)),
+    )
+    .service(
+        web::resource("/groups")
+            .route(web::get().to(groups::list))
+            .route(web::post().to(groups::create)),
+    )
+    .service(
+        web::resource("/groups/{id}")
+            .route(web::get().to(groups::get))
+            .route(web::patch().to(groups::update)),
+    )
+    .service(
+        web::resource("/groups/{id}/memberships")
+            .route(web::get().to(groups::list_memberships))
+            .route(web::post().to(groups::add_membership)),
+    )
+    .service(
+        web::resource("/expenses/{id}/approve").route(web::post().to(meetings::approve_expense)),
+    )
+    .service(
+        web::resource("/expenses/{id}/reject").route(web::post().to(meetings::reject_expense)),
+    );
+}
+
+/// Benefit limits, rate cards, payment choices and adjustments.
+fn remuneration_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/benefit-limits")
+            .route(web::get().to(limits::list))
+            .route(web::post().to(limits::create)),
+    )
+    .service(
+        web::resource("/rate-cards")
+            .route(web::get().to(remuneration::list_cards))
+            .route(web::post().to(remuneration::create_card)),
+    )
+    .service(web::resource("/rate-cards/resolve").route(web::get().to(remuneration::resolve)))
+    .service(
+        web::resource("/rate-cards/{id}")
+            .route(web::get().to(remuneration::get_card))
+            .route(web::patch().to(remuneration::update_card)),
+    )
+    .service(web::resource("/adjustments").route(web::post().to(remuneration::create_adjustment)));
+}
+
+/// Pay runs, a member's payments and statement, and the finance reports.
+fn pay_run_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/reports/payments").route(web::get().to(reports::payments)))
         .service(web::resource("/reports/tax-year").route(web::get().to(reports::tax_year)))
-        .service(
-            web::resource("/adjustments").route(web::post().to(remuneration::create_adjustment)),
-        )
         .service(
             web::resource("/pay-runs")
                 .route(web::get().to(payruns::list))

@@ -9,11 +9,7 @@ const MAX_FILE_LINES: usize = 720;
 const MAX_FUNCTION_LINES: usize = 125;
 
 /// What is still being split, named so that nothing new joins it; this list only shrinks.
-const NOT_YET: &[&str] = &[
-    "src/api/idempotency.rs: fn idempotency",
-    "src/api/mod.rs: fn v1",
-    "src/services/statements.rs: fn statement",
-];
+const NOT_YET: &[&str] = &["src/services/statements.rs: fn statement"];
 
 fn not_yet(problem: &str) -> bool {
     NOT_YET.iter().any(|known| problem.starts_with(known))
