@@ -207,20 +207,7 @@ pub fn statement(
     let caps = caps_on(&history, &limits_table, dates);
     let figures = statement::figures(range, &entries, &caps, allowance);
 
-    // Held back at the end: carried forward by runs paid by then and not taken by a run paid by then.
-    let held = reports::held_back(conn, member_id, range.end)?;
-    let takers: Vec<String> = held.iter().filter_map(|(_, r)| r.clone()).collect();
-    let taken_on: HashMap<String, NaiveDate> =
-        reports::payment_dates(conn, &takers)?.into_iter().collect();
-    let held_back_at_end: Money = held
-        .iter()
-        .filter(|(_, by)| {
-            by.as_ref()
-                .and_then(|r| taken_on.get(r))
-                .is_none_or(|d| *d > range.end)
-        })
-        .map(|(p, _)| Money::from_pence(*p))
-        .sum();
+    let held_back_at_end = held_back_at(conn, member_id, range.end)?;
 
     let inside: Vec<&reports::StatementRow> = rows_wide
         .iter()
@@ -237,27 +224,7 @@ pub fn statement(
         .collect();
     let lines = inside
         .iter()
-        .map(|(l, pay_date, status, paid_on)| StatementLine {
-            payment_date: *pay_date,
-            pay_run_id: l.pay_run_id.clone(),
-            status: *status,
-            paid_on: *paid_on,
-            meeting_id: l.meeting_id.clone(),
-            meeting_title: l.meeting_id.as_ref().and_then(|m| titles.get(m).cloned()),
-            meeting_date: l.meeting_date,
-            kind: l.kind,
-            disposition: l.disposition,
-            method: l.method,
-            paid_to: l.payee.as_deref().map(|p| {
-                p.strip_prefix("charity:")
-                    .map_or_else(|| "you".to_string(), str::to_string)
-            }),
-            minutes: l.minutes,
-            miles: (l.kind == LineKind::Expense && miles.contains_key(&l.source_id))
-                .then(|| Miles(miles_of(l))),
-            amount: Money::from_pence(l.amount_pence),
-            explanation: l.explanation.clone(),
-        })
+        .map(|row| statement_line(row, &titles, &miles))
         .collect();
     let charity = inside
         .iter()
@@ -279,4 +246,54 @@ pub fn statement(
         held_back_at_end,
         notes,
     })
+}
+
+/// Held back at `end`: carried forward by runs paid by then and not taken by a run paid by then.
+fn held_back_at(conn: &mut DbConnection, member_id: &str, end: NaiveDate) -> Result<Money> {
+    let held = reports::held_back(conn, member_id, end)?;
+    let takers: Vec<String> = held.iter().filter_map(|(_, r)| r.clone()).collect();
+    let taken_on: HashMap<String, NaiveDate> =
+        reports::payment_dates(conn, &takers)?.into_iter().collect();
+    Ok(held
+        .iter()
+        .filter(|(_, by)| {
+            by.as_ref()
+                .and_then(|r| taken_on.get(r))
+                .is_none_or(|d| *d > end)
+        })
+        .map(|(p, _)| Money::from_pence(*p))
+        .sum())
+}
+
+/// One line of the statement: when it was paid, for which session, what became of it and how it
+/// was worked out.
+fn statement_line(
+    (l, pay_date, status, paid_on): &reports::StatementRow,
+    titles: &HashMap<String, String>,
+    miles: &HashMap<String, i64>,
+) -> StatementLine {
+    let mileage = (l.kind == LineKind::Expense && l.disposition != Disposition::Declined)
+        .then(|| miles.get(&l.source_id).copied())
+        .flatten();
+    StatementLine {
+        payment_date: *pay_date,
+        pay_run_id: l.pay_run_id.clone(),
+        status: *status,
+        paid_on: *paid_on,
+        meeting_id: l.meeting_id.clone(),
+        meeting_title: l.meeting_id.as_ref().and_then(|m| titles.get(m).cloned()),
+        meeting_date: l.meeting_date,
+        kind: l.kind,
+        disposition: l.disposition,
+        method: l.method,
+        paid_to: l.payee.as_deref().map(|p| {
+            p.strip_prefix("charity:")
+                .map_or_else(|| "you".to_string(), str::to_string)
+        }),
+        minutes: l.minutes,
+        miles: (l.kind == LineKind::Expense && miles.contains_key(&l.source_id))
+            .then(|| Miles(mileage.unwrap_or(0))),
+        amount: Money::from_pence(l.amount_pence),
+        explanation: l.explanation.clone(),
+    }
 }
