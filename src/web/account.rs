@@ -413,3 +413,28 @@ pub async fn reset(
         Err(_) => super::error_page(&req, None, &Error::Internal(anyhow::anyhow!("task failed"))),
     }
 }
+
+/// The routes of these pages.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/sign-in")
+            .route(web::get().to(sign_in_page))
+            .route(web::post().to(sign_in)),
+    )
+    .service(web::resource("/sign-out").route(web::post().to(sign_out)))
+    .service(
+        web::resource("/forgot-password")
+            .route(web::get().to(forgot_page))
+            .route(web::post().to(forgot)),
+    )
+    .service(
+        web::resource("/accept-invitation")
+            .route(web::get().to(invitation_page))
+            .route(web::post().to(accept_invitation)),
+    )
+    .service(
+        web::resource("/reset-password")
+            .route(web::get().to(reset_page))
+            .route(web::post().to(reset)),
+    );
+}

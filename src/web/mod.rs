@@ -7,6 +7,7 @@
 //! allows no script at all and styles only from this site.
 
 pub mod account;
+pub mod admin;
 pub mod coordinator;
 pub mod finance;
 pub mod member;
@@ -39,48 +40,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(web::get().to(home)))
         .service(web::resource("/site.css").route(web::get().to(css)))
         .service(web::resource(["/favicon.svg", "/favicon.ico"]).route(web::get().to(icon)))
-        .service(
-            web::resource("/sign-in")
-                .route(web::get().to(account::sign_in_page))
-                .route(web::post().to(account::sign_in)),
-        )
-        .service(web::resource("/sign-out").route(web::post().to(account::sign_out)))
-        .service(
-            web::resource("/forgot-password")
-                .route(web::get().to(account::forgot_page))
-                .route(web::post().to(account::forgot)),
-        )
-        .service(
-            web::resource("/accept-invitation")
-                .route(web::get().to(account::invitation_page))
-                .route(web::post().to(account::accept_invitation)),
-        )
-        .service(
-            web::resource("/reset-password")
-                .route(web::get().to(account::reset_page))
-                .route(web::post().to(account::reset)),
-        )
-        .service(web::resource("/me").route(web::get().to(member::home)))
-        .service(web::resource("/me/choices").route(web::get().to(member::choices)))
-        .service(web::resource("/me/statement").route(web::get().to(member::statement)))
-        .service(web::resource("/groups").route(web::get().to(coordinator::groups)))
-        .service(web::resource("/groups/{id}").route(web::get().to(coordinator::group)))
-        .service(
-            web::resource("/groups/{id}/meetings").route(web::post().to(coordinator::add_meeting)),
-        )
-        .service(web::resource("/meetings/{id}").route(web::get().to(coordinator::meeting)))
-        .service(
-            web::resource("/meetings/{id}/register")
-                .route(web::post().to(coordinator::save_register)),
-        )
-        .service(web::resource("/claims").route(web::get().to(coordinator::claims)))
-        .service(web::resource("/claims/{id}").route(web::post().to(coordinator::decide)))
-        .service(web::resource("/runs").route(web::get().to(finance::runs)))
-        .service(web::resource("/runs/{id}").route(web::get().to(finance::run)))
-        .service(web::resource("/runs/{id}/approve").route(web::post().to(finance::approve)))
-        .service(web::resource("/runs/{id}/mark-paid").route(web::post().to(finance::mark_paid)))
-        .service(web::resource("/runs/{id}/lines").route(web::get().to(finance::lines)))
-        .service(web::resource("/runs/{id}/export").route(web::post().to(finance::export)));
+        .configure(account::routes)
+        .configure(member::routes)
+        .configure(coordinator::routes)
+        .configure(finance::routes)
+        .configure(admin::routes);
 }
 
 async fn css() -> HttpResponse {
@@ -259,15 +223,8 @@ impl Ctx {
                         @if let Some(a) = &self.actor {
                             nav aria-label="Main" {
                                 ul {
-                                    @if a.role == Role::Member {
-                                        li { a href="/me" { "My payments" } }
-                                        li { a href="/me/choices" { "My payment choices" } }
-                                    } @else if a.role == Role::Finance {
-                                        li { a href="/runs" { "Pay runs" } }
-                                    } @else {
-                                        li { a href="/groups" {
-                                            @if a.role == Role::Admin { "Groups" } @else { "My groups" } } }
-                                        li { a href="/claims" { "Expense claims" } }
+                                    @for (href, words) in nav_of(a.role) {
+                                        li { a href=(href) { (words) } }
                                     }
                                 }
                             }
@@ -293,6 +250,16 @@ impl Ctx {
             res.cookie(c.clone());
         }
         res.body(markup.into_string())
+    }
+}
+
+/// The main navigation of a role: each audience's pages name their own links.
+fn nav_of(role: Role) -> &'static [(&'static str, &'static str)] {
+    match role {
+        Role::Member => member::NAV,
+        Role::Finance => finance::NAV,
+        Role::Coordinator => coordinator::NAV,
+        Role::Admin => admin::NAV,
     }
 }
 

@@ -10,7 +10,7 @@ pub use claims::{claims, decide};
 pub use groups::{add_meeting, group, groups};
 pub use register::{meeting, save_register};
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::services::groups::CodeLabel;
 use crate::services::{Actor, Role};
@@ -46,4 +46,18 @@ fn hours(minutes: i32) -> String {
 /// Coordinators and admins start at their groups.
 pub fn start() -> HttpResponse {
     redirect("/groups")
+}
+
+/// The links of the main navigation for this audience.
+pub const NAV: &[(&str, &str)] = &[("/groups", "My groups"), ("/claims", "Expense claims")];
+
+/// The routes of these pages.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/groups").route(web::get().to(groups)))
+        .service(web::resource("/groups/{id}").route(web::get().to(group)))
+        .service(web::resource("/groups/{id}/meetings").route(web::post().to(add_meeting)))
+        .service(web::resource("/meetings/{id}").route(web::get().to(meeting)))
+        .service(web::resource("/meetings/{id}/register").route(web::post().to(save_register)))
+        .service(web::resource("/claims").route(web::get().to(claims)))
+        .service(web::resource("/claims/{id}").route(web::post().to(decide)));
 }

@@ -500,3 +500,16 @@ pub async fn lines(
     };
     ctx.page(StatusCode::OK, "Lines of a pay run", body)
 }
+
+/// The links of the main navigation for this audience.
+pub const NAV: &[(&str, &str)] = &[("/runs", "Pay runs")];
+
+/// The routes of these pages.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/runs").route(web::get().to(runs)))
+        .service(web::resource("/runs/{id}").route(web::get().to(run)))
+        .service(web::resource("/runs/{id}/approve").route(web::post().to(approve)))
+        .service(web::resource("/runs/{id}/mark-paid").route(web::post().to(mark_paid)))
+        .service(web::resource("/runs/{id}/lines").route(web::get().to(lines)))
+        .service(web::resource("/runs/{id}/export").route(web::post().to(export)));
+}

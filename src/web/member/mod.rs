@@ -318,3 +318,16 @@ pub async fn statement(
         Err(e) => error_page(&req, Some(actor), &e),
     }
 }
+
+/// The links of the main navigation for this audience.
+pub const NAV: &[(&str, &str)] = &[
+    ("/me", "My payments"),
+    ("/me/choices", "My payment choices"),
+];
+
+/// The routes of these pages.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/me").route(web::get().to(home)))
+        .service(web::resource("/me/choices").route(web::get().to(choices)))
+        .service(web::resource("/me/statement").route(web::get().to(statement)));
+}
