@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use chrono::{Days, NaiveDate};
 use coprod::app::Application;
 use coprod::config::{LogFormat, LogSettings, Settings, Sources};
-use coprod::db::{Database, DbConnection};
+use coprod::db::Database;
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -294,36 +294,61 @@ fn day(today: NaiveDate, back: u64) -> NaiveDate {
     today - Days::new(back)
 }
 
-/// The token of the link in the newest invitation emailed to `email`.
-async fn invitation_token(db: &Database, email: &str) -> String {
-    let db = db.clone();
+/// Where the server writes the mail it sends (one run of the bench at a time).
+static MAIL_DIR: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+
+/// The token of the link in the invitation delivered to `email`, read from the delivered message
+/// as a mail client would (a sent invitation keeps no link in the database).
+async fn invitation_token(email: &str) -> String {
+    let dir = MAIL_DIR
+        .lock()
+        .expect("the mail folder")
+        .clone()
+        .expect("the mail folder");
     let email = email.to_string();
-    tokio::task::spawn_blocking(move || {
-        use coprod::db::schema::outbox::dsl as o;
-        let mut pooled = db.get().expect("a connection");
-        let conn: &mut DbConnection = &mut pooled;
-        let body: String = o::outbox
-            .filter(o::recipient.eq(&email))
-            .filter(o::dedupe_key.like("invitation:%"))
-            .order(o::created_at.desc())
-            .select(o::body_text)
-            .first(conn)
-            .expect("an invitation");
-        let start = body.find("token=").expect("a link") + "token=".len();
-        body[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-            .collect::<String>()
-    })
-    .await
-    .expect("reading the invitation")
+    for _ in 0..400 {
+        let found = std::fs::read_dir(&dir).ok().and_then(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .filter_map(|raw| {
+                    let mail = mailparse::parse_mail(&raw).ok()?;
+                    use mailparse::MailHeaderMap;
+                    let to = mail.headers.get_first_value("To")?;
+                    if !to.contains(&email) {
+                        return None;
+                    }
+                    let text = mail
+                        .subparts
+                        .iter()
+                        .find(|p| p.ctype.mimetype == "text/plain")?
+                        .get_body()
+                        .ok()?;
+                    let start =
+                        text.find("accept-invitation?token=")? + "accept-invitation?token=".len();
+                    Some(
+                        text[start..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                            .collect::<String>(),
+                    )
+                })
+                .next()
+        });
+        if let Some(token) = found {
+            return token;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no invitation was delivered to {email}");
 }
 
 /// An account made by the admin and accepted from the emailed link, signed in: its token.
-async fn invite(api: &Api, db: &Database, admin: &str, account: Value) -> String {
+async fn invite(api: &Api, admin: &str, account: Value) -> String {
     let email = account["email"].as_str().expect("an email").to_string();
     api.post("/api/v1/accounts", Some(admin), account).await;
-    let token = invitation_token(db, &email).await;
+    let token = invitation_token(&email).await;
     let signed = api
         .post(
             "/api/v1/auth/invitations/accept",
@@ -362,7 +387,6 @@ fn meeting(group_id: &str, title: &str, date: NaiveDate, minutes: i64) -> Value 
 /// the open month's meetings.
 async fn seed_group(
     api: Api,
-    db: Database,
     admin: String,
     finance: String,
     g: usize,
@@ -378,9 +402,7 @@ async fn seed_group(
         )
         .await;
     let group_id = id_of(&group);
-    let coordinator = invite(
-        &api,
-        &db,
+    let coordinator = invite(&api,
         &admin,
         json!({ "email": format!("coordinator{}@load.example.org", g + 1), "role": "coordinator", "group_ids": [group_id] }),
     )
@@ -401,9 +423,7 @@ async fn seed_group(
             json!({ "member_id": id, "role": if m < 2 { "co_chair" } else { "member" }, "starts_on": day(today, 200) }),
         )
         .await;
-        let token = invite(
-            &api,
-            &db,
+        let token = invite(&api,
             &admin,
             json!({ "email": format!("member{}.{}@load.example.org", g + 1, m + 1), "role": "member", "member_id": id }),
         )
@@ -507,7 +527,6 @@ async fn seed(api: &Api, db: &Database, settings: &Settings) -> World {
         .map(|g| {
             tokio::spawn(seed_group(
                 api.clone(),
-                db.clone(),
                 admin.clone(),
                 finance.clone(),
                 g,
@@ -947,6 +966,7 @@ async fn run(backend: Backend, args: &Args) -> bool {
     settings.database.url = SecretString::from(url);
     settings.mail.dir = dir.path().join("mail");
     settings.mail.poll_interval_ms = 200;
+    *MAIL_DIR.lock().expect("the mail folder") = Some(settings.mail.dir.clone());
     let app = Application::build(settings.clone())
         .await
         .expect("the server starts");
