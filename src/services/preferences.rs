@@ -79,6 +79,8 @@ pub struct PreferenceView {
     pub set_by: Option<String>,
     /// True when someone other than the member recorded it.
     pub set_on_behalf: bool,
+    /// The role of whoever recorded it (null for the default, or an account since removed).
+    pub set_by_role: Option<Role>,
     pub created_at: Option<String>,
     pub is_default: bool,
 }
@@ -198,6 +200,7 @@ fn view(
         notify_by_email: r.notify_by_email,
         set_by: r.set_by.clone(),
         set_on_behalf: false,
+        set_by_role: None,
         created_at: (!is_default).then(|| instant(r.created_at)),
         is_default,
     }
@@ -226,6 +229,7 @@ pub fn current(
         .unwrap_or_else(|| default_row(member_id));
     let mut v = view(&row, member_id, on, &limits_table);
     v.set_on_behalf = on_behalf(&row, own_account(conn, member_id)?.as_ref());
+    v.set_by_role = role_of(conn, row.set_by.as_deref())?;
     Ok(v)
 }
 
@@ -251,15 +255,28 @@ pub fn history(
     readable(conn, actor, member_id)?;
     let limits_table = super::limits::load(conn)?;
     let own = own_account(conn, member_id)?;
-    Ok(rows::preferences_of(conn, member_id)?
-        .iter()
-        .rev()
-        .map(|r| {
-            let mut v = view(r, member_id, r.effective_from, &limits_table);
-            v.set_on_behalf = on_behalf(r, own.as_ref());
-            v
-        })
-        .collect())
+    let mut roles = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for r in rows::preferences_of(conn, member_id)?.iter().rev() {
+        let mut v = view(r, member_id, r.effective_from, &limits_table);
+        v.set_on_behalf = on_behalf(r, own.as_ref());
+        if let Some(by) = &r.set_by {
+            if !roles.contains_key(by) {
+                roles.insert(by.clone(), role_of(conn, Some(by))?);
+            }
+            v.set_by_role = roles.get(by).copied().flatten();
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// The role of an account, when it still exists.
+fn role_of(conn: &mut DbConnection, account_id: Option<&str>) -> Result<Option<Role>> {
+    Ok(match account_id {
+        Some(id) => crate::db::accounts::find(conn, id)?.map(|a| a.role),
+        None => None,
+    })
 }
 
 /// Checks choices as given and makes the row to store, in phases: the fee, how it is paid, what
@@ -527,6 +544,66 @@ fn weekday_code(d: Weekday) -> &'static str {
     }
 }
 
+/// Who may record a member's choices: the member, a coordinator of one of their groups, an admin.
+/// Finance reads only.
+fn may_set(actor: &Actor, member_id: &str) -> Result<()> {
+    match actor.role {
+        Role::Member if actor.is_member(member_id) => Ok(()),
+        Role::Member => Err(Error::NotFound),
+        Role::Coordinator | Role::Admin => Ok(()),
+        Role::Finance => Err(Error::Forbidden(
+            "Finance reads payment choices; the member or their coordinator sets them.".into(),
+        )),
+    }
+}
+
+/// The member, and the checked row that `input` would store: every rule `set` applies, with
+/// nothing written.
+fn prepared(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &str,
+    input: &PreferenceInput,
+) -> Result<(people::MemberRow, PreferenceRow)> {
+    let member = people::find_member(conn, member_id)?.ok_or(Error::NotFound)?;
+    scope::member(conn, actor, member_id, Access::Write)?;
+    // Coordinators act for members of their own groups only (not for members in no group).
+    if actor.role == Role::Coordinator
+        && !people::member_groups(conn, member_id)?
+            .iter()
+            .any(|g| actor.coordinates(g))
+    {
+        return Err(Error::NotFound);
+    }
+    let row = check(conn, member_id, input, &actor.account_id)?;
+    if let Some(last) = rows::last_approved_payment_date(conn, member_id)? {
+        if row.effective_from < last {
+            return Err(Error::invalid(
+                "effective_from",
+                format!("must be on or after {last}, the date of the last approved payment: what has been paid stays as it was paid"),
+            ));
+        }
+    }
+    Ok((member, row))
+}
+
+/// What `set` would record, checked by the same rules, without recording it: for a page that
+/// shows "what this means" before the member confirms.
+pub fn preview(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &str,
+    input: &PreferenceInput,
+) -> Result<PreferenceView> {
+    may_set(actor, member_id)?;
+    let (_, row) = prepared(conn, actor, member_id, input)?;
+    let limits_table = super::limits::load(conn)?;
+    let mut v = view(&row, member_id, row.effective_from, &limits_table);
+    v.set_on_behalf = !actor.is_member(member_id);
+    v.set_by_role = Some(actor.role);
+    Ok(v)
+}
+
 /// Records new choices from `effective_from`.
 /// `base_url` is `server.public_url` without a trailing slash, for the link in the email a member
 /// gets when someone records choices on their behalf.
@@ -537,42 +614,16 @@ pub fn set(
     input: PreferenceInput,
     base_url: &str,
 ) -> Result<PreferenceView> {
-    match actor.role {
-        Role::Member if actor.is_member(member_id) => {}
-        Role::Member => return Err(Error::NotFound),
-        Role::Coordinator | Role::Admin => {}
-        Role::Finance => {
-            return Err(Error::Forbidden(
-                "Finance reads payment choices; the member or their coordinator sets them.".into(),
-            ))
-        }
-    }
+    may_set(actor, member_id)?;
     write_tx(conn, |conn| {
         db::pay_lock(conn, false)?;
-        let member = people::find_member(conn, member_id)?.ok_or(Error::NotFound)?;
-        scope::member(conn, actor, member_id, Access::Write)?;
-        // Coordinators act for members of their own groups only (not for members in no group).
-        if actor.role == Role::Coordinator
-            && !people::member_groups(conn, member_id)?
-                .iter()
-                .any(|g| actor.coordinates(g))
-        {
-            return Err(Error::NotFound);
-        }
-        let row = check(conn, member_id, &input, &actor.account_id)?;
-        if let Some(last) = rows::last_approved_payment_date(conn, member_id)? {
-            if row.effective_from < last {
-                return Err(Error::invalid(
-                    "effective_from",
-                    format!("must be on or after {last}, the date of the last approved payment: what has been paid stays as it was paid"),
-                ));
-            }
-        }
+        let (member, row) = prepared(conn, actor, member_id, &input)?;
         rows::insert_preference(conn, &row)?;
         let limits_table = super::limits::load(conn)?;
         let mut v = view(&row, member_id, row.effective_from, &limits_table);
         let behalf = !actor.is_member(member_id);
         v.set_on_behalf = behalf;
+        v.set_by_role = Some(actor.role);
         audit::record(
             conn,
             Some(actor),

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod choices;
 pub mod coordinator;
 pub mod finance;
 pub mod member;

@@ -20,6 +20,7 @@ mod layout;
 mod limits;
 mod logs;
 mod mail;
+mod member_pages;
 mod ops_db;
 mod payruns;
 mod portal;

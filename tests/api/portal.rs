@@ -188,7 +188,7 @@ async fn pages_sign_in_and_out_safely(backend: TestBackend) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("welfare rights adviser") && html.contains("A limit (cap)"));
+    assert!(html.contains("welfare rights adviser") && html.contains("Change my choices"));
     let res = c
         .get(app.url("/me/statement?tax_year=2025-26&format=pdf"))
         .header(COOKIE, &cookies)

@@ -6,6 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
+mod choices;
+
 use super::{day, error_page, pounds, redirect, signed_in, Ctx};
 use crate::config::Settings;
 use crate::db::Database;
@@ -17,12 +19,12 @@ use crate::http::download;
 use crate::services::meetings::{self, MemberAttendance};
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, MemberRunView};
-use crate::services::preferences::{self, PreferenceView};
+use crate::services::preferences;
 use crate::services::statements;
 use crate::services::{Actor, Error, Role};
 
 /// The signed-in member, or where to send the browser instead.
-async fn member(req: &HttpRequest) -> Result<(Actor, String), HttpResponse> {
+pub(super) async fn member(req: &HttpRequest) -> Result<(Actor, String), HttpResponse> {
     match signed_in(req).await {
         None => Err(redirect("/sign-in")),
         Some(a) => match (a.role, a.member_id.clone()) {
@@ -212,66 +214,6 @@ pub async fn home(
     ctx.page(StatusCode::OK, "My payments", body)
 }
 
-fn explain(pref: &PreferenceView) -> Markup {
-    html! {
-        dl class="choices" {
-            dt { "Full fee" }
-            dd { "You are paid the full amount for every session." }
-            dt { "Reduced fee" }
-            dd { "You take up to an amount you choose for each session; the rest is not paid. "
-                "Some people do this to stay within a benefit rule." }
-            dt { "Decline" }
-            dd { "You take part without being paid a fee. Your expenses are still repaid unless you say otherwise." }
-            dt { "Donate" }
-            dd { "Your fee is paid straight to a charity you choose. It is not paid to you." }
-            dt { "Bank transfer, payroll or vouchers" }
-            dd { "How you receive fees. Vouchers count as earnings for most benefits. "
-                "Expenses are always repaid by bank transfer or payroll, never in vouchers." }
-            dt { "A limit (cap)" }
-            dd { "If you receive benefits, you can set a weekly or monthly limit, such as the ESA permitted work limit. "
-                "We never pay fees above it in one period. What is over the limit is held and paid later, "
-                "given up, or given to charity, as you choose." }
-        }
-        p { "Benefit rules are complicated. Before you choose, we suggest you speak to a welfare rights adviser, "
-            "for example at Citizens Advice or your local council." }
-        p class="muted" { "Your current choices were "
-            @if pref.is_default { "not set yet, so the full fee by bank transfer applies." }
-            @else if pref.set_on_behalf { "recorded for you by a coordinator." }
-            @else { "recorded by you." } }
-    }
-}
-
-pub async fn choices(
-    req: HttpRequest,
-    db: web::Data<Database>,
-    settings: web::Data<Settings>,
-) -> HttpResponse {
-    let (actor, member_id) = match member(&req).await {
-        Ok(m) => m,
-        Err(res) => return res,
-    };
-    let today = settings.today();
-    let a = actor.clone();
-    let pref = match db
-        .run(move |c| preferences::current(c, &a, &member_id, today))
-        .await
-    {
-        Ok(p) => p,
-        Err(e) => return error_page(&req, Some(actor), &e),
-    };
-    let ctx = Ctx::new(&req, Some(actor));
-    let body = html! {
-        h1 { "My payment choices" }
-        h2 { "What you have chosen" }
-        ul { @for line in preferences::summary(&pref) { li { (line) } } }
-        @if let Some(from) = pref.effective_from { p class="muted" { "In force from " (day(from)) "." } }
-        p { "To change your choices, tell your coordinator, who can record them for you." }
-        h2 { "What each option means" }
-        (explain(&pref))
-    };
-    ctx.page(StatusCode::OK, "My payment choices", body)
-}
-
 #[derive(Deserialize)]
 pub struct StatementQuery {
     tax_year: Option<String>,
@@ -328,6 +270,6 @@ pub const NAV: &[(&str, &str)] = &[
 /// The routes of these pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/me").route(web::get().to(home)))
-        .service(web::resource("/me/choices").route(web::get().to(choices)))
+        .configure(choices::routes)
         .service(web::resource("/me/statement").route(web::get().to(statement)));
 }

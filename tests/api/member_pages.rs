@@ -1,0 +1,216 @@
+//! A member running their own affairs in the portal, as a person with a browser does it: sign in,
+//! open the page from the navigation, fill in the form, check what it means, press the button; the
+//! API then shows what the page recorded. Bad answers are shown on the page and change nothing.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::doors::{Seen, Visitor};
+use crate::helpers::{TestBackend, PASSWORD};
+use crate::payruns::{ok, World};
+
+/// A member signed in through the sign-in page.
+pub async fn signed_in_member(w: &World) -> Visitor {
+    let v = Visitor::new();
+    let page = v.open(&w.app.url("/sign-in")).await;
+    let home = v
+        .submit(
+            &page,
+            "/sign-in",
+            &[("email", &w.member.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert!(home.url.ends_with("/me"), "{}", home.url);
+    v
+}
+
+/// The answers of a weekly ESA limit, kept for later above it, from `from`.
+fn weekly_esa(from: &str) -> Vec<(&'static str, String)> {
+    [
+        ("fee_choice", "full"),
+        ("reduced_max", ""),
+        ("charity", ""),
+        ("expenses", "yes"),
+        ("method", "bank_transfer"),
+        ("voucher_provider", ""),
+        ("cap", "limit"),
+        ("cap.limit_code", "esa_permitted_work"),
+        ("cap.amount", ""),
+        ("cap.period", "week"),
+        ("cap.week_starts_on", "monday"),
+        ("cap.month_anchor_day", ""),
+        ("vouchers_count", "yes"),
+        ("over_cap", "carry_forward"),
+        ("notify_by_email", "yes"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .chain([("effective_from", from.to_string())])
+    .collect()
+}
+
+fn with<'a>(
+    answers: &'a [(&'static str, String)],
+    changes: &[(&str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    answers
+        .iter()
+        .map(|(k, v)| {
+            let v = changes
+                .iter()
+                .find(|(ck, _)| ck == k)
+                .map_or(v.as_str(), |(_, cv)| cv);
+            (*k, v)
+        })
+        .collect()
+}
+
+async fn preference(w: &World) -> Value {
+    ok(
+        w.app
+            .call(
+                Method::GET,
+                &format!("/api/v1/members/{}/preference", w.member_id),
+                Some(&w.member.token),
+                None,
+            )
+            .await,
+        200,
+    )
+    .await
+}
+
+/// Sends the answers, and saves them from the page that checks them.
+async fn choose(v: &Visitor, form: &Seen, answers: &[(&str, &str)]) -> Seen {
+    let check = v.submit(form, "/me/choices/change", answers).await;
+    assert_eq!(check.status, 200, "{}", check.html);
+    assert!(
+        check.html.contains("Check the new choices"),
+        "{}",
+        check.html
+    );
+    let saved = v.submit(&check, "/me/choices", &[]).await;
+    assert!(saved.url.ends_with("/me/choices?saved=1"), "{}", saved.url);
+    saved
+}
+
+async fn a_member_sets_and_changes_their_choices(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let v = signed_in_member(&w).await;
+    let page = v.open(&w.app.url("/me/choices")).await;
+    assert!(page.html.contains("Change my choices"), "{}", page.html);
+    let form = v.open(&w.app.url("/me/choices/change")).await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.html
+            .contains("ESA permitted work: £195.50 a week today"),
+        "{}",
+        form.html
+    );
+    let today = w.app.settings.today().to_string();
+    let answers = weekly_esa(&today);
+    let check = v
+        .submit(&form, "/me/choices/change", &with(&answers, &[]))
+        .await;
+    assert!(
+        check
+            .html
+            .contains("Your fees are kept to £195.50 a week; anything above it is kept for you and paid later."),
+        "{}",
+        check.html
+    );
+    assert!(check.html.contains("welfare rights adviser"));
+    // Changing the answers brings the form back as it was filled in.
+    let again = v
+        .submit(&check, "/me/choices/change", &[("step", "edit")])
+        .await;
+    assert!(
+        again.html.contains("value=\"esa_permitted_work\" selected"),
+        "{}",
+        again.html
+    );
+    let saved = choose(&v, &form, &with(&answers, &[])).await;
+    assert!(saved.html.contains("The new choices are saved."));
+    assert!(saved.html.contains("<td>You</td>"), "{}", saved.html);
+    let p = preference(&w).await;
+    assert_eq!(p["cap"]["limit_code"], "esa_permitted_work");
+    assert_eq!(p["cap"]["period"], "week");
+    assert_eq!(p["over_cap"], "carry_forward");
+    assert_eq!(p["set_on_behalf"], false);
+
+    // Then to give the fee to a charity.
+    let form = v.open(&w.app.url("/me/choices/change")).await;
+    choose(
+        &v,
+        &form,
+        &with(
+            &answers,
+            &[
+                ("fee_choice", "donate"),
+                ("charity", "Mind"),
+                ("cap", "none"),
+            ],
+        ),
+    )
+    .await;
+    let p = preference(&w).await;
+    assert_eq!(p["fee_choice"], "donate");
+    assert_eq!(p["charity"], "Mind");
+    assert!(p["cap"].is_null());
+}
+
+async fn bad_answers_are_shown_on_the_page_and_change_nothing(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    w.session(&w.member_id, "2025-06-10", 180).await;
+    let run = w.draft("2025-06-01", "2025-06-30", "2025-07-04").await;
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    let v = signed_in_member(&w).await;
+    let before = preference(&w).await;
+    let today = w.app.settings.today().to_string();
+    let answers = weekly_esa(&today);
+    let form = v.open(&w.app.url("/me/choices/change")).await;
+    for (changes, words) in [
+        (
+            vec![("fee_choice", "reduced"), ("reduced_max", "12.505")],
+            "no more than 2 numbers after the point",
+        ),
+        (
+            vec![("effective_from", "2025-06-01")],
+            "the date of the last approved payment",
+        ),
+        (
+            vec![("fee_choice", "donate")],
+            "The charity is needed to donate",
+        ),
+        (vec![("cap", "amount")], "Enter the most you can be paid"),
+        (
+            vec![("effective_from", "next week")],
+            "Enter the date your choices start",
+        ),
+    ] {
+        let seen = v
+            .submit(&form, "/me/choices/change", &with(&answers, &changes))
+            .await;
+        assert_eq!(seen.status, 422, "{changes:?}: {}", seen.html);
+        assert!(seen.html.contains("There is a problem"), "{}", seen.html);
+        assert!(seen.html.contains(words), "{words}: {}", seen.html);
+        assert!(seen.html.contains("aria-invalid=\"true\""), "{}", seen.html);
+    }
+    // A page that checked answers, sent again once they are no longer right, saves nothing.
+    let check = v
+        .submit(&form, "/me/choices/change", &with(&answers, &[]))
+        .await;
+    assert_eq!(check.status, 200);
+    let late = v
+        .submit(&check, "/me/choices", &[("effective_from", "2025-06-01")])
+        .await;
+    assert_eq!(late.status, 422, "{}", late.html);
+    assert_eq!(preference(&w).await, before);
+}
+
+both_backends!(
+    a_member_sets_and_changes_their_choices,
+    bad_answers_are_shown_on_the_page_and_change_nothing,
+);
