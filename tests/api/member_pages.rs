@@ -10,19 +10,24 @@ use crate::doors::{Seen, Visitor};
 use crate::helpers::{TestBackend, PASSWORD};
 use crate::payruns::{ok, World};
 
-/// A member signed in through the sign-in page.
-pub async fn signed_in_member(w: &World) -> Visitor {
+/// Someone signed in through the sign-in page.
+pub async fn signed_in(w: &World, email: &str) -> Visitor {
     let v = Visitor::new();
     let page = v.open(&w.app.url("/sign-in")).await;
     let home = v
         .submit(
             &page,
             "/sign-in",
-            &[("email", &w.member.email), ("password", PASSWORD)],
+            &[("email", email), ("password", PASSWORD)],
         )
         .await;
-    assert!(home.url.ends_with("/me"), "{}", home.url);
+    assert!(home.signed_in(), "{}", home.html);
     v
+}
+
+/// The member signed in through the sign-in page.
+pub async fn signed_in_member(w: &World) -> Visitor {
+    signed_in(w, &w.member.email).await
 }
 
 /// The answers of a weekly ESA limit, kept for later above it, from `from`.
@@ -83,15 +88,23 @@ async fn preference(w: &World) -> Value {
 
 /// Sends the answers, and saves them from the page that checks them.
 async fn choose(v: &Visitor, form: &Seen, answers: &[(&str, &str)]) -> Seen {
-    let check = v.submit(form, "/me/choices/change", answers).await;
+    choose_at(v, form, "/me/choices", answers).await
+}
+
+async fn choose_at(v: &Visitor, form: &Seen, base: &str, answers: &[(&str, &str)]) -> Seen {
+    let check = v.submit(form, &format!("{base}/change"), answers).await;
     assert_eq!(check.status, 200, "{}", check.html);
     assert!(
         check.html.contains("Check the new choices"),
         "{}",
         check.html
     );
-    let saved = v.submit(&check, "/me/choices", &[]).await;
-    assert!(saved.url.ends_with("/me/choices?saved=1"), "{}", saved.url);
+    let saved = v.submit(&check, base, &[]).await;
+    assert!(
+        saved.url.ends_with(&format!("{base}?saved=1")),
+        "{}",
+        saved.url
+    );
     saved
 }
 
@@ -210,7 +223,62 @@ async fn bad_answers_are_shown_on_the_page_and_change_nothing(backend: TestBacke
     assert_eq!(preference(&w).await, before);
 }
 
+/// A coordinator records choices with a member of their group, from the group's page; the member
+/// is emailed, and reads them as recorded by their coordinator. Another group's coordinator cannot
+/// open the page.
+async fn a_coordinator_records_choices_for_a_member(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let v = signed_in(&w, &w.coordinator.email).await;
+    let group = v.open(&w.app.url(&format!("/groups/{}", w.group))).await;
+    let base = format!("/members/{}/choices", w.member_id);
+    assert!(
+        group.html.contains(&format!("href=\"{base}\"")),
+        "{}",
+        group.html
+    );
+    let page = v.open(&w.app.url(&base)).await;
+    assert!(page.html.contains("Payment choices of"), "{}", page.html);
+    let form = v.open(&w.app.url(&format!("{base}/change"))).await;
+    assert!(form.html.contains("Ask the member each question"));
+    let today = w.app.settings.today().to_string();
+    let answers = weekly_esa(&today);
+    let saved = choose_at(&v, &form, &base, &with(&answers, &[("over_cap", "forgo")])).await;
+    assert!(
+        saved.html.contains("<td>A coordinator</td>"),
+        "{}",
+        saved.html
+    );
+    let p = preference(&w).await;
+    assert_eq!(
+        (p["over_cap"].as_str(), p["set_on_behalf"].as_bool()),
+        (Some("forgo"), Some(true))
+    );
+    let mail = w
+        .app
+        .delivered_mail("sam@example.org", "Your payment choices were updated")
+        .await;
+    let mine = signed_in_member(&w).await;
+    let seen = mine.open(&mail.link("See your payment choices")).await;
+    assert!(
+        seen.html.contains("<td>Your coordinator</td>"),
+        "{}",
+        seen.html
+    );
+
+    let other = w.app.user(crate::helpers::Role::Coordinator).await;
+    let stranger = signed_in(&w, &other.email).await;
+    assert_eq!(stranger.open(&w.app.url(&base)).await.status, 404);
+    assert_eq!(
+        stranger
+            .open(&w.app.url(&format!("{base}/change")))
+            .await
+            .status,
+        404
+    );
+}
+
 both_backends!(
+    a_coordinator_records_choices_for_a_member,
     a_member_sets_and_changes_their_choices,
     bad_answers_are_shown_on_the_page_and_change_nothing,
 );

@@ -509,17 +509,19 @@ pub fn adviser() -> Markup {
 }
 
 /// Who recorded a choice, as the member reads it.
-fn recorded_by(v: &PreferenceView) -> &'static str {
+fn recorded_by(v: &PreferenceView, own: bool) -> &'static str {
     match (v.set_on_behalf, v.set_by_role) {
-        (false, _) => "You",
-        (true, Some(Role::Coordinator)) => "Your coordinator",
+        (false, _) if own => "You",
+        (false, _) => "The member",
+        (true, Some(Role::Coordinator)) if own => "Your coordinator",
+        (true, Some(Role::Coordinator)) => "A coordinator",
         (true, Some(Role::Admin)) => "An administrator",
         (true, _) => "Someone for you",
     }
 }
 
-/// Every recorded choice, newest first, with who recorded it.
-pub fn history(items: &[PreferenceView]) -> Markup {
+/// Every recorded choice, newest first, with who recorded it (`own`: as the member reads it).
+pub fn history(items: &[PreferenceView], own: bool) -> Markup {
     html! {
         @if items.is_empty() {
             p { "No choices have been recorded yet, so the full fee by bank transfer applies." }
@@ -537,7 +539,7 @@ pub fn history(items: &[PreferenceView]) -> Markup {
                             tr {
                                 td { @if let Some(d) = v.effective_from { (day(d)) } }
                                 td { @for l in crate::services::preferences::summary(v) { (l) " " } }
-                                td { (recorded_by(v)) }
+                                td { (recorded_by(v, own)) }
                             }
                         }
                     }

@@ -66,7 +66,7 @@ pub async fn overview(
             @if who.own { "Change my choices" } @else { "Change these choices" } } }
         (adviser())
         h2 { "Choices recorded before" }
-        (super::history(&all))
+        (super::history(&all, who.own))
         h2 { "What each option means" }
         (explained(&now))
     };
@@ -122,7 +122,12 @@ fn form_page(
     let title = format!("Change: {}", who.title.to_lowercase());
     let body = html! {
         h1 { (title) }
-        p { "Answer each question, then continue. You can check your answers before anything is saved." }
+        @if who.own {
+            p { "Answer each question, then continue. You can check your answers before anything is saved." }
+        } @else {
+            p { "Ask the member each question and record their answers. They are emailed what you record, "
+                "and can change it themselves." }
+        }
         (adviser())
         (form(&FormPage {
             action: &who.change(),

@@ -166,6 +166,7 @@ fn group_body(ctx: &Ctx, g: &GroupPage, form: &NewMeetingForm, errors: &FormErro
                         th scope="col" { "Name" }
                         th scope="col" { "Role" }
                         th scope="col" { "Since" }
+                        th scope="col" { "Payment choices" }
                     } }
                     tbody {
                         @for r in &g.roster {
@@ -173,6 +174,8 @@ fn group_body(ctx: &Ctx, g: &GroupPage, form: &NewMeetingForm, errors: &FormErro
                                 td { (name_of(&r.full_name, r.preferred_name.as_deref())) }
                                 td { (label_of(&g.roles, &r.role)) }
                                 td { (day(r.since)) }
+                                td { a href={ "/members/" (r.member_id) "/choices" } {
+                                    "Choices" span class="visually-hidden" { " of " (r.full_name) } } }
                             }
                         }
                     }

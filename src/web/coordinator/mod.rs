@@ -2,6 +2,7 @@
 //! meeting on one page (quick on a phone: everyone listed, attended by default), and expense claims
 //! to approve or reject.
 
+mod choices;
 mod claims;
 mod groups;
 mod register;
@@ -53,7 +54,8 @@ pub const NAV: &[(&str, &str)] = &[("/groups", "My groups"), ("/claims", "Expens
 
 /// The routes of these pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/groups").route(web::get().to(groups)))
+    cfg.configure(choices::routes)
+        .service(web::resource("/groups").route(web::get().to(groups)))
         .service(web::resource("/groups/{id}").route(web::get().to(group)))
         .service(web::resource("/groups/{id}/meetings").route(web::post().to(add_meeting)))
         .service(web::resource("/meetings/{id}").route(web::get().to(meeting)))
