@@ -33,8 +33,12 @@ fn sign_in_view(
     errors: &FormErrors,
 ) -> HttpResponse {
     let ctx = Ctx::new(req, None);
+    let everywhere = status == StatusCode::OK && req.query_string() == "signed_out=everywhere";
     let body = html! {
         h1 { "Sign in" }
+        @if everywhere {
+            div class="notice" role="status" { p { "You are signed out of every device." } }
+        }
         (errors.summary())
         @if let Some(m) = errors.message("form") { p class="field-error" id="form" { (m) } }
         form method="post" action="/sign-in" novalidate {

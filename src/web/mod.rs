@@ -12,6 +12,7 @@ pub mod choices;
 pub mod coordinator;
 pub mod finance;
 pub mod member;
+pub mod security;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/site.css").route(web::get().to(css)))
         .service(web::resource(["/favicon.svg", "/favicon.ico"]).route(web::get().to(icon)))
         .configure(account::routes)
+        .configure(security::routes)
         .configure(member::routes)
         .configure(coordinator::routes)
         .configure(finance::routes)
@@ -224,7 +226,7 @@ impl Ctx {
                         @if let Some(a) = &self.actor {
                             nav aria-label="Main" {
                                 ul {
-                                    @for (href, words) in nav_of(a.role) {
+                                    @for (href, words) in nav_of(a.role).iter().chain(security::NAV) {
                                         li { a href=(href) { (words) } }
                                     }
                                 }

@@ -277,7 +277,128 @@ async fn a_coordinator_records_choices_for_a_member(backend: TestBackend) {
     );
 }
 
+/// My details, my password and my devices, from the pages.
+async fn a_member_keeps_their_details_and_account(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let v = signed_in_member(&w).await;
+    let page = v.open(&w.app.url("/me/details")).await;
+    assert!(
+        page.html.contains("href=\"/me/details\""),
+        "in the navigation"
+    );
+    let fields = |email: &'static str| {
+        vec![
+            ("preferred_name", "Sammy"),
+            ("email", email),
+            ("phone", "07700 900123"),
+            ("communication_needs", "Large print, please"),
+        ]
+    };
+    let bad = v
+        .submit(&page, "/me/details", &fields("not an address"))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(bad.html.contains("There is a problem"));
+    let saved = v
+        .submit(&page, "/me/details", &fields("sammy@example.org"))
+        .await;
+    assert!(
+        saved.html.contains("Your details are saved."),
+        "{}",
+        saved.html
+    );
+    let me = ok(
+        w.app
+            .call(
+                Method::GET,
+                &format!("/api/v1/members/{}", w.member_id),
+                Some(&w.member.token),
+                None,
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (
+            me["preferred_name"].as_str(),
+            me["email"].as_str(),
+            me["phone"].as_str()
+        ),
+        (
+            Some("Sammy"),
+            Some("sammy@example.org"),
+            Some("07700 900123")
+        )
+    );
+    assert_eq!(me["communication_needs"], "Large print, please");
+
+    // A new password needs the current one; the other device is signed out; API tokens stay.
+    let made = ok(
+        w.app
+            .post_as(
+                "/api/v1/me/tokens",
+                Some(&w.member.token),
+                serde_json::json!({"name": "spreadsheet"}),
+            )
+            .await,
+        201,
+    )
+    .await;
+    let api_token = made["token"].as_str().unwrap().to_string();
+    let phone = signed_in_member(&w).await;
+    let form = v.open(&w.app.url("/account/password")).await;
+    let wrong = v
+        .submit(
+            &form,
+            "/account/password",
+            &[
+                ("current_password", "not it"),
+                ("new_password", "a brand new long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong.html.contains("is not your current password"),
+        "{}",
+        wrong.html
+    );
+    let changed = v
+        .submit(
+            &form,
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new long passphrase"),
+            ],
+        )
+        .await;
+    assert!(
+        changed.html.contains("Your password is changed."),
+        "{}",
+        changed.html
+    );
+    assert!(!phone.open(&w.app.url("/me")).await.signed_in());
+    assert_eq!(w.app.get_as("/api/v1/me", &api_token).await.status(), 200);
+
+    // Signing out of every device ends this session too, and says so.
+    let account = v.open(&w.app.url("/account")).await;
+    let out = v
+        .submit(&account, "/account/sign-out-everywhere", &[])
+        .await;
+    assert!(
+        out.url.ends_with("/sign-in?signed_out=everywhere"),
+        "{}",
+        out.url
+    );
+    assert!(out.html.contains("You are signed out of every device."));
+    assert!(!v.open(&w.app.url("/me")).await.signed_in());
+    assert_eq!(w.app.get_as("/api/v1/me", &api_token).await.status(), 200);
+}
+
 both_backends!(
+    a_member_keeps_their_details_and_account,
     a_coordinator_records_choices_for_a_member,
     a_member_sets_and_changes_their_choices,
     bad_answers_are_shown_on_the_page_and_change_nothing,

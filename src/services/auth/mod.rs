@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::accounts::{self, AccountView};
 use super::actor::Actor;
-use super::audit::instant;
+use super::audit::{self, instant, Change};
 use super::{secrets, Error, Result};
 use crate::config::AuthSettings;
 use crate::db::accounts::{self as account_rows, AccountChanges, AccountRow};
@@ -259,6 +259,26 @@ pub fn authenticate(
 pub fn logout(conn: &mut DbConnection, actor: &Actor) -> Result<()> {
     write_tx(conn, |c| rows::revoke(c, &actor.session_id, db::now()))?;
     Ok(())
+}
+
+/// Ends every session of the actor's account, this one too: for a lost phone or a shared
+/// computer. API tokens are named and revoked one by one, so they keep working. Returns how many
+/// sessions ended.
+pub fn logout_everywhere(conn: &mut DbConnection, actor: &Actor) -> Result<usize> {
+    write_tx(conn, |c| {
+        let ended = rows::revoke_all(c, &actor.account_id, &[rows::SESSION], None, db::now())?;
+        audit::record(
+            c,
+            Some(actor),
+            Change::new(
+                "account.signed_out_everywhere",
+                "account",
+                &actor.account_id,
+            )
+            .after(serde_json::json!({ "sessions_ended": ended })),
+        )?;
+        Ok(ended)
+    })
 }
 
 /// What `GET /me` shows: the account and, for a member, their member record.

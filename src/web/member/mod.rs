@@ -7,6 +7,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 mod choices;
+mod details;
 
 use super::{day, error_page, pounds, redirect, signed_in, Ctx};
 use crate::config::Settings;
@@ -265,11 +266,13 @@ pub async fn statement(
 pub const NAV: &[(&str, &str)] = &[
     ("/me", "My payments"),
     ("/me/choices", "My payment choices"),
+    ("/me/details", "My details"),
 ];
 
 /// The routes of these pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/me").route(web::get().to(home)))
         .configure(choices::routes)
+        .configure(details::routes)
         .service(web::resource("/me/statement").route(web::get().to(statement)));
 }
