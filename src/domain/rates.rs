@@ -211,8 +211,25 @@ pub fn prep(rate: Money, logged: i32, allowed: i32) -> (Money, i32, String) {
     )
 }
 
-/// HMRC approved mileage rates.
+/// HMRC approved mileage rates, in pence a mile.
 pub const CAR_FIRST_MILES: i64 = 10_000;
+const CAR_PENCE: i64 = 45;
+const CAR_AFTER_PENCE: i64 = 25;
+const MOTORCYCLE_PENCE: i64 = 24;
+const BICYCLE_PENCE: i64 = 20;
+const PASSENGER_PENCE: i64 = 5;
+
+/// The rate a journey is paid at, in words, for the page where it is claimed.
+pub fn mileage_rate_words(kind: MileageKind) -> String {
+    match kind {
+        MileageKind::Car => format!(
+            "{CAR_PENCE}p a mile ({CAR_AFTER_PENCE}p after {} miles in a tax year), and {PASSENGER_PENCE}p a mile for each passenger",
+            "10,000"
+        ),
+        MileageKind::Motorcycle => format!("{MOTORCYCLE_PENCE}p a mile"),
+        MileageKind::Bicycle => format!("{BICYCLE_PENCE}p a mile"),
+    }
+}
 
 fn pence_per_mile(p: i64) -> Decimal {
     Decimal::new(p, 2)
@@ -235,7 +252,8 @@ pub fn mileage(
             let low = tenths - high;
             let high_m = Decimal::new(high, 1).normalize();
             let low_m = Decimal::new(low, 1).normalize();
-            let amount = high_m * pence_per_mile(45) + low_m * pence_per_mile(25);
+            let amount =
+                high_m * pence_per_mile(CAR_PENCE) + low_m * pence_per_mile(CAR_AFTER_PENCE);
             let how = if low == 0 {
                 format!("{high_m} miles × 45p")
             } else if high == 0 {
@@ -247,10 +265,16 @@ pub fn mileage(
             };
             (amount, how)
         }
-        MileageKind::Motorcycle => (miles * pence_per_mile(24), format!("{miles} miles × 24p")),
-        MileageKind::Bicycle => (miles * pence_per_mile(20), format!("{miles} miles × 20p")),
+        MileageKind::Motorcycle => (
+            miles * pence_per_mile(MOTORCYCLE_PENCE),
+            format!("{miles} miles × {MOTORCYCLE_PENCE}p"),
+        ),
+        MileageKind::Bicycle => (
+            miles * pence_per_mile(BICYCLE_PENCE),
+            format!("{miles} miles × {BICYCLE_PENCE}p"),
+        ),
     };
-    let passenger = miles * Decimal::from(passengers.max(0)) * pence_per_mile(5);
+    let passenger = miles * Decimal::from(passengers.max(0)) * pence_per_mile(PASSENGER_PENCE);
     let paid = Money::round(base + passenger);
     let how = if passengers > 0 {
         format!("{how} + {passengers} passenger(s) × {miles} miles × 5p = £{paid}")

@@ -381,6 +381,31 @@ impl FormErrors {
     }
 }
 
+/// A service's field errors in a page's words: the service names a field by its API name and
+/// starts its message in lower case ("is needed ..."); a page names the question (`subjects`:
+/// field, words) and removes the code marks.
+pub fn in_page_words(errors: &[FieldError], subjects: &[(&str, &str)]) -> Vec<FieldError> {
+    errors
+        .iter()
+        .map(|e| {
+            let subject = subjects
+                .iter()
+                .find(|(f, _)| *f == e.field)
+                .map_or("This answer", |(_, w)| *w);
+            let message = e.message.replace('`', "");
+            let starts_lower = message.chars().next().is_some_and(char::is_lowercase);
+            FieldError::new(
+                e.field.clone(),
+                if starts_lower {
+                    format!("{subject} {message}")
+                } else {
+                    message
+                },
+            )
+        })
+        .collect()
+}
+
 /// The field errors of a service error, or a general one.
 pub fn form_errors(e: &Error) -> FormErrors {
     match e {

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{day, pounds, FormErrors};
+use super::{day, in_page_words, pounds, FormErrors};
 use crate::domain::limits::{self, BenefitLimit};
 use crate::domain::money::MoneyError;
 use crate::domain::payrun::{CapPeriod, FeeOption, Method};
@@ -268,42 +268,29 @@ fn money(field: &str, typed: &str, errors: &mut Vec<FieldError>) -> Option<Money
     }
 }
 
-/// A service's message for a field, in a page's words: the service speaks of fields by their API
-/// names, a page by the question.
-fn page_words(e: &FieldError) -> FieldError {
-    let subject = match e.field.as_str() {
-        "effective_from" => "The date your choices start",
-        "fee_choice" => "Your fee choice",
-        "reduced_max" => "The most you take for one session",
-        "charity" => "The charity",
-        "method" => "How you are paid",
-        "voucher_provider" => "The voucher shop or scheme",
-        "cap" | "cap.period" => "Your limit",
-        "cap.amount" => "Your limit amount",
-        "cap.limit_code" => "The benefit limit",
-        "cap.week_starts_on" => "The first day of your week",
-        "cap.month_anchor_day" => "The day your month starts",
-        "over_cap" => "What happens above your limit",
-        _ => "This answer",
-    };
-    let message = e.message.replace('`', "");
-    let starts_lower = message.chars().next().is_some_and(char::is_lowercase);
-    FieldError::new(
-        e.field.clone(),
-        if starts_lower {
-            format!("{subject} {message}")
-        } else {
-            message
-        },
-    )
-}
+/// The questions of the form, by the service's field names.
+const SUBJECTS: &[(&str, &str)] = &[
+    ("effective_from", "The date your choices start"),
+    ("fee_choice", "Your fee choice"),
+    ("reduced_max", "The most you take for one session"),
+    ("charity", "The charity"),
+    ("method", "How you are paid"),
+    ("voucher_provider", "The voucher shop or scheme"),
+    ("cap", "Your limit"),
+    ("cap.period", "Your limit"),
+    ("cap.amount", "Your limit amount"),
+    ("cap.limit_code", "The benefit limit"),
+    ("cap.week_starts_on", "The first day of your week"),
+    ("cap.month_anchor_day", "The day your month starts"),
+    ("over_cap", "What happens above your limit"),
+];
 
 /// The problems to show: those found reading the form, then the service's for other fields.
 pub fn merged(read: Vec<FieldError>, service: &[FieldError]) -> FormErrors {
     let mut all = read;
-    for e in service {
+    for e in in_page_words(service, SUBJECTS) {
         if !all.iter().any(|r| r.field == e.field) {
-            all.push(page_words(e));
+            all.push(e);
         }
     }
     FormErrors(all)

@@ -7,6 +7,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 mod choices;
+mod claims;
 mod details;
 
 use super::{day, error_page, pounds, redirect, signed_in, Ctx};
@@ -274,5 +275,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/me").route(web::get().to(home)))
         .configure(choices::routes)
         .configure(details::routes)
+        .configure(claims::routes)
         .service(web::resource("/me/statement").route(web::get().to(statement)));
 }
