@@ -8,6 +8,7 @@ mod helpers;
 
 mod audit;
 mod browser;
+mod browser_member;
 mod cli;
 mod contracts;
 mod demo;

@@ -397,7 +397,92 @@ async fn a_member_keeps_their_details_and_account(backend: TestBackend) {
     assert_eq!(w.app.get_as("/api/v1/me", &api_token).await.status(), 200);
 }
 
+/// A member claims a taxi and a car journey for a session they came to; bad answers are shown on
+/// the page and claim nothing; a session they did not come to is not found.
+async fn a_member_claims_their_costs(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let meeting = w.session(&w.member_id, "2025-06-10", 180).await;
+    let missed = w.meeting("2025-06-17", 120, "meeting").await;
+    let v = signed_in_member(&w).await;
+    let page = v.open(&w.app.url("/me/claims")).await;
+    let link = format!("/me/claims/new?meeting={meeting}");
+    assert!(
+        page.html.contains(&link.replace('&', "&amp;")),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains(&missed));
+    let form = v.open(&w.app.url(&link)).await;
+    assert!(form.html.contains("Paid at 45p a mile"), "{}", form.html);
+    let claim = |kind: &'static str, miles: &'static str, amount: &'static str, declared: bool| {
+        let mut f = vec![
+            ("kind", kind),
+            ("miles", miles),
+            ("passengers", ""),
+            ("amount", amount),
+            ("description", "From home"),
+        ];
+        if declared {
+            f.push(("declaration", "yes"));
+        }
+        f
+    };
+    for (fields, words) in [
+        (
+            claim("taxi", "", "12.505", true),
+            "no more than 2 numbers after the point",
+        ),
+        (
+            claim("taxi", "", "-3.00", true),
+            "Enter an amount more than £0",
+        ),
+        (
+            claim("taxi", "", "12.50", false),
+            "have not claimed it elsewhere",
+        ),
+        (claim("car", "", "", true), "Enter how many miles"),
+        (claim("", "", "", true), "Choose what you are claiming for"),
+    ] {
+        let seen = v.submit(&form, "/me/claims/new", &fields).await;
+        assert_eq!(seen.status, 422, "{fields:?}: {}", seen.html);
+        assert!(seen.html.contains(words), "{words}: {}", seen.html);
+    }
+    let claims_now = || async {
+        ok(
+            w.app
+                .get_as(
+                    &format!("/api/v1/meetings/{meeting}/expenses"),
+                    &w.coordinator.token,
+                )
+                .await,
+            200,
+        )
+        .await
+    };
+    assert_eq!(claims_now().await["items"].as_array().unwrap().len(), 0);
+    let sent = v
+        .submit(&form, "/me/claims/new", &claim("taxi", "", "12.50", true))
+        .await;
+    assert!(sent.html.contains("Your claim is sent."), "{}", sent.html);
+    v.submit(&form, "/me/claims/new", &claim("car", "14", "", true))
+        .await;
+    let items = claims_now().await["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items
+        .iter()
+        .any(|c| c["kind"] == "taxi" && c["amount"] == "12.50"));
+    assert!(items
+        .iter()
+        .any(|c| c["kind"] == "car" && c["miles"] == "14"));
+
+    let missed_form = v
+        .open(&w.app.url(&format!("/me/claims/new?meeting={missed}")))
+        .await;
+    assert_eq!(missed_form.status, 404);
+}
+
 both_backends!(
+    a_member_claims_their_costs,
     a_member_keeps_their_details_and_account,
     a_coordinator_records_choices_for_a_member,
     a_member_sets_and_changes_their_choices,

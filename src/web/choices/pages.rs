@@ -119,7 +119,11 @@ fn form_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let title = format!("Change: {}", who.title.to_lowercase());
+    let title = if who.own {
+        "Change my payment choices".to_string()
+    } else {
+        format!("Change the {}", who.title.to_lowercase())
+    };
     let body = html! {
         h1 { (title) }
         @if who.own {

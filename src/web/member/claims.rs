@@ -45,22 +45,6 @@ const SUBJECTS: &[(&str, &str)] = &[
     ("description", "What it was for"),
 ];
 
-/// What a claim's kind is in words.
-pub fn kind_words(kind: ExpenseKind) -> &'static str {
-    match kind {
-        ExpenseKind::Car => "Car journey",
-        ExpenseKind::Motorcycle => "Motorcycle journey",
-        ExpenseKind::Bicycle => "Bicycle journey",
-        ExpenseKind::PublicTransport => "Fares",
-        ExpenseKind::Taxi => "Taxi",
-        ExpenseKind::Parking => "Parking",
-        ExpenseKind::Care => "Care or childcare",
-        ExpenseKind::Subsistence => "Food and drink",
-        ExpenseKind::HomeAllowance => "Home working allowance",
-        ExpenseKind::Other => "Other costs",
-    }
-}
-
 fn mileage_kind(kind: ExpenseKind) -> Option<MileageKind> {
     match kind {
         ExpenseKind::Car => Some(MileageKind::Car),
@@ -357,7 +341,7 @@ async fn send_claim(
         .run(move |c| expenses::create(c, &a, &meeting, claim))
         .await
     {
-        Ok(e) => redirect(&format!("/me/claims/{}?sent=1", e.id)),
+        Ok(_) => redirect("/me/claims?sent=1"),
         Err(Error::Validation(errors)) => {
             let errors = FormErrors(in_page_words(&errors, SUBJECTS));
             new_claim_page(&req, actor, &s, &form, &errors)
@@ -366,10 +350,40 @@ async fn send_claim(
     }
 }
 
+#[derive(Deserialize)]
+pub struct Sent {
+    sent: Option<String>,
+}
+
+/// My expenses: the sessions to claim for.
+async fn my_claims(req: HttpRequest, db: web::Data<Database>, q: web::Query<Sent>) -> HttpResponse {
+    let (actor, member_id) = match member(&req).await {
+        Ok(m) => m,
+        Err(res) => return res,
+    };
+    let sessions = match attended(&db, &actor, &member_id).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(&req, Some(actor));
+    let body = html! {
+        h1 { "My expenses" }
+        @if q.sent.is_some() {
+            div class="notice" role="status" { p { "Your claim is sent. Your coordinator will look at it." } }
+        }
+        p { "You can claim what it cost you to take part: travel, parking, care, food and drink. "
+            "Costs paid back are not earnings." }
+        h2 { "Claim for a session" }
+        (sessions_to_claim(&sessions))
+    };
+    ctx.page(StatusCode::OK, "My expenses", body)
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/me/claims/new")
-            .route(web::get().to(new_claim))
-            .route(web::post().to(send_claim)),
-    );
+    cfg.service(web::resource("/me/claims").route(web::get().to(my_claims)))
+        .service(
+            web::resource("/me/claims/new")
+                .route(web::get().to(new_claim))
+                .route(web::post().to(send_claim)),
+        );
 }

@@ -267,6 +267,7 @@ pub async fn statement(
 pub const NAV: &[(&str, &str)] = &[
     ("/me", "My payments"),
     ("/me/choices", "My payment choices"),
+    ("/me/claims", "My expenses"),
     ("/me/details", "My details"),
 ];
 
