@@ -206,7 +206,6 @@ pub fn list_members(
         .load(conn)
 }
 
-/// Whether a coordinator of `groups` may see the member: a membership in one of them, or none.
 /// The groups a member has ever had a role in.
 pub fn member_groups(conn: &mut DbConnection, member_id: &str) -> QueryResult<Vec<String>> {
     memberships::table
@@ -216,6 +215,7 @@ pub fn member_groups(conn: &mut DbConnection, member_id: &str) -> QueryResult<Ve
         .load(conn)
 }
 
+/// Whether a coordinator of `groups` may see the member: a membership in one of them, or none.
 pub fn member_visible_to(
     conn: &mut DbConnection,
     member_id: &str,

@@ -308,6 +308,111 @@ pub fn update_membership(
     })
 }
 
+/// A member's role in a group, with the group's name.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberRole {
+    pub group_name: String,
+    pub membership: MembershipView,
+}
+
+/// A member's roles over time in the groups the actor may see: by group name, then start date.
+pub fn roles_of_member(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &str,
+) -> Result<Vec<MemberRole>> {
+    scope::require_staff(actor)?;
+    scope::member(conn, actor, member_id, Access::Read)?;
+    people::find_member(conn, member_id)?.ok_or(Error::NotFound)?;
+    let mut out = Vec::new();
+    for group_id in people::member_groups(conn, member_id)? {
+        if scope::group(actor, &group_id, Access::Read).is_err() {
+            continue;
+        }
+        let Some(group) = people::find_group(conn, &group_id)? else {
+            continue;
+        };
+        for m in people::memberships_of(conn, &group_id, member_id)? {
+            out.push(MemberRole {
+                group_name: group.name.clone(),
+                membership: MembershipView::from(&m),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.group_name, a.membership.starts_on).cmp(&(&b.group_name, b.membership.starts_on))
+    });
+    Ok(out)
+}
+
+/// A new role from a date: the membership ends the day before `from`, and one with `role` starts
+/// on `from` (until the old one's end, if it had one). One transaction; both changes audited.
+pub fn change_role(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    membership_id: &str,
+    role: &str,
+    from: NaiveDate,
+) -> Result<MembershipView> {
+    scope::require_staff(actor)?;
+    write_tx(conn, |conn| {
+        let old = people::find_membership(conn, membership_id)?.ok_or(Error::NotFound)?;
+        scope::group(actor, &old.group_id, Access::Write)?;
+        let mut errors = Vec::new();
+        if from <= old.starts_on {
+            errors.push(FieldError::new(
+                "starts_on",
+                format!(
+                    "must be after {}, when the current role started (to correct that role, change the membership itself)",
+                    old.starts_on
+                ),
+            ));
+        }
+        if let Some(end) = old.ends_on.filter(|e| from > *e) {
+            errors.push(FieldError::new(
+                "starts_on",
+                format!("must be on or before {end}, when this membership ends"),
+            ));
+        }
+        if role == old.role {
+            errors.push(FieldError::new("role", "is the role they have already"));
+        }
+        input::finish(errors)?;
+        let now = db::now();
+        let mut ended = old.clone();
+        ended.ends_on = from.pred_opt();
+        ended.updated_at = now;
+        people::save_membership(conn, &ended)?;
+        let next = MembershipRow {
+            id: db::new_id(),
+            group_id: old.group_id.clone(),
+            member_id: old.member_id.clone(),
+            role: role.to_string(),
+            starts_on: from,
+            ends_on: old.ends_on,
+            created_at: now,
+            updated_at: now,
+        };
+        check_membership(conn, &next)?;
+        people::insert_membership(conn, &next)?;
+        let view = MembershipView::from(&next);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("membership.updated", "membership", &old.id)
+                .before(MembershipView::from(&old))
+                .after(MembershipView::from(&ended))
+                .reason(Some("role changed")),
+        )?;
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("membership.created", "membership", &next.id).after(&view),
+        )?;
+        Ok(view)
+    })
+}
+
 /// A group's memberships by start date; `on` keeps those in force that day (the role on a date).
 pub fn list_memberships(
     conn: &mut DbConnection,

@@ -138,6 +138,34 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, fields: MemberFields) -> R
     })
 }
 
+/// A new member with their first role in a group, in one transaction: a coordinator adds people
+/// to the groups they run.
+pub fn create_in_group(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    fields: MemberFields,
+    group_id: &str,
+    role: String,
+    starts_on: chrono::NaiveDate,
+) -> Result<MemberView> {
+    super::scope::group(actor, group_id, Access::Write)?;
+    write_tx(conn, |conn| {
+        let member = create(conn, actor, fields)?;
+        super::groups::add_membership(
+            conn,
+            actor,
+            group_id,
+            super::groups::NewMembership {
+                member_id: member.id.clone(),
+                role,
+                starts_on,
+                ends_on: None,
+            },
+        )?;
+        Ok(member)
+    })
+}
+
 pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<MemberView> {
     scope::member(conn, actor, id, Access::Read)?;
     let row = people::find_member(conn, id)?.ok_or(Error::NotFound)?;

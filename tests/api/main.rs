@@ -11,6 +11,7 @@ mod browser;
 mod browser_member;
 mod cli;
 mod contracts;
+mod coordinator_pages;
 mod demo;
 mod doors;
 mod errors;

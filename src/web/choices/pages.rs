@@ -19,16 +19,12 @@ pub struct Subject {
     pub member_id: String,
     /// `/me/choices`, or `/members/{id}/choices`.
     pub base: String,
+    /// The form: `/me/choices/change`, or `/members/{id}/choices/change`.
+    pub change: String,
     /// The member themself (not someone recording for them).
     pub own: bool,
     /// The page's heading.
     pub title: String,
-}
-
-impl Subject {
-    fn change(&self) -> String {
-        format!("{}/change", self.base)
-    }
 }
 
 /// The choices in force, their history, and what each option means.
@@ -62,7 +58,7 @@ pub async fn overview(
         h2 { "What is chosen now" }
         ul { @for line in preferences::summary(&now) { li { (line) } } }
         @if let Some(from) = now.effective_from { p class="muted" { "In force from " (day(from)) "." } }
-        p { a class="button" href=(who.change()) {
+        p { a class="button" href=(who.change) {
             @if who.own { "Change my choices" } @else { "Change these choices" } } }
         (adviser())
         h2 { "Choices recorded before" }
@@ -134,7 +130,7 @@ fn form_page(
         }
         (adviser())
         (form(&FormPage {
-            action: &who.change(),
+            action: &who.change,
             csrf: ctx.csrf_field(),
             answers,
             errors,
@@ -239,7 +235,7 @@ pub async fn submitted(
             (answers.hidden())
             button type="submit" { "Save these choices" }
         }
-        form method="post" action=(who.change()) {
+        form method="post" action=(who.change) {
             (ctx.csrf_field())
             (answers.hidden())
             button type="submit" class="secondary" { "Change the answers" }

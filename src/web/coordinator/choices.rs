@@ -26,6 +26,7 @@ async fn theirs(
             actor,
             Subject {
                 base: format!("/members/{}/choices", m.id),
+                change: format!("/members/{}/choices/change", m.id),
                 title: format!(
                     "Payment choices of {}",
                     name_of(&m.full_name, m.preferred_name.as_deref())

@@ -5,6 +5,8 @@
 mod choices;
 mod claims;
 mod groups;
+mod member;
+mod people;
 mod register;
 
 pub use claims::{claims, decide};
@@ -50,11 +52,40 @@ pub fn start() -> HttpResponse {
 }
 
 /// The links of the main navigation for this audience.
-pub const NAV: &[(&str, &str)] = &[("/groups", "My groups"), ("/claims", "Expense claims")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/groups", "My groups"),
+    ("/members", "People"),
+    ("/claims", "Expense claims"),
+];
 
 /// The routes of these pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(choices::routes)
+        .service(web::resource("/members").route(web::get().to(people::people)))
+        .service(
+            web::resource("/members/new")
+                .route(web::get().to(people::new_member))
+                .route(web::post().to(people::add_member)),
+        )
+        .service(web::resource("/members/{id}").route(web::get().to(member::member)))
+        .service(
+            web::resource("/members/{id}/edit")
+                .route(web::get().to(member::edit))
+                .route(web::post().to(member::save)),
+        )
+        .service(
+            web::resource("/members/{id}/archive")
+                .route(web::get().to(member::archive_page))
+                .route(web::post().to(member::archive)),
+        )
+        .service(web::resource("/members/{id}/roles").route(web::post().to(member::add_role)))
+        .service(
+            web::resource("/memberships/{id}/change-role")
+                .route(web::post().to(member::change_role)),
+        )
+        .service(
+            web::resource("/memberships/{id}/end").route(web::post().to(member::end_membership)),
+        )
         .service(web::resource("/groups").route(web::get().to(groups)))
         .service(web::resource("/groups/{id}").route(web::get().to(group)))
         .service(web::resource("/groups/{id}/meetings").route(web::post().to(add_meeting)))

@@ -15,6 +15,7 @@ fn mine(member_id: String) -> Subject {
     Subject {
         member_id,
         base: "/me/choices".into(),
+        change: "/me/choices/change".into(),
         own: true,
         title: "My payment choices".into(),
     }

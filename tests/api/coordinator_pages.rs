@@ -1,0 +1,209 @@
+//! A coordinator's people in the portal, done as a person does: add a member with a role, find
+//! them, give and change roles over time, edit, archive; the API then shows what the pages did.
+//! Bad answers show on the page and change nothing; another group's coordinator finds nothing.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::{Role, TestBackend};
+use crate::member_pages::signed_in;
+use crate::payruns::{ok, World};
+
+async fn memberships(w: &World, member: &str) -> Vec<Value> {
+    let body = ok(
+        w.app
+            .call(
+                Method::GET,
+                &format!("/api/v1/groups/{}/memberships?member_id={member}", w.group),
+                Some(&w.coordinator.token),
+                None,
+            )
+            .await,
+        200,
+    )
+    .await;
+    body["items"].as_array().unwrap().clone()
+}
+
+async fn a_coordinator_adds_a_member_and_their_roles_over_time(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let v = signed_in(&w, &w.coordinator.email).await;
+    let form = v.open(&w.app.url("/members/new")).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    let g = w.group.as_str();
+    let fields = |email: &'static str, from: &'static str| {
+        vec![
+            ("full_name", "Grace Hopper"),
+            ("preferred_name", "Grace"),
+            ("email", email),
+            ("phone", ""),
+            ("communication_needs", "Easy Read"),
+            ("payee_reference", "GH-1"),
+            ("notes", ""),
+            ("role", "co_chair"),
+            ("starts_on", from),
+            ("group_id", g),
+        ]
+    };
+    for (f, words) in [
+        (fields("not an address", "2025-04-01"), "The email address"),
+        (fields("grace@example.org", "April"), "Enter a date"),
+    ] {
+        let seen = v.submit(&form, "/members/new", &f).await;
+        assert_eq!(seen.status, 422, "{}", seen.html);
+        assert!(seen.html.contains(words), "{words}: {}", seen.html);
+    }
+    let added = v
+        .submit(
+            &form,
+            "/members/new",
+            &fields("grace@example.org", "2025-04-01"),
+        )
+        .await;
+    assert!(
+        added.html.contains("The member is added."),
+        "{}",
+        added.html
+    );
+    let member = added
+        .url
+        .split("/members/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let found = v.open(&w.app.url("/members?q=hopp")).await;
+    assert!(
+        found.html.contains(&format!("/members/{member}")),
+        "{}",
+        found.html
+    );
+    assert_eq!(memberships(&w, &member).await[0]["role"], "co_chair");
+
+    // Co-chair until the end of August, then member.
+    let first = memberships(&w, &member).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = v.open(&w.app.url(&format!("/members/{member}"))).await;
+    let too_early = v
+        .submit(
+            &page,
+            &format!("/memberships/{first}/change-role"),
+            &[("role", "member"), ("starts_on", "2025-03-01")],
+        )
+        .await;
+    assert_eq!(too_early.status, 422, "{}", too_early.html);
+    assert!(
+        too_early.html.contains("when the current role started"),
+        "{}",
+        too_early.html
+    );
+    let changed = v
+        .submit(
+            &page,
+            &format!("/memberships/{first}/change-role"),
+            &[("role", "member"), ("starts_on", "2025-09-01")],
+        )
+        .await;
+    assert!(
+        changed.html.contains("Their roles are saved."),
+        "{}",
+        changed.html
+    );
+    let now = memberships(&w, &member).await;
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert_eq!(
+        (now[0]["role"].as_str(), now[0]["ends_on"].as_str()),
+        (Some("co_chair"), Some("2025-08-31"))
+    );
+    assert_eq!(
+        (now[1]["role"].as_str(), now[1]["starts_on"].as_str()),
+        (Some("member"), Some("2025-09-01"))
+    );
+    // A role that overlaps one they have is refused with the reason.
+    let page = v.open(&w.app.url(&format!("/members/{member}"))).await;
+    let clash = v
+        .submit(
+            &page,
+            &format!("/members/{member}/roles"),
+            &[
+                ("group_id", g),
+                ("role", "member"),
+                ("starts_on", "2025-10-01"),
+            ],
+        )
+        .await;
+    assert_eq!(clash.status, 422, "{}", clash.html);
+    assert!(
+        clash.html.contains("already has a membership"),
+        "{}",
+        clash.html
+    );
+    assert_eq!(memberships(&w, &member).await.len(), 2);
+
+    // Details, then archive.
+    let edit = v.open(&w.app.url(&format!("/members/{member}/edit"))).await;
+    let bad = v
+        .submit(
+            &edit,
+            &format!("/members/{member}/edit"),
+            &[("full_name", "")],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    let saved = v
+        .submit(
+            &edit,
+            &format!("/members/{member}/edit"),
+            &[("full_name", "Grace B. Hopper")],
+        )
+        .await;
+    assert!(
+        saved.html.contains("Their details are saved."),
+        "{}",
+        saved.html
+    );
+    let archive = v
+        .open(&w.app.url(&format!("/members/{member}/archive")))
+        .await;
+    assert!(archive.html.contains("takes them off registers"));
+    v.submit(
+        &archive,
+        &format!("/members/{member}/archive"),
+        &[("reason", "Moved away")],
+    )
+    .await;
+    let record = ok(
+        w.app
+            .get_as(&format!("/api/v1/members/{member}"), &w.coordinator.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (record["full_name"].as_str(), record["archived"].as_bool()),
+        (Some("Grace B. Hopper"), Some(true))
+    );
+
+    // Another group's coordinator finds nothing.
+    let other = w.app.user(Role::Coordinator).await;
+    let stranger = signed_in(&w, &other.email).await;
+    for path in [
+        format!("/members/{member}"),
+        format!("/members/{member}/edit"),
+        format!("/members/{member}/archive"),
+    ] {
+        assert_eq!(stranger.open(&w.app.url(&path)).await.status, 404, "{path}");
+    }
+    assert!(!stranger
+        .open(&w.app.url("/members?q=hopp"))
+        .await
+        .html
+        .contains(&member));
+}
+
+both_backends!(a_coordinator_adds_a_member_and_their_roles_over_time);
