@@ -293,6 +293,8 @@ pub struct RegisterLine {
     /// A role for this meeting only, such as chairing it.
     pub role: Option<String>,
     pub notes: Option<String>,
+    /// Paid by an approved pay run: the record cannot change (a correction is an adjustment).
+    pub locked: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -302,11 +304,14 @@ pub struct Register {
 }
 
 /// Every member of the group on the meeting's date, with or without a record, and anyone else who
-/// has a record. Three queries.
+/// has a record, each saying whether an approved run has paid it. Four queries.
 pub fn register(conn: &mut DbConnection, actor: &Actor, meeting_id: &str) -> Result<Register> {
     let meeting = visible(conn, actor, meeting_id, Access::Read)?;
     let in_group = people::register_members(conn, &meeting.group_id, meeting.meeting_date)?;
     let records = rows::attendance_of_meeting(conn, meeting_id)?;
+    let paid: HashSet<String> = pay::claimed_attendance_of_meeting(conn, meeting_id)?
+        .into_iter()
+        .collect();
     let mut by_member: HashMap<String, AttendanceRow> = records
         .into_iter()
         .map(|r| (r.member_id.clone(), r))
@@ -321,6 +326,7 @@ pub fn register(conn: &mut DbConnection, actor: &Actor, meeting_id: &str) -> Res
             attended_minutes: rec.as_ref().and_then(|r| r.attended_minutes),
             prep_minutes: rec.as_ref().map(|r| r.prep_minutes),
             role: rec.as_ref().and_then(|r| r.role_override.clone()),
+            locked: rec.as_ref().is_some_and(|r| paid.contains(&r.id)),
             notes: rec.and_then(|r| r.notes),
         }
     };

@@ -206,4 +206,93 @@ async fn a_coordinator_adds_a_member_and_their_roles_over_time(backend: TestBack
         .contains(&member));
 }
 
-both_backends!(a_coordinator_adds_a_member_and_their_roles_over_time);
+/// A coordinator changes a meeting from its page; once a run has paid it, what changes its pay is
+/// refused with the reason, and the register says which records are paid.
+async fn a_coordinator_changes_a_meeting(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    let meeting = w.session(&w.member_id, "2025-06-10", 180).await;
+    let v = signed_in(&w, &w.coordinator.email).await;
+    let group = v.open(&w.app.url(&format!("/groups/{}", w.group))).await;
+    assert!(
+        group.html.contains("value=\"meeting\" selected"),
+        "a meeting by default"
+    );
+    let page = v.open(&w.app.url(&format!("/meetings/{meeting}"))).await;
+    assert!(page.html.contains(&format!("/meetings/{meeting}/edit")));
+    assert!(!page.html.contains("cannot change"));
+    let edit = v
+        .open(&w.app.url(&format!("/meetings/{meeting}/edit")))
+        .await;
+    let path = format!("/meetings/{meeting}/edit");
+    let all = |changes: &[(&'static str, &'static str)]| {
+        let mut f = vec![
+            ("title", "Advisory group 2025-06-10"),
+            ("activity_kind", "meeting"),
+            ("date", "2025-06-10"),
+            ("starts_at", ""),
+            ("duration_minutes", "180"),
+            ("prep_minutes_allowed", "60"),
+            ("location", ""),
+        ];
+        for (k, v) in changes {
+            f.retain(|(name, _)| name != k);
+            f.push((k, v));
+        }
+        f
+    };
+    let bad = v
+        .submit(&edit, &path, &all(&[("duration_minutes", "three hours")]))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(bad.html.contains("must be a whole number"), "{}", bad.html);
+    let saved = v
+        .submit(
+            &edit,
+            &path,
+            &all(&[
+                ("title", "Advisory group, June"),
+                ("starts_at", "10:30"),
+                ("location", "Town hall"),
+            ]),
+        )
+        .await;
+    assert!(
+        saved.url.ends_with(&format!("/meetings/{meeting}")),
+        "{}",
+        saved.url
+    );
+    assert!(
+        saved.html.contains("Advisory group, June"),
+        "{}",
+        saved.html
+    );
+
+    let run = w.draft("2025-06-01", "2025-06-30", "2025-07-04").await;
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    let edit = v.open(&w.app.url(&path)).await;
+    let locked = v
+        .submit(&edit, &path, &all(&[("duration_minutes", "240")]))
+        .await;
+    assert_eq!(locked.status, 422, "{}", locked.html);
+    assert!(locked.html.contains("approved pay run"), "{}", locked.html);
+    let m = ok(
+        w.app
+            .get_as(&format!("/api/v1/meetings/{meeting}"), &w.coordinator.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(m["duration_minutes"], 180);
+    let page = v.open(&w.app.url(&format!("/meetings/{meeting}"))).await;
+    assert!(
+        page.html.contains("so this record cannot change"),
+        "{}",
+        page.html
+    );
+}
+
+both_backends!(
+    a_coordinator_adds_a_member_and_their_roles_over_time,
+    a_coordinator_changes_a_meeting,
+);

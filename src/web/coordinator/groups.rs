@@ -5,16 +5,16 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use maud::{html, Markup};
-use serde::Deserialize;
 
+use super::meeting_form::{self, MeetingForm};
 use super::{hours, label_of, name_of, staff};
 use crate::config::Settings;
 use crate::db::Database;
 use crate::services::expenses::{self};
 use crate::services::groups::{self, CodeLabel, GroupView, Reference, RosterLine};
-use crate::services::meetings::{self, MeetingFields, MeetingView};
+use crate::services::meetings::{self, MeetingView};
 use crate::services::page::PageRequest;
-use crate::services::{Actor, Error, FieldError, Role};
+use crate::services::{Actor, Error, Role};
 use crate::web::{
     csrf_failed, csrf_ok, day, error_page, form_errors, redirect, Ctx, Form, FormErrors,
 };
@@ -104,29 +104,7 @@ async fn load_group(
     .await
 }
 
-/// What the new-meeting form holds (kept when it comes back with errors).
-#[derive(Debug, Default, Deserialize)]
-pub struct NewMeetingForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    activity_kind: String,
-    #[serde(default)]
-    date: String,
-    #[serde(default)]
-    duration_minutes: String,
-    #[serde(default)]
-    prep_minutes_allowed: String,
-}
-
-fn group_body(ctx: &Ctx, g: &GroupPage, form: &NewMeetingForm, errors: &FormErrors) -> Markup {
-    let kind = if form.activity_kind.is_empty() {
-        g.kinds.first().map(|k| k.code.clone()).unwrap_or_default()
-    } else {
-        form.activity_kind.clone()
-    };
+fn group_body(ctx: &Ctx, g: &GroupPage, form: &MeetingForm, errors: &FormErrors) -> Markup {
     html! {
         h1 { (g.group.name) }
         @if let Some(d) = &g.group.description { p { (d) } }
@@ -187,18 +165,7 @@ fn group_body(ctx: &Ctx, g: &GroupPage, form: &NewMeetingForm, errors: &FormErro
         @if let Some(m) = errors.message("form") { p class="field-error" id="form" { (m) } }
         form method="post" action={ "/groups/" (g.group.id) "/meetings" } novalidate {
             (ctx.csrf_field())
-            (errors.input("title", "Title", "text", &form.title, Some("For example: Advisory group meeting"), "off"))
-            (errors.label("activity_kind", "Kind of session", None))
-            select id="activity_kind" name="activity_kind" aria-invalid=[errors.invalid("activity_kind")]
-                aria-describedby=[errors.described_by("activity_kind", false)] {
-                @for k in &g.kinds {
-                    option value=(k.code) selected[k.code == kind] { (k.label) }
-                }
-            }
-            (errors.input("date", "Date", "date", &form.date, Some("For example: 2026-11-20"), "off"))
-            (errors.input("duration_minutes", "Length in minutes", "number", &form.duration_minutes, Some("For example: 120 for two hours"), "off"))
-            (errors.input("prep_minutes_allowed", "Preparation allowed, in minutes", "number",
-                &form.prep_minutes_allowed, Some("Time members may claim for reading papers beforehand; 0 if none"), "off"))
+            (meeting_form::fields(form, errors, &g.kinds))
             button type="submit" { "Add the meeting" }
         }
     }
@@ -219,12 +186,7 @@ pub async fn group(
         Err(e) => return error_page(&req, Some(actor), &e),
     };
     let ctx = Ctx::new(&req, Some(actor));
-    let form = NewMeetingForm {
-        date: settings.today().to_string(),
-        duration_minutes: "120".to_string(),
-        prep_minutes_allowed: "0".to_string(),
-        ..NewMeetingForm::default()
-    };
+    let form = MeetingForm::fresh(settings.today());
     let title = g.group.name.clone();
     ctx.page(
         StatusCode::OK,
@@ -233,30 +195,12 @@ pub async fn group(
     )
 }
 
-/// A whole number in a form field, or an error for it.
-fn whole(field: &str, label: &str, v: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
-    match v.trim().parse::<i64>() {
-        Ok(n) => Some(n),
-        Err(_) if v.trim().is_empty() => {
-            errors.push(FieldError::new(field, format!("Enter the {label}")));
-            None
-        }
-        Err(_) => {
-            errors.push(FieldError::new(
-                field,
-                format!("The {label} must be a whole number, such as 90"),
-            ));
-            None
-        }
-    }
-}
-
 pub async fn add_meeting(
     req: HttpRequest,
     db: web::Data<Database>,
     settings: web::Data<Settings>,
     path: web::Path<String>,
-    form: Form<NewMeetingForm>,
+    form: Form<MeetingForm>,
 ) -> HttpResponse {
     let form = form.into_inner();
     if !csrf_ok(&req, &form.csrf) {
@@ -267,47 +211,12 @@ pub async fn add_meeting(
         Err(res) => return res,
     };
     let group_id = path.into_inner();
-    let mut errors = Vec::new();
-    let date = match NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d") {
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.push(FieldError::new(
-                "date",
-                "Enter the date as year-month-day, such as 2026-11-20",
-            ));
-            None
+    let result = match form.read(Some(group_id.clone())) {
+        Ok(fields) => {
+            let a = actor.clone();
+            db.run(move |c| meetings::create(c, &a, fields)).await
         }
-    };
-    let duration = whole(
-        "duration_minutes",
-        "length",
-        &form.duration_minutes,
-        &mut errors,
-    );
-    let prep = if form.prep_minutes_allowed.trim().is_empty() {
-        Some(0)
-    } else {
-        whole(
-            "prep_minutes_allowed",
-            "preparation allowed",
-            &form.prep_minutes_allowed,
-            &mut errors,
-        )
-    };
-    let result = if errors.is_empty() {
-        let fields = MeetingFields {
-            group_id: Some(group_id.clone()),
-            title: Some(form.title.clone()),
-            activity_kind: Some(form.activity_kind.clone()),
-            date,
-            duration_minutes: duration,
-            prep_minutes_allowed: prep,
-            ..MeetingFields::default()
-        };
-        let a = actor.clone();
-        db.run(move |c| meetings::create(c, &a, fields)).await
-    } else {
-        Err(Error::Validation(errors))
+        Err(errors) => Err(Error::Validation(errors)),
     };
     match result {
         Ok(m) => redirect(&format!("/meetings/{}", m.id)),

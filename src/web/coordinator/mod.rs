@@ -5,6 +5,8 @@
 mod choices;
 mod claims;
 mod groups;
+mod meeting_edit;
+mod meeting_form;
 mod member;
 mod people;
 mod register;
@@ -77,6 +79,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/members/{id}/archive")
                 .route(web::get().to(member::archive_page))
                 .route(web::post().to(member::archive)),
+        )
+        .service(
+            web::resource("/meetings/{id}/edit")
+                .route(web::get().to(meeting_edit::edit))
+                .route(web::post().to(meeting_edit::save)),
         )
         .service(web::resource("/members/{id}/roles").route(web::post().to(member::add_role)))
         .service(

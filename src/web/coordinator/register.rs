@@ -36,6 +36,8 @@ struct Row {
     prep: String,
     meeting_role: String,
     notes: String,
+    /// Paid by an approved run: shown, and said to be unchangeable.
+    locked: bool,
 }
 
 fn rows_of(register: &Register) -> Vec<Row> {
@@ -62,6 +64,7 @@ fn rows_of(register: &Register) -> Vec<Row> {
             prep: l.prep_minutes.unwrap_or(m.prep_minutes_allowed).to_string(),
             meeting_role: l.role.clone().unwrap_or_default(),
             notes: l.notes.clone().unwrap_or_default(),
+            locked: l.locked,
         })
         .collect()
 }
@@ -120,6 +123,7 @@ fn meeting_body(
         p { (day(m.date)) @if let Some(t) = &m.starts_at { " at " (t) } ", " (hours(m.duration_minutes)) ". "
             (label_of(&p.kinds, &m.activity_kind)) "."
             @if m.prep_minutes_allowed > 0 { " Up to " (hours(m.prep_minutes_allowed)) " of preparation may be claimed." } }
+        p { a href={ "/meetings/" (m.id) "/edit" } { "Change the meeting" } }
         @if saved {
             div class="notice" role="status" { p { "The register is saved." } }
         }
@@ -136,6 +140,10 @@ fn meeting_body(
                     fieldset class="register-row" {
                         legend { (r.name)
                             @if let Some(role) = &r.role { span class="muted" { ", " (label_of(&p.roles, role)) } } }
+                        @if r.locked {
+                            p class="muted" { "Paid by an approved pay run, so this record cannot change. "
+                                "If it is wrong, finance records an adjustment that the next run pays." }
+                        }
                         input type="hidden" name={ "m" (i) } value=(r.member_id);
                         input type="hidden" name={ "r" (i) } value=(r.meeting_role);
                         input type="hidden" name={ "n" (i) } value=(r.notes);
@@ -271,6 +279,7 @@ fn read_register(fields: &[(String, String)]) -> Result<ReadRegister, Error> {
             prep: get("p"),
             meeting_role: get("r"),
             notes: get("n"),
+            locked: false,
         };
         let status = AttendanceStatus::parse(&row.status);
         if status.is_none() {
@@ -404,6 +413,7 @@ pub async fn save_register(
                 if let Some(k) = known.get(&r.member_id) {
                     r.name = k.name.clone();
                     r.role = k.role.clone();
+                    r.locked = k.locked;
                 }
             }
             let errors = register_errors(&e, &rows);
@@ -481,6 +491,7 @@ mod tests {
             prep: String::new(),
             meeting_role: String::new(),
             notes: String::new(),
+            locked: false,
         }];
         let e = Error::Validation(vec![FieldError::new(
             "records[0].attended_minutes",
