@@ -283,15 +283,20 @@ pub fn list(
 }
 
 /// Members' full names by id, for the pages that list a run's payments and lines: finance and
-/// admins, who read every member's record. An unknown id is left out.
+/// admins read every member's record, a coordinator those of their groups. An unknown id, or one
+/// the actor may not see, is left out.
 pub fn names(
     conn: &mut DbConnection,
     actor: &Actor,
     ids: &[String],
 ) -> Result<HashMap<String, String>> {
-    actor.require(&[Role::Admin, Role::Finance])?;
-    Ok(pay::payees(conn, ids)?
-        .into_iter()
-        .map(|(id, name, _, _)| (id, name))
-        .collect())
+    actor.require(&[Role::Admin, Role::Finance, Role::Coordinator])?;
+    let mut out = HashMap::new();
+    for (id, name, _, _) in pay::payees(conn, ids)? {
+        if actor.is(Role::Coordinator) && !people::member_visible_to(conn, &id, &actor.group_ids)? {
+            continue;
+        }
+        out.insert(id, name);
+    }
+    Ok(out)
 }

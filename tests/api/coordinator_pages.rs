@@ -292,7 +292,82 @@ async fn a_coordinator_changes_a_meeting(backend: TestBackend) {
     );
 }
 
+/// A coordinator drafts a run for their group from the pay runs page, reviews it (approval is
+/// finance's), works it out again and cancels it; bad dates are shown on the page.
+async fn a_coordinator_drafts_and_cancels_a_run(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    w.session(&w.member_id, "2025-06-10", 180).await;
+    let v = signed_in(&w, &w.coordinator.email).await;
+    let runs = v.open(&w.app.url("/runs")).await;
+    assert_eq!(runs.status, 200, "{}", runs.html);
+    let g = w.group.as_str();
+    let bad = v
+        .submit(
+            &runs,
+            "/runs",
+            &[
+                ("group_id", g),
+                ("period_start", "2025-06-30"),
+                ("period_end", "2025-06-01"),
+                ("payment_date", "2025-07-04"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(bad.html.contains("There is a problem"), "{}", bad.html);
+    let review = v
+        .submit(
+            &runs,
+            "/runs",
+            &[
+                ("group_id", g),
+                ("period_start", "2025-06-01"),
+                ("period_end", "2025-06-30"),
+                ("payment_date", "2025-07-04"),
+            ],
+        )
+        .await;
+    assert_eq!(review.status, 200, "{}", review.html);
+    assert!(review.html.contains("£75.00"), "{}", review.html);
+    assert!(review
+        .html
+        .contains("Finance reviews and approves the run."));
+    assert!(
+        !review.html.contains("/approve\""),
+        "no approve form for a coordinator"
+    );
+    let id = review.url.split("/runs/").nth(1).unwrap().to_string();
+    let again = v
+        .submit(&review, &format!("/runs/{id}/recalculate"), &[])
+        .await;
+    assert_eq!(again.status, 200);
+    let lines = v.open(&w.app.url(&format!("/runs/{id}/lines"))).await;
+    assert!(lines.html.contains("Sam Member"), "{}", lines.html);
+    let cancelled = v.submit(&again, &format!("/runs/{id}/cancel"), &[]).await;
+    assert!(cancelled.html.contains("ancelled"), "{}", cancelled.html);
+    let run = ok(
+        w.app
+            .get_as(&format!("/api/v1/pay-runs/{id}"), &w.finance.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(run["status"], "cancelled");
+
+    let other = w.app.user(Role::Coordinator).await;
+    let stranger = signed_in(&w, &other.email).await;
+    assert_eq!(
+        stranger
+            .open(&w.app.url(&format!("/runs/{id}")))
+            .await
+            .status,
+        404
+    );
+}
+
 both_backends!(
+    a_coordinator_drafts_and_cancels_a_run,
     a_coordinator_adds_a_member_and_their_roles_over_time,
     a_coordinator_changes_a_meeting,
 );

@@ -58,6 +58,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/groups", "My groups"),
     ("/members", "People"),
     ("/claims", "Expense claims"),
+    ("/runs", "Pay runs"),
 ];
 
 /// The routes of these pages.

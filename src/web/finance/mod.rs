@@ -9,6 +9,8 @@ use serde::Deserialize;
 use super::{
     csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, Ctx, Form, FormErrors,
 };
+use chrono::Datelike;
+
 use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::payrun::RunStatus;
@@ -20,13 +22,24 @@ use crate::services::page::PageRequest;
 use crate::services::payruns::{self, PayRunView, PaymentView, RunPolicy};
 use crate::services::{Actor, Error, Role};
 
+mod drafts;
+
 /// The signed-in finance officer, or where to send the browser instead.
 pub async fn finance(req: &HttpRequest) -> Result<Actor, HttpResponse> {
     super::signed_in_as(req, &[Role::Finance]).await
 }
 
-pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
-    let actor = match finance(&req).await {
+/// Finance, or a coordinator (who drafts, reviews, recalculates and cancels their groups' runs).
+pub async fn runs_staff(req: &HttpRequest) -> Result<Actor, HttpResponse> {
+    super::signed_in_as(req, &[Role::Finance, Role::Coordinator]).await
+}
+
+pub async fn runs(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+) -> HttpResponse {
+    let actor = match runs_staff(&req).await {
         Ok(a) => a,
         Err(res) => return res,
     };
@@ -38,11 +51,23 @@ pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
         Ok(p) => p,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
-    let ctx = Ctx::new(&req, Some(actor));
+    let groups = match drafts::groups_for(&db, &actor).await {
+        Ok(g) => g,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let today = settings.today();
+    let month_start = today.with_day(1).unwrap_or(today);
+    let new = drafts::DraftForm::period(
+        month_start,
+        (month_start + chrono::Months::new(1))
+            .pred_opt()
+            .unwrap_or(today),
+    );
+    let ctx = Ctx::new(&req, Some(actor.clone()));
     let body = html! {
         h1 { "Pay runs" }
         @if page.items.is_empty() {
-            p { "There are no pay runs yet. A coordinator or finance drafts one for a period with the API." }
+            p { "There are no pay runs yet. Draft one for a period below." }
         } @else {
             div class="table-wrap" tabindex="0" role="region" aria-label={ "Pay runs, newest first" } {
                 table {
@@ -69,6 +94,8 @@ pub async fn runs(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
             }
         }
     };
+    let body =
+        html! { (body) (drafts::draft_form(&ctx, &actor, &groups, &new, &FormErrors::none())) };
     ctx.page(StatusCode::OK, "Pay runs", body)
 }
 
@@ -95,10 +122,11 @@ fn totals_table(
 fn review(
     ctx: &Ctx,
     run: &PayRunView,
-    payments: &[PaymentView],
+    payments: Option<&[PaymentView]>,
     names: &std::collections::HashMap<String, String>,
     errors: &FormErrors,
 ) -> Markup {
+    let finance = payments.is_some();
     html! {
         h1 { "Pay run: " (day(run.period_start)) " to " (day(run.period_end)) }
         (errors.summary())
@@ -116,6 +144,12 @@ fn review(
         (totals_table("Totals by method", "Method", &run.totals_by_method))
         (totals_table("Totals by outcome", "Outcome", &run.totals_by_disposition))
         @if run.status == RunStatus::Draft {
+            (drafts::draft_actions(ctx, run))
+        }
+        @if run.status == RunStatus::Draft && !finance {
+            p { "Finance reviews and approves the run." }
+        }
+        @if run.status == RunStatus::Draft && finance {
             h2 { "Approve" }
             p { "Approving checks the run again. It is refused if anything changed since it was worked out, "
                 "or if the figures below are not the ones you reviewed." }
@@ -126,7 +160,7 @@ fn review(
                 button type="submit" { "Approve " (pounds(run.total)) }
             }
         }
-        @if matches!(run.status, RunStatus::Approved | RunStatus::Exported) {
+        @if finance && matches!(run.status, RunStatus::Approved | RunStatus::Exported) {
             h2 { "Mark as paid" }
             form method="post" action={ "/runs/" (run.id) "/mark-paid" } novalidate {
                 (ctx.csrf_field())
@@ -135,7 +169,7 @@ fn review(
                 button type="submit" { "Mark as paid" }
             }
         }
-        @if run.status.is_approved() {
+        @if finance && run.status.is_approved() {
             h2 { "Downloads" }
             p { "The first download marks the run exported; later ones are marked as repeats." }
             ul class="downloads" {
@@ -150,6 +184,7 @@ fn review(
                 }
             }
         }
+        @if let Some(payments) = payments {
         h2 { "Payments" }
         @if i64::try_from(payments.len()).unwrap_or(0) < i64::from(run.payment_count) {
             p { "Showing the first " (payments.len()) " of " (run.payment_count)
@@ -179,6 +214,7 @@ fn review(
                 }
             }
         }
+        }
         p { a href={ "/runs/" (run.id) "/lines" } { "Every line of this run, with how it was worked out" } }
         p { a href="/runs" { "All pay runs" } }
     }
@@ -193,17 +229,21 @@ async fn show(
     errors: FormErrors,
 ) -> HttpResponse {
     let a = actor.clone();
+    let finance = actor.role == Role::Finance;
     let loaded = db
         .run(move |c| {
             let run = payruns::get(c, &a, &id)?;
             let mut pays = Vec::new();
             let mut cursor = None;
-            loop {
-                let page = payruns::payments(c, &a, &id, &PageRequest::at(200, cursor))?;
-                pays.extend(page.items);
-                match page.next_cursor {
-                    Some(next) if pays.len() < 2000 => cursor = Some(next),
-                    _ => break,
+            // Coordinators see a run's totals and lines; its payments are finance's.
+            if finance {
+                loop {
+                    let page = payruns::payments(c, &a, &id, &PageRequest::at(200, cursor))?;
+                    pays.extend(page.items);
+                    match page.next_cursor {
+                        Some(next) if pays.len() < 2000 => cursor = Some(next),
+                        _ => break,
+                    }
                 }
             }
             let ids: Vec<String> = pays.iter().map(|p| p.member_id.clone()).collect();
@@ -214,7 +254,8 @@ async fn show(
     match loaded {
         Ok((run, pays, names)) => {
             let ctx = Ctx::new(req, Some(actor));
-            let body = review(&ctx, &run, &pays, &names, &errors);
+            let payments = finance.then_some(pays.as_slice());
+            let body = review(&ctx, &run, payments, &names, &errors);
             ctx.page(status, "Pay run", body)
         }
         Err(e) => error_page(req, Some(actor), &e),
@@ -226,7 +267,7 @@ pub async fn run(
     db: web::Data<Database>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let actor = match finance(&req).await {
+    let actor = match runs_staff(&req).await {
         Ok(a) => a,
         Err(res) => return res,
     };
@@ -446,7 +487,7 @@ pub async fn lines(
     path: web::Path<String>,
     query: web::Query<LinesQuery>,
 ) -> HttpResponse {
-    let actor = match finance(&req).await {
+    let actor = match runs_staff(&req).await {
         Ok(a) => a,
         Err(res) => return res,
     };
@@ -506,10 +547,16 @@ pub const NAV: &[(&str, &str)] = &[("/runs", "Pay runs")];
 
 /// The routes of these pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/runs").route(web::get().to(runs)))
-        .service(web::resource("/runs/{id}").route(web::get().to(run)))
-        .service(web::resource("/runs/{id}/approve").route(web::post().to(approve)))
-        .service(web::resource("/runs/{id}/mark-paid").route(web::post().to(mark_paid)))
-        .service(web::resource("/runs/{id}/lines").route(web::get().to(lines)))
-        .service(web::resource("/runs/{id}/export").route(web::post().to(export)));
+    cfg.service(
+        web::resource("/runs")
+            .route(web::get().to(runs))
+            .route(web::post().to(drafts::draft)),
+    )
+    .service(web::resource("/runs/{id}/recalculate").route(web::post().to(drafts::recalculate)))
+    .service(web::resource("/runs/{id}/cancel").route(web::post().to(drafts::cancel)))
+    .service(web::resource("/runs/{id}").route(web::get().to(run)))
+    .service(web::resource("/runs/{id}/approve").route(web::post().to(approve)))
+    .service(web::resource("/runs/{id}/mark-paid").route(web::post().to(mark_paid)))
+    .service(web::resource("/runs/{id}/lines").route(web::get().to(lines)))
+    .service(web::resource("/runs/{id}/export").route(web::post().to(export)));
 }
