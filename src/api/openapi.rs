@@ -56,7 +56,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         crate::services::payruns::MemberRunView, crate::services::payruns::PayeeView,
         crate::services::rates::RuleView,
         crate::export::statement::Statement, crate::export::statement::StatementLine,
-        crate::export::statement::StatementMember,
+        crate::export::statement::StatementMember, crate::domain::formats::Format,
         crate::domain::statement::Totals, crate::domain::statement::MonthTotals,
         crate::domain::statement::CapPeriodTotals, crate::domain::statement::TaxYearTotals,
         crate::services::reports::PaymentsReport, crate::services::reports::ReportPayment,

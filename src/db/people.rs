@@ -34,6 +34,9 @@ pub struct MemberRow {
     pub archived_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `domain::formats::Formats` as stored: a comma list of codes, empty for none.
+    pub preferred_formats: String,
+    pub postal_address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
