@@ -12,6 +12,7 @@ use super::{limits as limit_service, preferences, Error, Result};
 use crate::db::pay::{self as rows};
 use crate::db::{people, reports, DbConnection};
 use crate::domain::draft::{latest_in_force, CapAmount, Choices, SourceKind};
+use crate::domain::formats::Formats;
 use crate::domain::limits;
 use crate::domain::payrun::{Disposition, LineKind, Method};
 use crate::domain::periods::{DateRange, PeriodRule, TaxYear};
@@ -236,6 +237,7 @@ pub fn statement(
             id: member.id.clone(),
             full_name: member.full_name.clone(),
             payee_reference: member.payee_reference.clone(),
+            preferred_formats: Formats::from_stored(&member.preferred_formats).list(),
         },
         from: range.start,
         to: range.end,
