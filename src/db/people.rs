@@ -303,6 +303,19 @@ pub fn list_memberships(
         .load(conn)
 }
 
+/// Every membership of a member, in any group, with the group's name, by start date.
+pub fn memberships_of_member(
+    conn: &mut DbConnection,
+    member_id: &str,
+) -> QueryResult<Vec<(MembershipRow, String)>> {
+    memberships::table
+        .inner_join(groups::table)
+        .filter(memberships::member_id.eq(member_id))
+        .order((memberships::starts_on.asc(), memberships::id.asc()))
+        .select((MembershipRow::as_select(), groups::name))
+        .load(conn)
+}
+
 /// Everyone in a group on a date who is not archived, with their membership, by name: the register.
 pub fn register_members(
     conn: &mut DbConnection,

@@ -6,6 +6,7 @@ pub mod codes;
 pub mod draft;
 pub mod email;
 pub mod formats;
+pub mod letter;
 pub mod limits;
 pub mod money;
 pub mod password;

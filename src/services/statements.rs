@@ -165,6 +165,17 @@ pub fn statement(
     if actor.role == Role::Member && !actor.is_member(member_id) {
         return Err(Error::NotFound);
     }
+    build(conn, member_id, span, allowance, today)
+}
+
+/// The statement itself, for a caller that has checked who may see it.
+pub(crate) fn build(
+    conn: &mut DbConnection,
+    member_id: &str,
+    span: &Span,
+    allowance: Money,
+    today: NaiveDate,
+) -> Result<Statement> {
     let member = people::find_member(conn, member_id)?.ok_or(Error::NotFound)?;
     let range = span.range;
     // Whole tax years, so that each one the statement touches is totalled in full.
