@@ -496,12 +496,14 @@ fn payments(w: &mut Writer, l: &Letter) {
         );
         return;
     }
-    let row = |label: String, t: &Totals| {
+    // Held back in a period is paid in a later one, so held-back amounts do not add up: the
+    // total row leaves them out, and what is held back at the end is said below.
+    let row = |label: String, t: &Totals, held: Option<Money>| {
         vec![
             label,
             pounds(t.paid_fees),
             pounds(t.expenses_paid),
-            pounds(t.carried_forward),
+            held.map_or_else(|| "–".to_string(), pounds),
             pounds(t.donated),
         ]
     };
@@ -516,10 +518,11 @@ fn payments(w: &mut Writer, l: &Letter) {
                     long_date(p.period.end)
                 ),
                 &p.totals,
+                Some(p.totals.carried_forward),
             )
         })
         .collect();
-    rows.push(row("Total".to_string(), &l.totals));
+    rows.push(row("Total".to_string(), &l.totals, None));
     w.table(
         &[
             ("Period", LEFT),

@@ -146,8 +146,9 @@ impl Writer {
         format!("{}…", out.trim_end())
     }
 
+    /// A line under the text of the current line (a table's header).
     fn rule(&self) {
-        let y = self.y + 1.5;
+        let y = self.y - 1.2;
         self.layer.set_outline_thickness(0.4);
         self.layer.add_line(Line {
             points: vec![
@@ -208,8 +209,17 @@ impl Writer {
     }
 
     pub fn heading(&mut self, text: &str) {
-        self.down(9.0, 14.0);
-        self.text(LEFT, text, 12.0, true);
+        self.heading_sized(text, 12.0);
+    }
+
+    /// A heading at `size` points, with room above it for its own height, kept with what follows.
+    pub fn heading_sized(&mut self, text: &str, size: f32) {
+        let scale = if self.large { LARGE_SCALE } else { 1.0 };
+        self.advance(
+            self.line_height(size, 1.2) + 4.0 * scale,
+            self.line_height(size, 2.5),
+        );
+        self.text(LEFT, text, size, true);
         self.down(2.0, 0.0);
     }
 

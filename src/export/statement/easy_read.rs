@@ -195,11 +195,7 @@ pub(super) fn write(w: &mut Writer, s: &Statement) {
     w.down(2.0, 0.0);
     for b in blocks(s) {
         match b {
-            Block::Heading(h) => {
-                w.down(6.0, 14.0);
-                w.text(LEFT, &h, 16.0, true);
-                w.down(1.0, 0.0);
-            }
+            Block::Heading(h) => w.heading_sized(&h, 16.0),
             Block::Line(l) => {
                 w.paragraph(&l, SIZE);
                 w.down(1.5, 0.0);

@@ -331,14 +331,15 @@ pub fn write_pdf(s: &Statement) -> Result<Vec<u8>> {
     if formats.easy_read() {
         easy_read::write(&mut w, s);
         w.new_page();
-        w.text(LEFT, "The full statement", 16.0, true);
-        w.down(8.0, 0.0);
+    }
+    pdf_heading(&mut w, s);
+    if formats.easy_read() {
+        w.down(1.5, 0.0);
         w.paragraph(
-            "This is the full statement, with every payment. It is for you, or for an adviser who helps you.",
+            "This is the full statement, with every payment, for you or an adviser who helps you.",
             10.0,
         );
     }
-    pdf_heading(&mut w, s);
     pdf_summary(&mut w, s);
     pdf_months(&mut w, s);
     pdf_cap_periods(&mut w, s);
