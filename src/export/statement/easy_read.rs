@@ -137,7 +137,12 @@ fn limit(out: &mut Vec<Block>, s: &Statement) {
     if over == 0 {
         line(out, "You stayed under your limit every time.");
     } else {
-        line(out, format!("You went over your limit {over} times."));
+        let times = if over == 1 {
+            "once".to_string()
+        } else {
+            format!("{over} times")
+        };
+        line(out, format!("You went over your limit {times}."));
         line(out, "Please ask us about this.");
     }
 }
@@ -201,5 +206,179 @@ pub(super) fn write(w: &mut Writer, s: &Statement) {
                 w.down(1.5, 0.0);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::domain::payrun::{LineKind, Method, RunStatus};
+    use crate::domain::periods::{DateRange, PeriodRule};
+    use crate::domain::reading;
+    use crate::domain::statement::{figures, CapInForce, Entry};
+    use crate::export::statement::{StatementLine, StatementMember};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A statement with something of everything: fees in money and vouchers, mileage, a
+    /// donation, a declined fee, a fee over the limit, money held back, a week over the limit,
+    /// and fees past the trading allowance.
+    fn statement() -> Statement {
+        let line = |date: &str, kind, disposition, method, pence, to: &str| StatementLine {
+            payment_date: d(date),
+            pay_run_id: "run".into(),
+            status: RunStatus::Paid,
+            paid_on: Some(d(date)),
+            meeting_id: None,
+            meeting_title: Some("Advisory group".into()),
+            meeting_date: Some(d(date)),
+            kind,
+            disposition,
+            method,
+            paid_to: Some(to.to_string()),
+            minutes: Some(300),
+            miles: None,
+            amount: Money::from_pence(pence),
+            explanation: String::new(),
+        };
+        let bank = Some(Method::BankTransfer);
+        let lines = vec![
+            line(
+                "2025-07-04",
+                LineKind::Fee,
+                Disposition::Paid,
+                bank,
+                90_000,
+                "you",
+            ),
+            line(
+                "2025-07-04",
+                LineKind::Fee,
+                Disposition::Paid,
+                Some(Method::Voucher),
+                20_000,
+                "you",
+            ),
+            line(
+                "2025-07-04",
+                LineKind::Expense,
+                Disposition::Paid,
+                bank,
+                1_260,
+                "you",
+            ),
+            line(
+                "2025-07-04",
+                LineKind::Fee,
+                Disposition::CarriedForward,
+                bank,
+                5_900,
+                "you",
+            ),
+            line(
+                "2025-08-01",
+                LineKind::Fee,
+                Disposition::Donated,
+                bank,
+                15_000,
+                "Northshire Carers",
+            ),
+            line(
+                "2025-08-01",
+                LineKind::Fee,
+                Disposition::Declined,
+                None,
+                7_500,
+                "you",
+            ),
+            line(
+                "2025-08-01",
+                LineKind::Fee,
+                Disposition::Forgone,
+                None,
+                2_000,
+                "you",
+            ),
+        ];
+        let entries: Vec<Entry> = lines
+            .iter()
+            .map(|l| Entry {
+                payment_date: l.payment_date,
+                kind: l.kind,
+                disposition: l.disposition,
+                method: l.method,
+                amount: l.amount,
+                miles_tenths: 0,
+            })
+            .collect();
+        let week = PeriodRule::Week {
+            starts_on: chrono::Weekday::Mon,
+        };
+        let caps: HashMap<NaiveDate, CapInForce> = [d("2025-07-04"), d("2025-08-01")]
+            .into_iter()
+            .map(|day| {
+                let cap = CapInForce {
+                    period: week.containing(day),
+                    amount: Money::from_pence(19_550),
+                    describe: "ESA permitted work (£195.50 a week)".into(),
+                    counts_methods: Method::ALL.to_vec(),
+                };
+                (day, cap)
+            })
+            .collect();
+        let range = DateRange::new(d("2025-04-06"), d("2026-04-05")).unwrap();
+        Statement {
+            member: StatementMember {
+                id: "m".into(),
+                full_name: "Joan Whitfield".into(),
+                payee_reference: None,
+                preferred_formats: vec![crate::domain::formats::Format::EasyRead],
+            },
+            from: range.start,
+            to: range.end,
+            title: "Tax year 2025-26".into(),
+            generated_on: d("2026-04-06"),
+            lines,
+            figures: figures(range, &entries, &caps, Money::from_pence(100_000)),
+            held_back_at_end: Money::from_pence(5_900),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The Easy Read pages say the money first, cover every part, and read at grade 5 or below.
+    #[test]
+    fn easy_read_pages_lead_with_the_money_and_read_at_grade_5() {
+        let s = statement();
+        let blocks = blocks(&s);
+        assert_eq!(
+            blocks[1],
+            Block::Line("We paid you £1,112.60 in all.".into())
+        );
+        let text: Vec<String> = blocks
+            .iter()
+            .map(|b| match b {
+                Block::Heading(t) | Block::Line(t) => t.clone(),
+            })
+            .collect();
+        let text = text.join("\n");
+        for said in [
+            "£200.00 of it came as vouchers.",
+            "We paid you £12.60 in expenses.",
+            "We are keeping £59.00 for you.",
+            "£150.00 went to Northshire Carers.",
+            "You chose not to take £75.00.",
+            "£20.00 was over your limit.",
+            "You went over your limit once.",
+            "This is more than £1,000.00.",
+            "4 July 2025: £1,112.60",
+        ] {
+            assert!(text.contains(said), "{said:?} in:\n{text}");
+        }
+        let grade = reading::grade(&reading::prose(&text)).unwrap();
+        assert!(grade <= 5.0, "grade {grade:.1}:\n{text}");
     }
 }
