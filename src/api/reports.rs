@@ -77,7 +77,8 @@ pub async fn statement(
 
 #[derive(Deserialize, IntoParams)]
 pub struct LetterParams {
-    /// A tax year such as `2025-26`; or give `from` and `to`. Neither: the 12 months to today.
+    /// A tax year such as `2025-26`; or give `from` and `to`. Neither: the 12 months to today. A
+    /// letter stops at today.
     #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub tax_year: Option<String>,
     pub from: Option<String>,

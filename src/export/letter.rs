@@ -14,7 +14,7 @@ use super::Result;
 use crate::config::OrganisationSettings;
 use crate::domain::draft::Choices;
 use crate::domain::letter::{Grouping, Involvement, PeriodTotals};
-use crate::domain::payrun::{FeeChoice, Method, OverCap};
+use crate::domain::payrun::{FeeChoice, OverCap};
 use crate::domain::periods::PeriodRule;
 use crate::domain::rates::Basis;
 use crate::domain::statement::Totals;
@@ -85,7 +85,7 @@ pub struct Letter {
     pub generated_on: NaiveDate,
     pub from: NaiveDate,
     pub to: NaiveDate,
-    /// The day the rates, roles and choices are given for: the last day covered, or today.
+    /// The day the rates, roles and choices are given for: the last day covered.
     pub as_of: NaiveDate,
     pub roles: Vec<LetterRole>,
     pub rates: Vec<LetterRate>,
@@ -163,14 +163,6 @@ pub fn rate_words(basis: &Basis, prep: Option<Money>) -> String {
     }
 }
 
-fn method_words(m: Method) -> &'static str {
-    match m {
-        Method::BankTransfer => "bank transfer",
-        Method::Payroll => "payroll",
-        Method::Voucher => "vouchers",
-    }
-}
-
 /// The cap's period in words: `a week (weeks starting on Monday)`.
 fn per(rule: PeriodRule) -> String {
     match rule {
@@ -219,7 +211,7 @@ pub fn choice_sentences(l: &Letter) -> Vec<String> {
         ));
         return out;
     };
-    let method = method_words(c.method);
+    let method = c.method.words();
     out.push(match &c.fee_choice {
         FeeChoice::Full => format!("{name} has chosen to be paid the full fee, by {method}."),
         FeeChoice::Reduced { reduced_max } => format!(

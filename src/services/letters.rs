@@ -66,7 +66,7 @@ fn may_see(conn: &mut DbConnection, actor: &Actor, member_id: &str) -> Result<()
     }
 }
 
-/// The letter about a member's payments in `span`, from `organisation`.
+/// The letter about a member's payments in `span` up to today, from `organisation`.
 pub fn benefits_letter(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -78,9 +78,23 @@ pub fn benefits_letter(
 ) -> Result<Letter> {
     may_see(conn, actor, member_id)?;
     let member = people::find_member(conn, member_id)?.ok_or(Error::NotFound)?;
-    let range = span.range;
-    let as_of = range.end.min(today);
-    let statement = statements::build(conn, member_id, span, allowance, today)?;
+    // A letter says what has happened: it stops at today.
+    let range = DateRange::new(span.range.start, span.range.end.min(today)).ok_or_else(|| {
+        Error::invalid(
+            if span.tax_year.is_some() {
+                "tax_year"
+            } else {
+                "from"
+            },
+            "a letter covers dates up to today, not after",
+        )
+    })?;
+    let span = Span {
+        range,
+        ..span.clone()
+    };
+    let as_of = range.end;
+    let statement = statements::build(conn, member_id, &span, allowance, today)?;
     let history: Vec<Choices> = rows::preferences_of(conn, member_id)?
         .iter()
         .map(preferences::choices_of)
@@ -104,6 +118,7 @@ pub fn benefits_letter(
         .into_iter()
         .filter(|(m, _)| m.starts_on <= range.end && m.ends_on.is_none_or(|e| e >= range.start))
         .collect();
+    let role_labels = labels(people::list_roles(conn)?);
     let week = match grouping {
         Grouping::Week { starts_on } => starts_on,
         _ => Weekday::Mon,
@@ -124,8 +139,8 @@ pub fn benefits_letter(
         from: range.start,
         to: range.end,
         as_of,
-        roles: roles(conn, &memberships)?,
-        rates: rates_of(conn, member_id, &memberships, as_of)?,
+        roles: roles(&memberships, &role_labels),
+        rates: rates_of(conn, member_id, &memberships, &role_labels, as_of)?,
         involvement: counting::involvement(range, week, &sessions(conn, member_id, range)?),
         choices,
         cap,
@@ -168,11 +183,10 @@ fn labels(rows: Vec<people::RoleRow>) -> HashMap<String, String> {
 
 /// The member's roles in the letter's dates, by their labels.
 fn roles(
-    conn: &mut DbConnection,
     memberships: &[(MembershipRow, String)],
-) -> Result<Vec<LetterRole>> {
-    let role_labels = labels(people::list_roles(conn)?);
-    Ok(memberships
+    role_labels: &HashMap<String, String>,
+) -> Vec<LetterRole> {
+    memberships
         .iter()
         .map(|(m, group)| LetterRole {
             role: role_labels.get(&m.role).cloned().unwrap_or(m.role.clone()),
@@ -180,7 +194,7 @@ fn roles(
             starts_on: m.starts_on,
             ends_on: m.ends_on,
         })
-        .collect())
+        .collect()
 }
 
 /// For each role, the rule that pays each kind of activity on the day of the letter (or the last
@@ -189,6 +203,7 @@ fn rates_of(
     conn: &mut DbConnection,
     member_id: &str,
     memberships: &[(MembershipRow, String)],
+    role_labels: &HashMap<String, String>,
     as_of: NaiveDate,
 ) -> Result<Vec<LetterRate>> {
     let Some(earliest) = memberships
@@ -201,7 +216,6 @@ fn rates_of(
     let card_rows = rows::cards_overlapping(conn, earliest, as_of)?;
     let ids: Vec<String> = card_rows.iter().map(|c| c.id.clone()).collect();
     let cards: Vec<RateCard> = rate_service::domain_cards(&card_rows, &rows::rules_of(conn, &ids)?);
-    let role_labels = labels(people::list_roles(conn)?);
     let kinds = people::list_activity_kinds(conn)?;
     let mut out: Vec<LetterRate> = Vec::new();
     for (m, group) in memberships {

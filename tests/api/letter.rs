@@ -200,6 +200,7 @@ async fn the_letter_is_for_the_member_their_coordinator_and_finance(backend: Tes
         "?from=2025-07-01",
         "?from=2025-07-01&to=2025-06-01",
         "?tax_year=2025-26&from=2025-07-01&to=2025-07-31",
+        "?tax_year=2199-00",
     ] {
         assert_problem(
             w.app.get_as(&format!("{url}{bad}"), &w.finance.token).await,
