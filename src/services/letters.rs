@@ -102,18 +102,7 @@ pub fn benefits_letter(
     let choices = latest_in_force(&history, as_of, |c| c.effective_from).cloned();
     let cap = cap_of(conn, choices.as_ref(), as_of)?;
     let grouping = Grouping::for_cap(cap.as_ref().map(|c| c.period));
-    let entries: Vec<Entry> = statement
-        .lines
-        .iter()
-        .map(|l| Entry {
-            payment_date: l.payment_date,
-            kind: l.kind,
-            disposition: l.disposition,
-            method: l.method,
-            amount: l.amount,
-            miles_tenths: 0,
-        })
-        .collect();
+    let entries: Vec<Entry> = statement.lines.iter().map(|l| l.entry()).collect();
     let memberships: Vec<(MembershipRow, String)> = people::memberships_of_member(conn, member_id)?
         .into_iter()
         .filter(|(m, _)| m.starts_on <= range.end && m.ends_on.is_none_or(|e| e >= range.start))

@@ -304,17 +304,7 @@ mod tests {
                 "you",
             ),
         ];
-        let entries: Vec<Entry> = lines
-            .iter()
-            .map(|l| Entry {
-                payment_date: l.payment_date,
-                kind: l.kind,
-                disposition: l.disposition,
-                method: l.method,
-                amount: l.amount,
-                miles_tenths: 0,
-            })
-            .collect();
+        let entries: Vec<Entry> = lines.iter().map(StatementLine::entry).collect();
         let week = PeriodRule::Week {
             starts_on: chrono::Weekday::Mon,
         };

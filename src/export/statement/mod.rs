@@ -16,7 +16,7 @@ use super::pdf::{Writer, LEFT, RIGHT};
 use super::Result;
 use crate::domain::formats::{Format, Formats};
 use crate::domain::payrun::{Disposition, LineKind, Method, RunStatus};
-use crate::domain::statement::{Figures, Miles, Totals};
+use crate::domain::statement::{Entry, Figures, Miles, Totals};
 use crate::domain::Money;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -51,6 +51,20 @@ pub struct StatementLine {
     #[schema(value_type = String, example = "75.00")]
     pub amount: Money,
     pub explanation: String,
+}
+
+impl StatementLine {
+    /// The line as the domain counts it (miles left out: they are totalled from the claims).
+    pub fn entry(&self) -> Entry {
+        Entry {
+            payment_date: self.payment_date,
+            kind: self.kind,
+            disposition: self.disposition,
+            method: self.method,
+            amount: self.amount,
+            miles_tenths: 0,
+        }
+    }
 }
 
 /// A member's statement.
