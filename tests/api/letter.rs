@@ -209,6 +209,29 @@ async fn the_letter_is_for_the_member_their_coordinator_and_finance(backend: Tes
         .await;
     }
 
+    // The OpenAPI document describes the letter, and the formats a member record takes.
+    let doc: serde_json::Value = w
+        .app
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let letter = &doc["paths"]["/api/v1/members/{id}/benefits-letter"]["get"];
+    assert!(
+        letter["responses"]["200"]["content"]["application/pdf"].is_object(),
+        "{letter}"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["Format"]["enum"],
+        json!(["large_print", "easy_read"])
+    );
+    let member = &doc["components"]["schemas"]["MemberView"]["properties"];
+    assert!(
+        member["preferred_formats"].is_object() && member["postal_address"].is_object(),
+        "{member}"
+    );
+
     // With no dates, the 12 months to today: here, no payment falls in them.
     let text = pdf_text(&letter_pdf(&w, "", &w.member.token).await);
     let today = w.app.settings.today().format("%-d %B %Y").to_string();
