@@ -100,6 +100,8 @@ fn seed(conn: &mut DbConnection, n: usize) -> PayRunRow {
                 archived_at: None,
                 created_at: now,
                 updated_at: now,
+                preferred_formats: String::new(),
+                postal_address: None,
             };
             coprod::db::people::insert_member(conn, &member)?;
             let position = i32::try_from(i).unwrap_or(i32::MAX);

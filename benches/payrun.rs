@@ -139,6 +139,8 @@ fn seed(conn: &mut DbConnection, members: usize) -> String {
                     archived_at: None,
                     created_at: now,
                     updated_at: now,
+                    preferred_formats: String::new(),
+                    postal_address: None,
                 };
                 coprod::db::people::insert_member(conn, &member)?;
                 coprod::db::people::insert_membership(

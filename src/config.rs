@@ -28,6 +28,24 @@ pub struct Settings {
 pub struct OrganisationSettings {
     /// An IANA time zone: what "today" is, for defaults such as the date a preference is shown for.
     pub time_zone: String,
+    /// Who pays members, as letters name it ("Northshire County Council, Co-production Team").
+    pub name: String,
+    /// Its postal address for letters, lines separated by line breaks; empty leaves it off.
+    pub address: String,
+    /// How to reach it about a payment (an email address, a phone number, or both), for letters.
+    pub contact: String,
+}
+
+impl OrganisationSettings {
+    /// The address as lines, blank ones dropped.
+    pub fn address_lines(&self) -> Vec<String> {
+        self.address
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +252,11 @@ impl Settings {
         {
             return bad("organisation.time_zone must be an IANA time zone such as Europe/London");
         }
+        if self.organisation.name.trim().is_empty() {
+            return bad(
+                "organisation.name must name who pays members (letters are signed with it)",
+            );
+        }
         if self.mail.max_attempts == 0 {
             return bad("mail.max_attempts must be at least 1");
         }
@@ -371,6 +394,28 @@ mod tests {
         );
         let err = Settings::load_from(&bad).unwrap_err().to_string();
         assert!(err.contains("organisation.time_zone"), "{err}");
+    }
+
+    #[test]
+    fn the_organisation_signs_letters() {
+        let s = Settings::load_from(&sources()).unwrap();
+        assert!(!s.organisation.name.is_empty());
+        let mut set = sources();
+        set.env.insert(
+            "COPROD__ORGANISATION__ADDRESS".into(),
+            "County Hall\n\n  Northshire NS1 1AA ".into(),
+        );
+        let s = Settings::load_from(&set).unwrap();
+        assert_eq!(
+            s.organisation.address_lines(),
+            ["County Hall", "Northshire NS1 1AA"]
+        );
+        let mut blank = sources();
+        blank
+            .env
+            .insert("COPROD__ORGANISATION__NAME".into(), "  ".into());
+        let err = Settings::load_from(&blank).unwrap_err().to_string();
+        assert!(err.contains("organisation.name"), "{err}");
     }
 
     #[test]

@@ -23,8 +23,14 @@ pub struct CreateMember {
     pub phone: Option<String>,
     /// The member's reference in finance's own systems (no bank details are kept here).
     pub payee_reference: Option<String>,
-    /// Such as easy read or large print.
+    /// Such as easy read or large print, in the member's own words.
     pub communication_needs: Option<String>,
+    /// The formats the member's statements, letters and emails are made in.
+    #[schema(value_type = Option<Vec<crate::domain::formats::Format>>)]
+    pub preferred_formats: Option<Vec<String>>,
+    /// Where letters reach the member: lines separated by line breaks (at most 8 lines, 500
+    /// characters).
+    pub postal_address: Option<String>,
     pub notes: Option<String>,
 }
 
@@ -45,6 +51,8 @@ pub async fn create(
         phone: Some(b.phone),
         payee_reference: Some(b.payee_reference),
         communication_needs: Some(b.communication_needs),
+        preferred_formats: b.preferred_formats,
+        postal_address: Some(b.postal_address),
         notes: Some(b.notes),
         reason: None,
     };
@@ -119,13 +127,22 @@ pub struct UpdateMember {
     pub payee_reference: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     pub communication_needs: Option<Option<String>>,
+    /// The formats the member's statements, letters and emails are made in: `large_print`,
+    /// `easy_read`, both, or `[]` for the standard format. The member may set their own.
+    #[schema(value_type = Option<Vec<crate::domain::formats::Format>>)]
+    pub preferred_formats: Option<Vec<String>>,
+    /// Where letters reach the member, lines separated by line breaks (at most 8 lines, 500
+    /// characters); null clears it. The member may set their own.
+    #[serde(default, deserialize_with = "double_option")]
+    pub postal_address: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     pub notes: Option<Option<String>>,
     /// Why, for the audit trail.
     pub reason: Option<String>,
 }
 
-/// Change a member. A member may change their own contact details and communication needs.
+/// Change a member. A member may change their own contact details, communication needs,
+/// preferred formats and postal address.
 #[utoipa::path(patch, path = "/api/v1/members/{id}", operation_id = "update_member", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = UpdateMember, responses((status = 200, body = MemberView)))]
 pub async fn update(
@@ -143,6 +160,8 @@ pub async fn update(
         phone: b.phone,
         payee_reference: b.payee_reference,
         communication_needs: b.communication_needs,
+        preferred_formats: b.preferred_formats,
+        postal_address: b.postal_address,
         notes: b.notes,
         reason: b.reason,
     };

@@ -124,7 +124,11 @@ fn sessions_routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::resource("/members/{id}/payments").route(web::get().to(payruns::member_payments)),
         )
-        .service(web::resource("/members/{id}/statement").route(web::get().to(reports::statement)));
+        .service(web::resource("/members/{id}/statement").route(web::get().to(reports::statement)))
+        .service(
+            web::resource("/members/{id}/benefits-letter")
+                .route(web::get().to(reports::benefits_letter)),
+        );
 }
 
 /// Accounts, the audit trail and the mail queue.

@@ -46,7 +46,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         payruns::create, payruns::list, payruns::get, payruns::lines, payruns::payments,
         payruns::recalculate, payruns::cancel, payruns::approve, payruns::mark_paid, payruns::export,
         payruns::member_payments,
-        reports::statement, reports::payments, reports::tax_year,
+        reports::statement, reports::benefits_letter, reports::payments, reports::tax_year,
     ),
     components(schemas(
         error::Problem, crate::services::FieldError, health::Status,
@@ -56,7 +56,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         crate::services::payruns::MemberRunView, crate::services::payruns::PayeeView,
         crate::services::rates::RuleView,
         crate::export::statement::Statement, crate::export::statement::StatementLine,
-        crate::export::statement::StatementMember,
+        crate::export::statement::StatementMember, crate::domain::formats::Format,
         crate::domain::statement::Totals, crate::domain::statement::MonthTotals,
         crate::domain::statement::CapPeriodTotals, crate::domain::statement::TaxYearTotals,
         crate::services::reports::PaymentsReport, crate::services::reports::ReportPayment,

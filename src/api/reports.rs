@@ -1,5 +1,6 @@
 //! Member statements and finance reports: /members/{id}/statement, /reports/payments and
-//! /reports/tax-year, as JSON, CSV (streamed where it can be large), XLSX and, for statements, PDF.
+//! /reports/tax-year, as JSON, CSV (streamed where it can be large), XLSX and, for statements, PDF;
+//! and /members/{id}/benefits-letter, a letter about a member's payments (PDF).
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -9,12 +10,13 @@ use super::auth::with_conn;
 use super::error::Problem;
 use crate::config::Settings;
 use crate::db::Database;
+use crate::export::letter::{self as letter_file, Organisation};
 use crate::export::reports::{write_tax_year_csv, write_tax_year_xlsx, TaxYearReport};
 use crate::export::statement::{self as statement_file, Download, Statement};
 use crate::http::download;
 use crate::services::page::PageRequest;
 use crate::services::reports::{self, PaymentsReport, ReportFormat};
-use crate::services::statements;
+use crate::services::{letters, statements};
 use crate::services::{Actor, Error};
 
 const CSV: &str = "text/csv; charset=utf-8";
@@ -71,6 +73,58 @@ pub async fn statement(
         Some(d) => Ok(download::made(move || statement_file::file(&s, d)).await?),
         None => Ok(HttpResponse::Ok().json(s)),
     }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct LetterParams {
+    /// A tax year such as `2025-26`; or give `from` and `to`. Neither: the 12 months to today. A
+    /// letter stops at today.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    pub tax_year: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `pdf` (the default).
+    #[param(schema_with = super::schemas::letter_format)]
+    pub format: Option<String>,
+}
+
+/// A letter about a member's payments for the Jobcentre or a benefits adviser, as a PDF: the
+/// organisation (settings `organisation.*`), the member's roles and groups, how they are paid
+/// (the rate card in force, the time they gave), their choices (a limit, declined and donated
+/// fees), and the money paid by week or assessment period of their limit (by month without one),
+/// counted by the date it was paid. In large print for a member who reads it. The member; a
+/// coordinator of one of their groups; finance; admins. Anyone else: 404.
+#[utoipa::path(get, path = "/api/v1/members/{id}/benefits-letter", operation_id = "benefits_letter", tag = "pay-runs", security(("bearer" = [])),
+    params(("id" = String, Path), LetterParams),
+    responses((status = 200, description = "The letter, a PDF download", content((String = "application/pdf"))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn benefits_letter(
+    actor: Actor,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    path: web::Path<String>,
+    q: web::Query<LetterParams>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    let id = path.into_inner();
+    if q.format.as_deref().is_some_and(|f| f != "pdf") {
+        return Err(Error::invalid("format", "must be `pdf`").into());
+    }
+    let organisation = Organisation::from(&settings.organisation);
+    let today = settings.today();
+    let allowance = settings.payruns.trading_allowance;
+    let letter = with_conn(&db, move |c| {
+        let span = letters::span(
+            q.tax_year.as_deref(),
+            q.from.as_deref(),
+            q.to.as_deref(),
+            today,
+        )?;
+        letters::benefits_letter(c, &actor, &id, &span, organisation, allowance, today)
+    })
+    .await?;
+    Ok(download::made(move || letter_file::file(&letter)).await?)
 }
 
 #[derive(Deserialize, IntoParams)]

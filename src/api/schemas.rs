@@ -36,6 +36,7 @@ lists! {
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     ];
     statement_format, false, ["json", "csv", "pdf"];
+    letter_format, false, ["pdf"];
     report_format, false, ["json", "csv", "xlsx"];
     export_format, false, ["csv", "xlsx", "xero", "payroll"];
 }

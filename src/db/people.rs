@@ -34,6 +34,9 @@ pub struct MemberRow {
     pub archived_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `domain::formats::Formats` as stored: a comma list of codes, empty for none.
+    pub preferred_formats: String,
+    pub postal_address: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
@@ -297,6 +300,19 @@ pub fn list_memberships(
     }
     q.order((memberships::starts_on.asc(), memberships::id.asc()))
         .limit(limit)
+        .load(conn)
+}
+
+/// Every membership of a member, in any group, with the group's name, by start date.
+pub fn memberships_of_member(
+    conn: &mut DbConnection,
+    member_id: &str,
+) -> QueryResult<Vec<(MembershipRow, String)>> {
+    memberships::table
+        .inner_join(groups::table)
+        .filter(memberships::member_id.eq(member_id))
+        .order((memberships::starts_on.asc(), memberships::id.asc()))
+        .select((MembershipRow::as_select(), groups::name))
         .load(conn)
 }
 

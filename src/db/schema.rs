@@ -43,6 +43,8 @@ diesel::table! {
         archived_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        preferred_formats -> Text,
+        postal_address -> Nullable<Text>,
     }
 }
 

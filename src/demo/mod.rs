@@ -244,6 +244,8 @@ fn people(db: &Database, policy: &Policy, dates: &Dates) -> Result<People> {
                 phone: Some(p.phone.map(str::to_string)),
                 payee_reference: Some(Some(format!("NE-CPAG-{:03}", i + 1))),
                 communication_needs: Some(p.communication_needs.map(str::to_string)),
+                preferred_formats: Some(p.formats.iter().map(|f| f.to_string()).collect()),
+                postal_address: Some(p.postal_address.map(str::to_string)),
                 notes: Some(p.notes.map(str::to_string)),
                 reason: None,
             },

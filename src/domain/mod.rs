@@ -1,15 +1,19 @@
 //! Pure rules and types: no I/O, no database, no HTTP. Money, periods, rate cards, preferences and
-//! caps, expenses and the pay-run calculation live here, with their unit and property tests.
+//! caps, expenses, the pay-run calculation, the formats members read in and the reading grade live
+//! here, with their unit and property tests.
 
 pub mod codes;
 pub mod draft;
 pub mod email;
+pub mod formats;
+pub mod letter;
 pub mod limits;
 pub mod money;
 pub mod password;
 pub mod payrun;
 pub mod periods;
 pub mod rates;
+pub mod reading;
 pub mod records;
 pub mod role;
 pub mod statement;

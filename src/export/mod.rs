@@ -1,10 +1,12 @@
 //! Files: the pay-run exports for finance's systems (a control CSV, an XLSX workbook, Xero bills,
-//! payroll lines), the finance reports (CSV, XLSX) and members' statements (CSV, PDF). A writer
+//! payroll lines), the finance reports (CSV, XLSX), members' statements (CSV, PDF) and letters
+//! about a member's payments for the Jobcentre or a benefits adviser (PDF). A writer
 //! takes the data it writes (domain types, and the documents defined here) and never reads the
 //! database: a service checks who may ask, loads the rows a page at a time and hands them over, so
 //! memory stays flat. `format` holds the one copy of each formatting helper.
 
 pub mod format;
+pub mod letter;
 pub mod payrun;
 pub mod pdf;
 pub mod reports;

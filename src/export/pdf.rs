@@ -1,7 +1,12 @@
 //! Printable A4 pages (DejaVu Sans compiled in, so a file looks the same everywhere and every
 //! character a name may hold prints; the font is subset into each file): a `Writer` that sets
-//! text, headings, wrapped paragraphs and tables down the page, starting new pages with a footer
-//! as it goes. `statement::write_pdf` lays out a member's statement with it.
+//! text, headings, wrapped paragraphs, facts and tables down the page, starting new pages with a
+//! footer as it goes. `statement::write_pdf` lays out a member's statement with it, and
+//! `letter::write_pdf` a letter about a member's payments.
+//!
+//! In large print every size asked for is scaled up to at least 16 point (RNIB's clear print
+//! guidance), gaps grow with it, and a table is set as one block per row (each value under its
+//! row's name, with its column's name) because its columns would no longer fit across the page.
 
 use printpdf::{
     CustomPdfConformance, IndirectFontRef, Line, Mm, PdfConformance, PdfDocument,
@@ -22,6 +27,11 @@ const TOP: f32 = HEIGHT - 18.0;
 const BOTTOM: f32 = 18.0;
 /// Millimetres in a point.
 const PT: f32 = 0.352_778;
+/// Large print: sizes and gaps grow by this much, and no text is smaller than `LARGE_MIN` or
+/// larger than `LARGE_MAX` points.
+const LARGE_SCALE: f32 = 1.6;
+pub const LARGE_MIN: f32 = 16.0;
+const LARGE_MAX: f32 = 28.0;
 
 fn pdf_error(e: impl std::fmt::Display) -> Error {
     Error::from(anyhow::anyhow!("writing the statement PDF failed: {e}"))
@@ -37,11 +47,13 @@ pub struct Writer {
     y: f32,
     page: u32,
     footer: String,
+    large: bool,
 }
 
 impl Writer {
-    /// A document of one page so far, each page with `footer` and its number at the bottom.
-    pub fn new(title: &str, footer: String) -> Result<Writer> {
+    /// A document of one page so far, each page with `footer` and its number at the bottom; in
+    /// large print when `large`.
+    pub fn new(title: &str, footer: String, large: bool) -> Result<Writer> {
         let (doc, page, layer) = PdfDocument::new(title, Mm(WIDTH), Mm(HEIGHT), "Statement");
         let doc = doc.with_conformance(PdfConformance::Custom(CustomPdfConformance {
             requires_icc_profile: false,
@@ -68,13 +80,34 @@ impl Writer {
             y: TOP,
             page: 1,
             footer,
+            large,
         };
         w.write_footer();
         Ok(w)
     }
 
-    /// Width of `text` in millimetres at `size` points.
+    /// Whether this document is in large print.
+    pub fn is_large(&self) -> bool {
+        self.large
+    }
+
+    /// The size text asked for at `size` points is set in.
+    fn size(&self, size: f32) -> f32 {
+        if self.large {
+            (size * LARGE_SCALE).clamp(LARGE_MIN, LARGE_MAX)
+        } else {
+            size
+        }
+    }
+
+    /// The height of a line of text asked for at `size` points, with its spacing.
+    fn line_height(&self, size: f32, spacing: f32) -> f32 {
+        self.size(size) * PT * spacing
+    }
+
+    /// Width of `text` in millimetres, asked for at `size` points.
     fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        let size = self.size(size);
         let face = &self.faces[usize::from(bold)];
         let units = f32::from(face.units_per_em());
         let advance: f32 = text
@@ -91,7 +124,8 @@ impl Writer {
     /// Text starting at `x`, on the current line.
     pub fn text(&self, x: f32, text: &str, size: f32, bold: bool) {
         let font = if bold { &self.bold } else { &self.regular };
-        self.layer.use_text(text, size, Mm(x), Mm(self.y), font);
+        self.layer
+            .use_text(text, self.size(size), Mm(x), Mm(self.y), font);
     }
 
     /// Text ending at `x`.
@@ -112,8 +146,9 @@ impl Writer {
         format!("{}…", out.trim_end())
     }
 
+    /// A line under the text of the current line (a table's header).
     fn rule(&self) {
-        let y = self.y + 1.5;
+        let y = self.y - 1.2;
         self.layer.set_outline_thickness(0.4);
         self.layer.add_line(Line {
             points: vec![
@@ -124,18 +159,30 @@ impl Writer {
         });
     }
 
+    /// The footer: its words (cut to fit in large print) and the page number.
     fn write_footer(&self) {
         let font = &self.regular;
-        self.layer.use_text(
-            format!("{} · page {}", self.footer, self.page),
-            8.0,
-            Mm(LEFT),
-            Mm(10.0),
-            font,
-        );
+        let size = self.size(8.0);
+        if self.large {
+            let number = format!("page {}", self.page);
+            let room = RIGHT - LEFT - self.width(&number, 8.0, false) - 6.0;
+            let words = self.fit(&self.footer, 8.0, room);
+            self.layer.use_text(words, size, Mm(LEFT), Mm(10.0), font);
+            let x = RIGHT - self.width(&number, 8.0, false);
+            self.layer.use_text(number, size, Mm(x), Mm(10.0), font);
+        } else {
+            self.layer.use_text(
+                format!("{} · page {}", self.footer, self.page),
+                size,
+                Mm(LEFT),
+                Mm(10.0),
+                font,
+            );
+        }
     }
 
-    fn new_page(&mut self) {
+    /// Starts a new page.
+    pub fn new_page(&mut self) {
         let (page, layer) =
             self.doc
                 .add_page(Mm(WIDTH), Mm(HEIGHT), format!("Page {}", self.page + 1));
@@ -145,8 +192,15 @@ impl Writer {
         self.write_footer();
     }
 
-    /// Moves down `mm`, starting a new page first when less than `need` is left.
+    /// Moves down `mm` (more in large print), starting a new page first when less than `need` is
+    /// left.
     pub fn down(&mut self, mm: f32, need: f32) {
+        let scale = if self.large { LARGE_SCALE } else { 1.0 };
+        self.advance(mm * scale, need * scale);
+    }
+
+    /// Moves down exactly `mm`, starting a new page first when less than `need` is left.
+    fn advance(&mut self, mm: f32, need: f32) {
         if self.y - mm - need < BOTTOM {
             self.new_page();
         } else {
@@ -155,13 +209,27 @@ impl Writer {
     }
 
     pub fn heading(&mut self, text: &str) {
-        self.down(9.0, 14.0);
-        self.text(LEFT, text, 12.0, true);
+        self.heading_sized(text, 12.0);
+    }
+
+    /// A heading at `size` points, with room above it for its own height, kept with what follows.
+    pub fn heading_sized(&mut self, text: &str, size: f32) {
+        let scale = if self.large { LARGE_SCALE } else { 1.0 };
+        self.advance(
+            self.line_height(size, 1.2) + 4.0 * scale,
+            self.line_height(size, 2.5),
+        );
+        self.text(LEFT, text, size, true);
         self.down(2.0, 0.0);
     }
 
     /// A paragraph wrapped to the page width.
     pub fn paragraph(&mut self, text: &str, size: f32) {
+        self.wrapped(LEFT, text, size, false);
+    }
+
+    /// Text from `x` wrapped to the right margin, a line at a time.
+    fn wrapped(&mut self, x: f32, text: &str, size: f32, bold: bool) {
         let mut line = String::new();
         for word in text.split_whitespace() {
             let candidate = if line.is_empty() {
@@ -169,22 +237,47 @@ impl Writer {
             } else {
                 format!("{line} {word}")
             };
-            if self.width(&candidate, size, false) > RIGHT - LEFT && !line.is_empty() {
-                self.down(size * PT * 1.45, 0.0);
-                self.text(LEFT, &line, size, false);
+            if self.width(&candidate, size, bold) > RIGHT - x && !line.is_empty() {
+                self.advance(self.line_height(size, 1.45), 0.0);
+                self.text(x, &line, size, bold);
                 line = word.to_string();
             } else {
                 line = candidate;
             }
         }
         if !line.is_empty() {
-            self.down(size * PT * 1.45, 0.0);
-            self.text(LEFT, &line, size, false);
+            self.advance(self.line_height(size, 1.45), 0.0);
+            self.text(x, &line, size, bold);
         }
     }
 
-    /// A table: the first column left-aligned at its x, the others right-aligned at theirs.
+    /// Lines of text, one under another (an address).
+    pub fn lines(&mut self, lines: &[String], size: f32) {
+        for l in lines {
+            self.wrapped(LEFT, l, size, false);
+        }
+    }
+
+    /// A label and its value: the value on the right of the same line, or, when both do not fit,
+    /// under the label.
+    pub fn fact(&mut self, label: &str, value: &str, size: f32) {
+        let room = RIGHT - LEFT;
+        if self.width(label, size, false) + self.width(value, size, true) + 6.0 <= room {
+            self.advance(self.line_height(size, 1.5), 0.0);
+            self.text(LEFT, label, size, false);
+            self.right(RIGHT, value, size, true);
+        } else {
+            self.wrapped(LEFT, label, size, false);
+            self.wrapped(LEFT + 6.0, value, size, true);
+        }
+    }
+
+    /// A table: the first column left-aligned at its x, the others right-aligned at theirs. In
+    /// large print, a block per row instead (`stacked`).
     pub fn table(&mut self, columns: &[(&str, f32)], rows: &[Vec<String>], size: f32) {
+        if self.large {
+            return self.stacked(columns, rows, size);
+        }
         let header = |w: &mut Writer| {
             w.down(6.0, 8.0);
             for (i, (h, x)) in columns.iter().enumerate() {
@@ -197,13 +290,14 @@ impl Writer {
             w.rule();
         };
         header(self);
+        let row_height = self.line_height(size, 1.6);
         for row in rows {
             let page = self.page;
-            self.down(size * PT * 1.6, 0.0);
+            self.advance(row_height, 0.0);
             if self.page != page {
-                self.y += size * PT * 1.6;
+                self.y += row_height;
                 header(self);
-                self.down(size * PT * 1.6, 0.0);
+                self.advance(row_height, 0.0);
             }
             for (i, cell) in row.iter().enumerate() {
                 let Some((_, x)) = columns.get(i) else { break };
@@ -214,6 +308,22 @@ impl Writer {
                 } else {
                     self.right(*x, cell, size, false);
                 }
+            }
+        }
+    }
+
+    /// A table as a block per row: the row's first cell in bold, then each other cell as
+    /// "column: value" on a line of its own.
+    fn stacked(&mut self, columns: &[(&str, f32)], rows: &[Vec<String>], size: f32) {
+        for row in rows {
+            let block = self.line_height(size, 1.5) * row.len() as f32;
+            self.advance(self.line_height(size, 0.6), block.min(HEIGHT / 3.0));
+            let mut cells = row.iter();
+            if let Some(first) = cells.next() {
+                self.wrapped(LEFT, first, size, true);
+            }
+            for ((name, _), cell) in columns.iter().skip(1).zip(cells) {
+                self.fact(&format!("{name}:"), cell, size);
             }
         }
     }

@@ -1,5 +1,7 @@
 //! Messages as plain text plus HTML, built from the same short blocks so the two never disagree.
-//! Every message ends by saying what to do if something looks wrong.
+//! Every message ends by saying what to do if something looks wrong. A message to someone who
+//! reads large print is set in larger text in its HTML part (the plain-text part takes the size the
+//! reader's mail program gives it).
 
 /// A rendered message, ready for the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +30,12 @@ pub struct Template {
     blocks: Vec<Block>,
     footer: String,
     holds_secret: bool,
+    large_print: bool,
 }
+
+/// The HTML part's text size: the standard one, and for large print (about 18 point on paper).
+pub const BASE_FONT_PX: u32 = 18;
+pub const LARGE_PRINT_FONT_PX: u32 = 24;
 
 pub const DEFAULT_FOOTER: &str = "If anything here looks wrong, or you did not expect this email, \
 please reply to your group's coordinator, who will put it right.";
@@ -41,6 +48,7 @@ impl Template {
             blocks: Vec::new(),
             footer: DEFAULT_FOOTER.to_string(),
             holds_secret: false,
+            large_print: false,
         }
     }
 
@@ -80,6 +88,12 @@ impl Template {
         self
     }
 
+    /// Sets the HTML part in large print when `on` (the reader asked for large print).
+    pub fn large_print(mut self, on: bool) -> Template {
+        self.large_print = on;
+        self
+    }
+
     pub fn render(&self, to: impl Into<String>) -> Email {
         let mut text = String::new();
         let mut html = String::from(
@@ -90,10 +104,15 @@ impl Template {
             "<title>{}</title></head>\n",
             escape(&self.subject)
         ));
-        html.push_str(
-            "<body style=\"font-family: Arial, sans-serif; font-size: 18px; line-height: 1.5; \
-             color: #0b0c0c; max-width: 40em;\">\n",
-        );
+        let (size, spacing) = if self.large_print {
+            (LARGE_PRINT_FONT_PX, "1.6")
+        } else {
+            (BASE_FONT_PX, "1.5")
+        };
+        html.push_str(&format!(
+            "<body style=\"font-family: Arial, sans-serif; font-size: {size}px; line-height: \
+             {spacing}; color: #0b0c0c; max-width: 40em;\">\n"
+        ));
         if let Some(name) = &self.greeting {
             text.push_str(&format!("Dear {name},\n\n"));
             html.push_str(&format!("<p>Dear {},</p>\n", escape(name)));
@@ -180,5 +199,19 @@ mod tests {
             .html
             .contains("href=\"https://coprod.example.org/me?x=1&amp;y=2\""));
         assert!(!email.html.contains("<approved>"));
+        assert!(email.html.contains("font-size: 18px; line-height: 1.5;"));
+    }
+
+    #[test]
+    fn large_print_sets_larger_text_and_the_same_words() {
+        let t = Template::new("Paid").paragraph("We paid you.");
+        let standard = t.clone().render("a@example.org");
+        let large = t.large_print(true).render("a@example.org");
+        assert!(
+            large.html.contains("font-size: 24px; line-height: 1.6;"),
+            "{}",
+            large.html
+        );
+        assert_eq!(large.text, standard.text);
     }
 }

@@ -367,6 +367,7 @@ pub fn send_invitation(
             "To start, choose a password using the link below. It works once, for {days} days."
         ))
         .secret_link("Choose your password", url)
+        .large_print(super::members::formats_of(conn, account.member_id.as_deref())?.large_print())
         .render(&account.email);
     mail::queue(conn, &format!("invitation:{}", row.id), &email)?;
     Ok(())

@@ -13,7 +13,12 @@ use super::{input, Error, FieldError, Result};
 use crate::db::pay;
 use crate::db::people::{self, MemberFilter, MemberRow};
 use crate::db::{self, write_tx, DbConnection};
+use crate::domain::formats::{Format, Formats};
 use crate::domain::EmailAddress;
+
+/// The longest postal address, and its most lines.
+const ADDRESS_MAX_CHARS: usize = 500;
+const ADDRESS_MAX_LINES: usize = 8;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
@@ -24,8 +29,14 @@ pub struct MemberView {
     pub phone: Option<String>,
     /// The member's reference in finance's own systems.
     pub payee_reference: Option<String>,
-    /// Such as easy read or large print.
+    /// Such as easy read or large print, in the member's own words.
     pub communication_needs: Option<String>,
+    /// The formats statements, letters and emails are made in for this member: `large_print`
+    /// (16 point or more on paper, larger text in emails) and `easy_read` (short sentences, the
+    /// key figure first). Empty for the standard format.
+    pub preferred_formats: Vec<Format>,
+    /// Where letters reach the member, one line per line.
+    pub postal_address: Option<String>,
     /// Seen by staff only.
     pub notes: Option<String>,
     pub archived: bool,
@@ -42,6 +53,8 @@ impl MemberView {
             phone: r.phone.clone(),
             payee_reference: r.payee_reference.clone(),
             communication_needs: r.communication_needs.clone(),
+            preferred_formats: Formats::from_stored(&r.preferred_formats).list(),
+            postal_address: r.postal_address.clone(),
             notes: if staff { r.notes.clone() } else { None },
             archived: r.archived_at.is_some(),
             created_at: instant(r.created_at),
@@ -59,6 +72,9 @@ pub struct MemberFields {
     pub phone: Option<Option<String>>,
     pub payee_reference: Option<Option<String>>,
     pub communication_needs: Option<Option<String>>,
+    /// Format codes (`large_print`, `easy_read`); an empty list is the standard format.
+    pub preferred_formats: Option<Vec<String>>,
+    pub postal_address: Option<Option<String>>,
     pub notes: Option<Option<String>>,
     pub reason: Option<String>,
 }
@@ -87,6 +103,17 @@ fn apply(row: &mut MemberRow, f: &MemberFields) -> Result<()> {
     if let Some(v) = &f.notes {
         row.notes = input::optional("notes", v.as_deref(), 4000, &mut errors);
     }
+    if let Some(codes) = &f.preferred_formats {
+        match Formats::parse_codes(codes) {
+            Ok(formats) => row.preferred_formats = formats.to_stored(),
+            Err((i, message)) => {
+                errors.push(FieldError::new(format!("preferred_formats[{i}]"), message))
+            }
+        }
+    }
+    if let Some(v) = &f.postal_address {
+        row.postal_address = postal_address(v.as_deref(), &mut errors);
+    }
     if let Some(v) = &f.email {
         row.email = match input::optional("email", v.as_deref(), 254, &mut errors) {
             Some(e) => match EmailAddress::parse(&e) {
@@ -100,6 +127,39 @@ fn apply(row: &mut MemberRow, f: &MemberFields) -> Result<()> {
         };
     }
     input::finish(errors)
+}
+
+/// A postal address as lines: each trimmed, blank lines dropped, at most eight lines and 500
+/// characters; none at all is absent.
+fn postal_address(v: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let lines: Vec<&str> = v?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let joined = lines.join("\n");
+    if lines.len() > ADDRESS_MAX_LINES {
+        errors.push(FieldError::new(
+            "postal_address",
+            format!("must be at most {ADDRESS_MAX_LINES} lines"),
+        ));
+    } else if joined.chars().count() > ADDRESS_MAX_CHARS {
+        errors.push(FieldError::new(
+            "postal_address",
+            format!("must be at most {ADDRESS_MAX_CHARS} characters"),
+        ));
+    }
+    (!lines.is_empty()).then_some(joined)
+}
+
+/// The formats of the member behind an account, if it is a member's (for the emails it is sent).
+pub fn formats_of(conn: &mut DbConnection, member_id: Option<&str>) -> Result<Formats> {
+    let Some(id) = member_id else {
+        return Ok(Formats::NONE);
+    };
+    Ok(people::find_member(conn, id)?
+        .map(|m| Formats::from_stored(&m.preferred_formats))
+        .unwrap_or_default())
 }
 
 pub fn create(conn: &mut DbConnection, actor: &Actor, fields: MemberFields) -> Result<MemberView> {
@@ -124,6 +184,8 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, fields: MemberFields) -> R
         archived_at: None,
         created_at: now,
         updated_at: now,
+        preferred_formats: String::new(),
+        postal_address: None,
     };
     apply(&mut row, &fields)?;
     write_tx(conn, |conn| {
@@ -172,7 +234,8 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<MemberVie
     Ok(MemberView::new(&row, !actor.is(Role::Member)))
 }
 
-/// Staff change any field; a member only their own contact details.
+/// Staff change any field; a member only their own contact details, communication needs,
+/// formats and postal address.
 pub fn update(
     conn: &mut DbConnection,
     actor: &Actor,

@@ -14,6 +14,7 @@ use crate::db::pay::{self as rows, PreferenceRow};
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
 use crate::domain::draft::{CapAmount, CapChoice, Choices};
+use crate::domain::formats::Formats;
 use crate::domain::limits;
 use crate::domain::payrun::{CapPeriod, FeeChoice, FeeOption, Method, OverCap};
 use crate::domain::periods::PeriodRule;
@@ -644,6 +645,7 @@ pub fn set(
                     .list(summary(&v))
                     .paragraph("You can see and change your choices when you sign in. If you receive benefits, a welfare rights adviser can help you choose.")
                     .link("See your payment choices", format!("{base_url}/me/choices"))
+                    .large_print(Formats::from_stored(&member.preferred_formats).large_print())
                     .render(email);
                 mail::queue(conn, &format!("preference:{}", row.id), &msg)?;
             }

@@ -12,6 +12,7 @@ use super::{limits as limit_service, preferences, Error, Result};
 use crate::db::pay::{self as rows};
 use crate::db::{people, reports, DbConnection};
 use crate::domain::draft::{latest_in_force, CapAmount, Choices, SourceKind};
+use crate::domain::formats::Formats;
 use crate::domain::limits;
 use crate::domain::payrun::{Disposition, LineKind, Method};
 use crate::domain::periods::{DateRange, PeriodRule, TaxYear};
@@ -164,6 +165,17 @@ pub fn statement(
     if actor.role == Role::Member && !actor.is_member(member_id) {
         return Err(Error::NotFound);
     }
+    build(conn, member_id, span, allowance, today)
+}
+
+/// The statement itself, for a caller that has checked who may see it.
+pub(crate) fn build(
+    conn: &mut DbConnection,
+    member_id: &str,
+    span: &Span,
+    allowance: Money,
+    today: NaiveDate,
+) -> Result<Statement> {
     let member = people::find_member(conn, member_id)?.ok_or(Error::NotFound)?;
     let range = span.range;
     // Whole tax years, so that each one the statement touches is totalled in full.
@@ -236,6 +248,7 @@ pub fn statement(
             id: member.id.clone(),
             full_name: member.full_name.clone(),
             payee_reference: member.payee_reference.clone(),
+            preferred_formats: Formats::from_stored(&member.preferred_formats).list(),
         },
         from: range.start,
         to: range.end,

@@ -469,6 +469,48 @@ pub fn error_page(req: &HttpRequest, actor: Option<Actor>, e: &Error) -> HttpRes
     res
 }
 
+/// The question of the formats a member reads in: two boxes to tick, `large_print` and
+/// `easy_read`, sent as "yes".
+pub fn formats_question(errors: &FormErrors, large_print: bool, easy_read: bool) -> Markup {
+    html! {
+        fieldset class="question" aria-describedby="formats-hint" {
+            legend { "Formats" }
+            span class="hint" id="formats-hint" { "Letters, statements and emails can come in these. Tick any that help." }
+            @if let Some(e) = errors.message("preferred_formats[0]") {
+                span class="field-error" { span class="visually-hidden" { "Error: " } (e) }
+            }
+            div class="radio" {
+                input type="checkbox" id="large_print" name="large_print" value="yes" checked[large_print];
+                label for="large_print" { "Large print" }
+            }
+            div class="radio" {
+                input type="checkbox" id="easy_read" name="easy_read" value="yes" checked[easy_read];
+                label for="easy_read" { "Easy Read" }
+            }
+        }
+    }
+}
+
+/// The formats ticked, as their codes.
+pub fn formats_ticked(large_print: &str, easy_read: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if large_print == "yes" {
+        out.push(
+            crate::domain::formats::Format::LargePrint
+                .as_str()
+                .to_string(),
+        );
+    }
+    if easy_read == "yes" {
+        out.push(
+            crate::domain::formats::Format::EasyRead
+                .as_str()
+                .to_string(),
+        );
+    }
+    out
+}
+
 /// Pounds for people: `£1,020.00`.
 pub fn pounds(m: crate::domain::Money) -> String {
     crate::domain::statement::pounds(m)

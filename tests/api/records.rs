@@ -712,6 +712,8 @@ async fn a_big_register_is_one_transaction_at_a_fixed_query_cost(backend: TestBa
                     archived_at: None,
                     created_at: now,
                     updated_at: now,
+                    preferred_formats: String::new(),
+                    postal_address: None,
                 };
                 people::insert_member(c, &m).unwrap();
                 people::insert_membership(

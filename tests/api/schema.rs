@@ -123,6 +123,8 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
                 archived_at: None,
                 created_at: t,
                 updated_at: at("2099-12-31 23:59:59.999999"),
+                preferred_formats: "large_print,easy_read".into(),
+                postal_address: Some("1 High Street\nTown\nAB1 2CD".into()),
             };
             people::insert_member(c, &member).unwrap();
             let account = accounts::AccountRow {

@@ -24,8 +24,16 @@ fn money(d: &Data) -> i64 {
 
 /// Worked example 6 (two runs under a weekly ESA cap) plus a car journey for Sam, example 10
 /// (fees reaching £1,020.00) for Tara, and a member named like a formula.
-async fn paid_world(backend: TestBackend) -> (World, String, String) {
-    let w = World::new(backend).await;
+pub(crate) async fn paid_world(backend: TestBackend) -> (World, String, String) {
+    paid_world_with(backend, |_| {}).await
+}
+
+/// `paid_world` on a server with `adjust`ed settings.
+pub(crate) async fn paid_world_with(
+    backend: TestBackend,
+    adjust: impl FnOnce(&mut coprod::config::Settings),
+) -> (World, String, String) {
+    let w = World::new_with(backend, adjust).await;
     w.regional_card().await;
     let coord = w.coordinator.token.clone();
     ok(

@@ -289,6 +289,8 @@ tables! {
         archived_at: Option<NaiveDateTime>,
         created_at: NaiveDateTime,
         updated_at: NaiveDateTime,
+        preferred_formats: String,
+        postal_address: Option<String>,
     }
     accounts key(id) {
         id: String,

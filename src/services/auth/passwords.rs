@@ -124,6 +124,7 @@ fn set_password(
              straight away with the link below and tell your coordinator.",
         )
         .link("Reset my password", format!("{base_url}/forgot-password"))
+        .large_print(large_print(conn, account)?)
         .render(&account.email);
     mail::queue(
         conn,
@@ -135,6 +136,11 @@ fn set_password(
         &email,
     )?;
     Ok(())
+}
+
+/// Whether the account's member reads large print (their emails are set in larger text).
+fn large_print(conn: &mut DbConnection, account: &AccountRow) -> Result<bool> {
+    Ok(crate::services::members::formats_of(conn, account.member_id.as_deref())?.large_print())
 }
 
 /// Emails a reset link if the address has an active account. Says nothing either way: the caller
@@ -189,6 +195,7 @@ pub fn forgot_password(conn: &mut DbConnection, policy: &Policy, email: &str) ->
             ))
             .secret_link("Choose a new password", url)
             .paragraph("If it was not you, ignore this email: your password has not changed.")
+            .large_print(large_print(conn, &account)?)
             .render(&account.email);
         mail::queue(conn, &format!("password-reset:{}", row.id), &message)?;
         Ok(())

@@ -11,6 +11,7 @@ use super::people::{choices_of, date_of, member_fields, role_fields, MemberForm,
 use super::{label_of, name_of, staff};
 use crate::config::Settings;
 use crate::db::Database;
+use crate::domain::formats::Format;
 use crate::services::groups::{self, CodeLabel, MemberRole, NewMembership};
 use crate::services::meetings::{self, MemberAttendance};
 use crate::services::members::{self, MemberView};
@@ -63,6 +64,9 @@ fn details(m: &MemberView) -> Markup {
             dt { "Email" } dd { (or_none(&m.email)) }
             dt { "Phone" } dd { (or_none(&m.phone)) }
             dt { "Communication needs and formats" } dd { (or_none(&m.communication_needs)) }
+            dt { "Formats" } dd { @if m.preferred_formats.is_empty() { "None asked for" }
+                @else { @for (i, f) in m.preferred_formats.iter().enumerate() { @if i > 0 { ", " } (f.as_str().replace('_', " ")) } } }
+            dt { "Postal address" } dd { (or_none(&m.postal_address)) }
             dt { "Payee reference" } dd { (or_none(&m.payee_reference)) }
             dt { "Notes for staff" } dd { (or_none(&m.notes)) }
         }
@@ -450,6 +454,10 @@ fn edit_page(
     ctx.page(status, "Change their details", body)
 }
 
+fn tick(on: bool) -> String {
+    if on { "yes" } else { "" }.to_string()
+}
+
 fn form_of(m: &MemberView) -> MemberForm {
     let or = |v: &Option<String>| v.clone().unwrap_or_default();
     MemberForm {
@@ -460,6 +468,9 @@ fn form_of(m: &MemberView) -> MemberForm {
         communication_needs: or(&m.communication_needs),
         payee_reference: or(&m.payee_reference),
         notes: or(&m.notes),
+        postal_address: or(&m.postal_address),
+        large_print: tick(m.preferred_formats.contains(&Format::LargePrint)),
+        easy_read: tick(m.preferred_formats.contains(&Format::EasyRead)),
         ..MemberForm::default()
     }
 }

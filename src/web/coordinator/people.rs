@@ -15,7 +15,8 @@ use crate::services::members::{self, MemberFields};
 use crate::services::page::PageRequest;
 use crate::services::{Actor, Error, FieldError};
 use crate::web::{
-    csrf_failed, csrf_ok, error_page, in_page_words, redirect, Ctx, Form, FormErrors,
+    csrf_failed, csrf_ok, error_page, formats_question, in_page_words, redirect, Ctx, Form,
+    FormErrors,
 };
 
 /// How many people a page of the list shows.
@@ -95,6 +96,9 @@ pub struct MemberForm {
     pub communication_needs: String,
     pub payee_reference: String,
     pub notes: String,
+    pub postal_address: String,
+    pub large_print: String,
+    pub easy_read: String,
     pub group_id: String,
     pub role: String,
     pub starts_on: String,
@@ -111,6 +115,11 @@ impl MemberForm {
             phone: set(&self.phone),
             payee_reference: set(&self.payee_reference),
             communication_needs: set(&self.communication_needs),
+            postal_address: set(&self.postal_address),
+            preferred_formats: Some(crate::web::formats_ticked(
+                &self.large_print,
+                &self.easy_read,
+            )),
             notes: set(&self.notes),
             reason: None,
         }
@@ -126,6 +135,7 @@ pub const SUBJECTS: &[(&str, &str)] = &[
     ("communication_needs", "What helps them take part"),
     ("payee_reference", "The payee reference"),
     ("notes", "The notes"),
+    ("postal_address", "The postal address"),
     ("member_id", "The member"),
     ("role", "The role"),
     ("starts_on", "The date"),
@@ -142,6 +152,10 @@ pub fn member_fields(f: &MemberForm, errors: &FormErrors) -> Markup {
         (errors.label("communication_needs", "Communication needs and formats (optional)", Some("For example: large print, Easy Read, a hearing loop, breaks")))
         textarea id="communication_needs" name="communication_needs" rows="3" aria-invalid=[errors.invalid("communication_needs")]
             aria-describedby=[errors.described_by("communication_needs", true)] { (f.communication_needs) }
+        (formats_question(errors, f.large_print == "yes", f.easy_read == "yes"))
+        (errors.label("postal_address", "Postal address (optional)", Some("For letters")))
+        textarea id="postal_address" name="postal_address" rows="3" aria-invalid=[errors.invalid("postal_address")]
+            aria-describedby=[errors.described_by("postal_address", true)] { (f.postal_address) }
         (errors.input("payee_reference", "Payee reference (optional)", "text", &f.payee_reference, Some("Their reference in finance's own systems"), "off"))
         (errors.label("notes", "Notes for staff (optional)", Some("Members never see these")))
         textarea id="notes" name="notes" rows="3" aria-invalid=[errors.invalid("notes")]

@@ -8,9 +8,13 @@ use serde::Deserialize;
 
 use super::member;
 use crate::db::Database;
+use crate::domain::formats::Format;
 use crate::services::members::{self, MemberFields, MemberView};
 use crate::services::{Actor, Error};
-use crate::web::{csrf_failed, csrf_ok, error_page, form_errors, redirect, Ctx, Form, FormErrors};
+use crate::web::{
+    csrf_failed, csrf_ok, error_page, form_errors, formats_question, redirect, Ctx, Form,
+    FormErrors,
+};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -20,6 +24,9 @@ pub struct DetailsForm {
     email: String,
     phone: String,
     communication_needs: String,
+    postal_address: String,
+    large_print: String,
+    easy_read: String,
 }
 
 impl DetailsForm {
@@ -30,6 +37,9 @@ impl DetailsForm {
             email: m.email.clone().unwrap_or_default(),
             phone: m.phone.clone().unwrap_or_default(),
             communication_needs: m.communication_needs.clone().unwrap_or_default(),
+            postal_address: m.postal_address.clone().unwrap_or_default(),
+            large_print: yes(m.preferred_formats.contains(&Format::LargePrint)),
+            easy_read: yes(m.preferred_formats.contains(&Format::EasyRead)),
         }
     }
 
@@ -43,6 +53,11 @@ impl DetailsForm {
             phone: set(&self.phone),
             payee_reference: None,
             communication_needs: set(&self.communication_needs),
+            postal_address: set(&self.postal_address),
+            preferred_formats: Some(crate::web::formats_ticked(
+                &self.large_print,
+                &self.easy_read,
+            )),
             notes: None,
             reason: None,
         }
@@ -81,6 +96,11 @@ fn details_page(
             textarea id="communication_needs" name="communication_needs" rows="4"
                 aria-invalid=[errors.invalid("communication_needs")]
                 aria-describedby=[errors.described_by("communication_needs", true)] { (f.communication_needs) }
+            (errors.label("postal_address", "Postal address", Some("For letters. One line for each part of the address.")))
+            textarea id="postal_address" name="postal_address" rows="4" autocomplete="street-address"
+                aria-invalid=[errors.invalid("postal_address")]
+                aria-describedby=[errors.described_by("postal_address", true)] { (f.postal_address) }
+            (formats_question(errors, f.large_print == "yes", f.easy_read == "yes"))
             div { button type="submit" { "Save my details" } }
         }
         h2 { "Password and devices" }
@@ -90,6 +110,10 @@ fn details_page(
         }
     };
     ctx.page(status, "My details", body)
+}
+
+fn yes(ticked: bool) -> String {
+    if ticked { "yes" } else { "" }.to_string()
 }
 
 #[derive(Deserialize)]

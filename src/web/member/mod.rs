@@ -1,6 +1,8 @@
 //! A member's own pages: what I have been paid and what is coming, my totals this tax year and
 //! against my cap, my payment choices explained, and my statement to download.
 
+mod letter;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
@@ -208,6 +210,7 @@ pub async fn home(
         ul {
             li { a href={ "/me/statement?tax_year=" (year) "&format=pdf" } { "Download this tax year's statement (PDF)" } }
             li { a href={ "/me/statement?tax_year=" (year) "&format=csv" } { "Download it as a spreadsheet (CSV)" } }
+            li { a href="/me/benefits-letter" { "A letter about your payments for the Jobcentre or a benefits adviser (PDF)" } }
         }
         h2 { "My payment choices" }
         ul { @for line in preferences::summary(&pref) { li { (line) } } }
@@ -277,5 +280,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(choices::routes)
         .configure(details::routes)
         .configure(claims::routes)
+        .configure(letter::routes)
         .service(web::resource("/me/statement").route(web::get().to(statement)));
 }

@@ -1,7 +1,10 @@
 //! A member's statement as a document: every line of the member's approved runs paid in the dates
 //! it covers, the figures (`domain::statement`) and the notes. `services::statements` fills it in;
 //! the API sends it as JSON, and here it is written as CSV and as a printable PDF with the same
-//! figures.
+//! figures: in large print for a member who reads it, and for a member who asks for Easy Read,
+//! with Easy Read pages (`easy_read`) before the full statement.
+
+mod easy_read;
 
 use std::io::Write;
 
@@ -11,8 +14,9 @@ use serde::Serialize;
 use super::format::{csv_error, finish_csv, long_date, pounds, safe_text, slug};
 use super::pdf::{Writer, LEFT, RIGHT};
 use super::Result;
+use crate::domain::formats::{Format, Formats};
 use crate::domain::payrun::{Disposition, LineKind, Method, RunStatus};
-use crate::domain::statement::{Figures, Miles, Totals};
+use crate::domain::statement::{Entry, Figures, Miles, Totals};
 use crate::domain::Money;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -20,6 +24,8 @@ pub struct StatementMember {
     pub id: String,
     pub full_name: String,
     pub payee_reference: Option<String>,
+    /// The formats the PDF is made in for this member.
+    pub preferred_formats: Vec<Format>,
 }
 
 /// One line of a statement.
@@ -45,6 +51,20 @@ pub struct StatementLine {
     #[schema(value_type = String, example = "75.00")]
     pub amount: Money,
     pub explanation: String,
+}
+
+impl StatementLine {
+    /// The line as the domain counts it (miles left out: they are totalled from the claims).
+    pub fn entry(&self) -> Entry {
+        Entry {
+            payment_date: self.payment_date,
+            kind: self.kind,
+            disposition: self.disposition,
+            method: self.method,
+            amount: self.amount,
+            miles_tenths: 0,
+        }
+    }
 }
 
 /// A member's statement.
@@ -308,8 +328,9 @@ fn csv_notes<W: Write>(w: &mut csv::Writer<W>, notes: &[String]) -> Result<()> {
 }
 
 /// The statement as a PDF: who and when, a summary, totals by month and by limit period, every
-/// payment, and the notes.
+/// payment, and the notes; in large print, and with Easy Read pages first, as the member prefers.
 pub fn write_pdf(s: &Statement) -> Result<Vec<u8>> {
+    let formats = Formats::of(&s.member.preferred_formats);
     let title = format!("Payment statement: {}", s.member.full_name);
     let mut w = Writer::new(
         &title,
@@ -319,8 +340,20 @@ pub fn write_pdf(s: &Statement) -> Result<Vec<u8>> {
             s.title,
             long_date(s.generated_on)
         ),
+        formats.large_print(),
     )?;
+    if formats.easy_read() {
+        easy_read::write(&mut w, s);
+        w.new_page();
+    }
     pdf_heading(&mut w, s);
+    if formats.easy_read() {
+        w.down(1.5, 0.0);
+        w.paragraph(
+            "This is the full statement, with every payment, for you or an adviser who helps you.",
+            10.0,
+        );
+    }
     pdf_summary(&mut w, s);
     pdf_months(&mut w, s);
     pdf_cap_periods(&mut w, s);
@@ -337,12 +370,10 @@ fn pdf_heading(w: &mut Writer, s: &Statement) {
     if let Some(r) = &s.member.payee_reference {
         w.right(RIGHT, &format!("Reference {r}"), 10.0, false);
     }
-    w.down(6.0, 0.0);
-    w.text(
-        LEFT,
+    w.down(1.5, 0.0);
+    w.paragraph(
         &format!("{}: {} to {}", s.title, long_date(s.from), long_date(s.to)),
         10.0,
-        false,
     );
 }
 
@@ -385,10 +416,9 @@ fn pdf_summary(w: &mut Writer, s: &Statement) {
         )
     }))
     .collect();
+    w.down(1.5, 0.0);
     for (k, v) in facts {
-        w.down(5.2, 0.0);
-        w.text(LEFT, &k, 10.0, false);
-        w.right(RIGHT, &v, 10.0, true);
+        w.fact(&k, &v, 10.0);
     }
 }
 
@@ -457,8 +487,8 @@ fn pdf_cap_periods(w: &mut Writer, s: &Statement) {
         9.0,
     );
     if let Some(first) = s.figures.cap_periods.first() {
-        w.down(5.0, 0.0);
-        w.text(LEFT, &format!("Your limit: {}.", first.cap), 9.0, false);
+        w.down(1.5, 0.0);
+        w.paragraph(&format!("Your limit: {}.", first.cap), 9.0);
     }
 }
 
@@ -497,8 +527,8 @@ fn pdf_payments(w: &mut Writer, s: &Statement) {
         })
         .collect();
     if rows.is_empty() {
-        w.down(5.0, 0.0);
-        w.text(LEFT, "Nothing was paid in these dates.", 10.0, false);
+        w.down(1.5, 0.0);
+        w.paragraph("Nothing was paid in these dates.", 10.0);
     } else {
         w.table(
             &[

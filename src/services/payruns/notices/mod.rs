@@ -1,4 +1,8 @@
-//! The emails each member gets when a run is approved and when it is paid.
+//! The emails each member gets when a run is approved and when it is paid: in the standard words,
+//! or in Easy Read (`easy_read`) for a member who asks for it, and in large print for a member who
+//! reads it.
+
+mod easy_read;
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,6 +11,7 @@ use chrono::NaiveDate;
 use crate::db::pay::{self as rows, PayLineRow, PayRunRow, PaymentRow};
 use crate::db::people;
 use crate::db::DbConnection;
+use crate::domain::formats::Formats;
 use crate::domain::payrun::{Disposition, LineKind, Method};
 use crate::domain::Money;
 use crate::mail::{self, Template};
@@ -83,7 +88,15 @@ pub(super) fn queue_emails(
             .preferred_name
             .clone()
             .unwrap_or_else(|| member.full_name.clone());
-        let msg = message(run, event, &name, &mine, &my_payments, &titles, base_url).render(email);
+        let formats = Formats::from_stored(&member.preferred_formats);
+        let build = if formats.easy_read() {
+            easy_read::message
+        } else {
+            message
+        };
+        let msg = build(run, event, &name, &mine, &my_payments, &titles, base_url)
+            .large_print(formats.large_print())
+            .render(email);
         let key = format!(
             "pay_run:{}:{}:{}",
             run.id,

@@ -1,0 +1,2 @@
+ALTER TABLE members DROP COLUMN postal_address;
+ALTER TABLE members DROP COLUMN preferred_formats;
