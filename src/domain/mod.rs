@@ -10,6 +10,7 @@ pub mod password;
 pub mod payrun;
 pub mod periods;
 pub mod rates;
+pub mod receipts;
 pub mod records;
 pub mod role;
 pub mod statement;
