@@ -19,6 +19,7 @@ pub mod page;
 pub mod payruns;
 pub mod preferences;
 pub mod rates;
+pub mod receipts;
 pub mod reports;
 pub mod scope;
 pub mod secrets;

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod coordinator;
 pub mod finance;
 pub mod member;
+pub mod receipts;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -44,7 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(member::routes)
         .configure(coordinator::routes)
         .configure(finance::routes)
-        .configure(admin::routes);
+        .configure(admin::routes)
+        .configure(receipts::routes);
 }
 
 async fn css() -> HttpResponse {

@@ -23,6 +23,7 @@ mod mail;
 mod ops_db;
 mod payruns;
 mod portal;
+mod receipts;
 mod records;
 mod roles;
 mod routes;

@@ -26,10 +26,11 @@ pub async fn groups(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
         Err(res) => return res,
     };
     let a = actor.clone();
+    let late = super::lateness(&req);
     let loaded = db
         .run(move |c| {
             let groups = groups::list_groups(c, &a, &PageRequest::first(100))?;
-            let waiting = expenses::waiting(c, &a)?.len();
+            let waiting = expenses::waiting(c, &a, late)?.len();
             Ok::<_, Error>((groups, waiting))
         })
         .await;
