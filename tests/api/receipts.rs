@@ -69,7 +69,7 @@ async fn send(
     req.send().await.expect("the upload is answered")
 }
 
-async fn upload(
+pub async fn upload(
     w: &World,
     claim: &str,
     token: &str,
@@ -87,7 +87,7 @@ async fn upload(
 }
 
 /// A claim by the member for a session on `date` (created by the coordinator, for themselves).
-async fn claim_on(w: &World, date: &str, amount: &str) -> String {
+pub async fn claim_on(w: &World, date: &str, amount: &str) -> String {
     let meeting = w.meeting(date, 180, "meeting").await;
     s(&ok(
         w.app
