@@ -62,7 +62,6 @@ pub struct Download {
 enum Want {
     See,
     Add,
-    Remove,
 }
 
 const ONLY_WHILE_WAITING: &str =
@@ -70,7 +69,7 @@ const ONLY_WHILE_WAITING: &str =
 
 /// The claim and its meeting, if the actor may do `want` with its receipts: a member their own
 /// claims (others' are not found), a coordinator their groups' claims, finance and admins all.
-/// Adding (by a member) and removing need the claim to be waiting.
+/// A member adds only while the claim waits.
 fn claim_for(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -91,9 +90,7 @@ fn claim_for(
             scope::group(actor, &meeting.group_id, access)?;
         }
     }
-    let waiting = claim.status == ClaimStatus::Pending;
-    let must_wait = want == Want::Remove || (want == Want::Add && actor.is(Role::Member));
-    if must_wait && !waiting {
+    if want == Want::Add && actor.is(Role::Member) && claim.status != ClaimStatus::Pending {
         return Err(Error::Conflict(ONLY_WHILE_WAITING.into()));
     }
     Ok((claim, meeting))
@@ -173,7 +170,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<()> {
     write_tx(conn, |conn| {
         let info = rows::find(conn, id)?.ok_or(Error::NotFound)?;
         // Whoever may not see the claim learns nothing, not even that it was decided.
-        let (_, meeting) = claim_for(conn, actor, &info.expense_id, Want::See)?;
+        let (claim, meeting) = claim_for(conn, actor, &info.expense_id, Want::See)?;
         let coordinates = matches!(actor.role, Role::Coordinator | Role::Admin)
             && scope::group(actor, &meeting.group_id, Access::Write).is_ok();
         if info.uploaded_by != actor.account_id && !coordinates {
@@ -182,7 +179,9 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<()> {
                     .into(),
             ));
         }
-        claim_for(conn, actor, &info.expense_id, Want::Remove)?;
+        if claim.status != ClaimStatus::Pending {
+            return Err(Error::Conflict(ONLY_WHILE_WAITING.into()));
+        }
         if !rows::delete(conn, id)? {
             return Err(Error::NotFound);
         }

@@ -7,10 +7,11 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::register::claim_words;
-use super::{lateness, staff};
+use super::staff;
+use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::records::ExpenseKind;
-use crate::services::expenses::{self, WaitingClaim};
+use crate::services::expenses::{self, Lateness, WaitingClaim};
 use crate::services::receipts::ReceiptView;
 use crate::services::{Actor, Error, FieldError};
 use crate::web::{csrf_failed, csrf_ok, day, error_page, redirect, Ctx, Form, FormErrors};
@@ -100,12 +101,12 @@ async fn claims_page(
     req: &HttpRequest,
     db: &Database,
     actor: Actor,
+    late: Lateness,
     status: StatusCode,
     errors: &FormErrors,
     done: Option<&str>,
 ) -> HttpResponse {
     let a = actor.clone();
-    let late = lateness(req);
     let claims = match db.run(move |c| expenses::waiting(c, &a, late)).await {
         Ok(c) => c,
         Err(e) => return error_page(req, Some(actor), &e),
@@ -123,6 +124,7 @@ pub struct Done {
 pub async fn claims(
     req: HttpRequest,
     db: web::Data<Database>,
+    settings: web::Data<Settings>,
     query: web::Query<Done>,
 ) -> HttpResponse {
     let actor = match staff(&req).await {
@@ -134,7 +136,9 @@ pub async fn claims(
         Some("rejected") => Some("The claim is rejected. The member can see your reason."),
         _ => None,
     };
-    claims_page(&req, &db, actor, StatusCode::OK, &FormErrors::none(), done).await
+    let late = Lateness::from_settings(&settings);
+    let none = FormErrors::none();
+    claims_page(&req, &db, actor, late, StatusCode::OK, &none, done).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +154,7 @@ pub struct DecisionForm {
 pub async fn decide(
     req: HttpRequest,
     db: web::Data<Database>,
+    settings: web::Data<Settings>,
     path: web::Path<String>,
     form: Form<DecisionForm>,
 ) -> HttpResponse {
@@ -170,7 +175,7 @@ pub async fn decide(
         }
     };
     let (a, claim, reason) = (actor.clone(), id.clone(), form.reason.clone());
-    let late = lateness(&req);
+    let late = Lateness::from_settings(&settings);
     let result = db
         .run(move |c| expenses::decide(c, &a, &claim, approve, Some(reason.as_str()), late))
         .await;
@@ -194,6 +199,7 @@ pub async fn decide(
                 &req,
                 &db,
                 actor,
+                late,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &errors,
                 None,
@@ -202,7 +208,7 @@ pub async fn decide(
         }
         Err(Error::Conflict(msg)) => {
             let errors = FormErrors::one("form", &msg);
-            claims_page(&req, &db, actor, StatusCode::CONFLICT, &errors, None).await
+            claims_page(&req, &db, actor, late, StatusCode::CONFLICT, &errors, None).await
         }
         Err(e) => error_page(&req, Some(actor), &e),
     }

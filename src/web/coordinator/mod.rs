@@ -12,8 +12,6 @@ pub use register::{meeting, save_register};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::config::Settings;
-use crate::services::expenses::Lateness;
 use crate::services::groups::CodeLabel;
 use crate::services::{Actor, Role};
 use crate::web::redirect;
@@ -21,17 +19,6 @@ use crate::web::redirect;
 /// The signed-in coordinator or admin, or where to send the browser instead.
 async fn staff(req: &HttpRequest) -> Result<Actor, HttpResponse> {
     super::signed_in_as(req, &[Role::Coordinator, Role::Admin]).await
-}
-
-/// What makes a claim late, from the settings (their defaults if the app has none).
-fn lateness(req: &HttpRequest) -> Lateness {
-    match req.app_data::<web::Data<Settings>>() {
-        Some(s) => Lateness::from_settings(s),
-        None => Lateness {
-            today: chrono::Utc::now().date_naive(),
-            after_days: 90,
-        },
-    }
 }
 
 fn name_of(full: &str, preferred: Option<&str>) -> String {
