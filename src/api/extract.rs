@@ -107,6 +107,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
+/// Whether a request's body is `multipart/form-data` (a file upload).
+pub fn is_multipart_form(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.type_() == mime::MULTIPART && m.subtype() == mime::FORM_DATA)
+}
+
 /// The most of a body read and dropped once it has proved too large, so that a client still
 /// sending it hears the 413 rather than a connection closed under it. Beyond this it is cut off.
 pub const DRAIN_BYTES: usize = 16 * 1024 * 1024;

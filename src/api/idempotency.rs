@@ -136,7 +136,7 @@ async fn signed_in(req: &ServiceRequest, db: &Database, policy: &Policy) -> Opti
 /// multipart body (a receipt) is read raw, up to the receipt limit and what its parts add, as the
 /// handler will read it; any other body as the JSON extractor would, up to the body limit.
 async fn request_hash(req: &mut ServiceRequest) -> Result<String, actix_web::Error> {
-    let body = if is_multipart(req) {
+    let body = if super::extract::is_multipart_form(req.headers()) {
         let max = req
             .app_data::<web::Data<crate::config::Settings>>()
             .map_or(crate::domain::receipts::DEFAULT_MAX_BYTES, |s| {
@@ -167,14 +167,6 @@ async fn request_hash(req: &mut ServiceRequest) -> Result<String, actix_web::Err
     payload.unread_data(body);
     req.set_payload(payload.into());
     Ok(hash)
-}
-
-fn is_multipart(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime::Mime>().ok())
-        .is_some_and(|m| m.type_() == mime::MULTIPART)
 }
 
 /// What the key already holds, claiming it for this request when it holds nothing (or only a

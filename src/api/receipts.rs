@@ -123,14 +123,6 @@ async fn the_file(mut parts: Multipart, max: u64) -> Result<(String, Vec<u8>), P
     found.ok_or_else(no_file)
 }
 
-fn is_multipart_form(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime::Mime>().ok())
-        .is_some_and(|m| m.type_() == mime::MULTIPART && m.subtype() == mime::FORM_DATA)
-}
-
 /// Attach a receipt to a claim: the member for their own claim while it waits, the group's
 /// coordinator, or finance. The type is decided from the file's bytes, not its name.
 #[utoipa::path(post, path = "/api/v1/expenses/{id}/receipts", operation_id = "upload_receipt", tag = "expenses", security(("bearer" = [])),
@@ -147,13 +139,24 @@ pub async fn upload(
     settings: web::Data<Settings>,
     req: HttpRequest,
     path: web::Path<String>,
-    payload: web::Payload,
+    mut payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
-    if !is_multipart_form(&req) {
-        return Err(Problem::new(
+    let id = path.into_inner();
+    let (a, claim) = (actor.clone(), id.clone());
+    let refused = if !super::extract::is_multipart_form(req.headers()) {
+        Some(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Send the receipt as multipart/form-data, with the file in a part named `file`.",
-        ));
+        ))
+    } else {
+        with_conn(&db, move |c| receipts::may_upload(c, &a, &claim))
+            .await
+            .err()
+    };
+    if let Some(problem) = refused {
+        // The file is not wanted, but read (and dropped) so the client hears why.
+        super::extract::drain(&mut payload).await;
+        return Err(problem);
     }
     let max = settings.receipts.max_bytes;
     let (name, bytes) = the_file(Multipart::new(req.headers(), payload), max).await?;
@@ -162,7 +165,6 @@ pub async fn upload(
         NotAReceipt::TooLarge { max } => too_large(max),
         NotAReceipt::NotAccepted => not_a_receipt(),
     })?;
-    let id = path.into_inner();
     let view = with_conn(&db, move |c| receipts::upload(c, &actor, &id, file)).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/receipts/{}", view.id)))

@@ -96,6 +96,12 @@ fn claim_for(
     Ok((claim, meeting))
 }
 
+/// Whether the actor may add a receipt to the claim, asked before its file is read, so that a file
+/// for a claim that is not theirs, or decided, is not taken in first. `upload` asks again.
+pub fn may_upload(conn: &mut DbConnection, actor: &Actor, expense_id: &str) -> Result<()> {
+    claim_for(conn, actor, expense_id, Want::Add).map(|_| ())
+}
+
 /// Adds a checked file to a claim.
 pub fn upload(
     conn: &mut DbConnection,

@@ -413,6 +413,13 @@ async fn receipts_are_removed_only_while_the_claim_waits(backend: TestBackend) {
         409,
     )
     .await;
+    // Refused before the file is read, whatever its size.
+    let mut big = JPEG.to_vec();
+    big.resize(8 * 1024 * 1024, 0);
+    let res = upload(&w, &claim, &w.member.token, "big.jpg", &big).await;
+    assert_problem(res, 409).await;
+    let res = upload(&w, &claim, &stranger.token, "big.jpg", &big).await;
+    assert_problem(res, 404).await;
     ok(
         upload(&w, &claim, &w.coordinator.token, "e.jpg", JPEG).await,
         201,
