@@ -19,6 +19,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub organisation: OrganisationSettings,
     pub payruns: PayRunSettings,
+    pub expenses: ExpenseSettings,
+    pub receipts: ReceiptSettings,
     pub exports: ExportFormatSettings,
     pub log: LogSettings,
 }
@@ -65,6 +67,21 @@ pub struct PayRunSettings {
     pub approver_must_differ: bool,
     /// Paid fees in a tax year above this pass the trading allowance (statements and reports flag it).
     pub trading_allowance: crate::domain::Money,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpenseSettings {
+    /// A claim whose session was more than this many days before today is late: approving it
+    /// needs a reason.
+    pub late_after_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptSettings {
+    /// The largest receipt file accepted, in bytes (larger answers 413).
+    pub max_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -239,6 +256,9 @@ impl Settings {
         if self.server.body_limit_bytes < 1024 {
             return bad("server.body_limit_bytes must be at least 1024");
         }
+        if !(1024..=1 << 30).contains(&self.receipts.max_bytes) {
+            return bad("receipts.max_bytes must be between 1024 and 1073741824 (1 GiB)");
+        }
         if !self.server.public_url.is_empty() && url::Url::parse(&self.server.public_url).is_err() {
             return bad(
                 "server.public_url must be an absolute URL such as https://coprod.example.org",
@@ -327,6 +347,27 @@ mod tests {
         assert_eq!(s.mail.dir, PathBuf::from("data/outbox"));
         assert_eq!(s.log.format, LogFormat::Pretty);
         assert_eq!(s.mail.smtp.tls, SmtpTls::None);
+        assert_eq!(
+            s.receipts.max_bytes,
+            crate::domain::receipts::DEFAULT_MAX_BYTES
+        );
+        assert_eq!(s.expenses.late_after_days, 90);
+    }
+
+    #[test]
+    fn receipt_limits_are_checked() {
+        let mut s = sources();
+        s.env
+            .insert("COPROD__RECEIPTS__MAX_BYTES".into(), "10".into());
+        let err = Settings::load_from(&s).unwrap_err().to_string();
+        assert!(err.contains("receipts.max_bytes"), "{err}");
+        let mut s = sources();
+        s.env
+            .insert("COPROD__EXPENSES__LATE_AFTER_DAYS".into(), "30".into());
+        assert_eq!(
+            Settings::load_from(&s).unwrap().expenses.late_after_days,
+            30
+        );
     }
 
     #[test]

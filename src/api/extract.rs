@@ -84,6 +84,76 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// An optional JSON body: `None` when the request has no body at all (no `Content-Length`, or 0,
+/// and no `Transfer-Encoding`); otherwise read as `Json<T>` is, with the same problems.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<OptionalJson<T>, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let headers = req.headers();
+        let no_body = match headers.get(header::CONTENT_LENGTH) {
+            Some(len) => len.as_bytes() == b"0",
+            None => !headers.contains_key(header::TRANSFER_ENCODING),
+        };
+        if no_body {
+            return Box::pin(async { Ok(OptionalJson(None)) });
+        }
+        let json = Json::<T>::from_request(req, payload);
+        Box::pin(async move { json.await.map(|j| OptionalJson(Some(j.0))) })
+    }
+}
+
+/// Whether a request's body is `multipart/form-data` (a file upload).
+pub fn is_multipart_form(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.type_() == mime::MULTIPART && m.subtype() == mime::FORM_DATA)
+}
+
+/// The most of a body read and dropped once it has proved too large, so that a client still
+/// sending it hears the 413 rather than a connection closed under it. Beyond this it is cut off.
+pub const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads and drops what is left of a body, up to `DRAIN_BYTES`.
+pub async fn drain<S, E>(stream: &mut S)
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut left = DRAIN_BYTES;
+    while let Some(Ok(chunk)) = stream.next().await {
+        if chunk.len() >= left {
+            break;
+        }
+        left -= chunk.len();
+    }
+}
+
+/// A raw body read whole, at most `limit` bytes: `Ok(None)` when it is longer (what is left is
+/// drained). Only `limit` bytes are ever held.
+pub async fn body_at_most(payload: &mut Payload, limit: usize) -> Result<Option<Bytes>, Problem> {
+    use futures_util::StreamExt;
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            Problem::bad_request(format!("The request body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            drop(body);
+            drain(payload).await;
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body.freeze()))
+}
+
 /// Deserializes a JSON body, naming the field that failed. A string holding the NUL character
 /// (`\u0000`) is refused (422, naming its field): no field has a use for it, and PostgreSQL cannot
 /// store it.

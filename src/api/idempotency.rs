@@ -132,9 +132,26 @@ async fn signed_in(req: &ServiceRequest, db: &Database, policy: &Policy) -> Opti
         .ok()
 }
 
-/// The SHA-256 of the method, address and body; the body is put back for the handler.
+/// The SHA-256 of the method, address and body; the body is put back for the handler. A
+/// multipart body (a receipt) is read raw, up to the receipt limit and what its parts add, as the
+/// handler will read it; any other body as the JSON extractor would, up to the body limit.
 async fn request_hash(req: &mut ServiceRequest) -> Result<String, actix_web::Error> {
-    let body = req.extract::<web::Bytes>().await?;
+    let body = if super::extract::is_multipart_form(req.headers()) {
+        let max = req
+            .app_data::<web::Data<crate::config::Settings>>()
+            .map_or(crate::domain::receipts::DEFAULT_MAX_BYTES, |s| {
+                s.receipts.max_bytes
+            });
+        let limit = usize::try_from(max)
+            .unwrap_or(usize::MAX)
+            .saturating_add(super::receipts::MULTIPART_OVERHEAD);
+        let mut payload = req.take_payload();
+        super::extract::body_at_most(&mut payload, limit)
+            .await?
+            .ok_or_else(|| super::receipts::too_large(max))?
+    } else {
+        req.extract::<web::Bytes>().await?
+    };
     let mut hasher = Sha256::new();
     hasher.update(req.method().as_str());
     hasher.update(b"\n");

@@ -7,11 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::with_conn;
 use super::error::Problem;
-use super::extract::{double_option, Json};
+use super::extract::{double_option, Json, OptionalJson};
 use crate::db::Database;
 use crate::domain::records::{AttendanceStatus, CareType, ExpenseKind, Miles};
 use crate::domain::Money;
-use crate::services::expenses::{self, ExpenseView, NewExpense};
+use crate::services::expenses::{self, ExpenseView, Lateness, NewExpense};
 use crate::services::meetings::{self, MeetingFields, MeetingView, RecordInput, Register};
 use crate::services::page::PageRequest;
 use crate::services::Actor;
@@ -278,16 +278,33 @@ pub async fn list_expenses(
     Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))
 }
 
-/// Approve a pending claim.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    /// Needed when the session was more than `expenses.late_after_days` days ago: why this late
+    /// claim is approved. Kept with the claim as `late_reason`.
+    pub reason: Option<String>,
+}
+
+/// Approve a pending claim. The body is optional, except for a late claim, which needs a reason.
 #[utoipa::path(post, path = "/api/v1/expenses/{id}/approve", tag = "expenses", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = ExpenseView), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    request_body(content = Option<ApproveBody>, description = "Optional; `reason` is needed for a late claim"),
+    responses((status = 200, body = ExpenseView), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A late claim without a reason", body = Problem, content_type = "application/problem+json")))]
 pub async fn approve_expense(
     actor: Actor,
     db: web::Data<Database>,
+    settings: web::Data<crate::config::Settings>,
     path: web::Path<String>,
+    body: OptionalJson<ApproveBody>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
-    let view = with_conn(&db, move |c| expenses::decide(c, &actor, &id, true, None)).await?;
+    let reason = body.0.and_then(|b| b.reason);
+    let late = Lateness::from_settings(&settings);
+    let view = with_conn(&db, move |c| {
+        expenses::decide(c, &actor, &id, true, reason.as_deref(), late)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -306,12 +323,14 @@ pub async fn reject_expense(
     actor: Actor,
     db: web::Data<Database>,
     path: web::Path<String>,
+    settings: web::Data<crate::config::Settings>,
     body: Json<RejectBody>,
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
     let reason = body.into_inner().reason;
+    let late = Lateness::from_settings(&settings);
     let view = with_conn(&db, move |c| {
-        expenses::decide(c, &actor, &id, false, Some(&reason))
+        expenses::decide(c, &actor, &id, false, Some(&reason), late)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -17,6 +17,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod outbox;
 pub mod payruns;
+pub mod receipts;
 pub mod remuneration;
 pub mod reports;
 pub mod schemas;
@@ -178,9 +179,18 @@ fn records_routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/expenses/{id}/approve").route(web::post().to(meetings::approve_expense)),
     )
+    .service(web::resource("/expenses/{id}/reject").route(web::post().to(meetings::reject_expense)))
     .service(
-        web::resource("/expenses/{id}/reject").route(web::post().to(meetings::reject_expense)),
-    );
+        web::resource("/expenses/{id}/receipts")
+            .route(web::get().to(receipts::list))
+            .route(web::post().to(receipts::upload)),
+    )
+    .service(
+        web::resource("/receipts/{id}")
+            .route(web::get().to(receipts::get))
+            .route(web::delete().to(receipts::delete)),
+    )
+    .service(web::resource("/members/{id}/expenses").route(web::get().to(receipts::of_member)));
 }
 
 /// Benefit limits, rate cards, payment choices and adjustments.

@@ -8,7 +8,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, audit, error, groups, health, limits, meetings, members, outbox, payruns,
+    accounts, audit, error, groups, health, limits, meetings, members, outbox, payruns, receipts,
     remuneration, reports, sessions,
 };
 
@@ -38,6 +38,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         meetings::register, meetings::save_register,
         meetings::create_expense, meetings::list_expenses, meetings::approve_expense,
         meetings::reject_expense,
+        receipts::upload, receipts::list, receipts::get, receipts::delete, receipts::of_member,
         limits::list, limits::create,
         remuneration::create_card, remuneration::list_cards, remuneration::get_card,
         remuneration::update_card, remuneration::resolve,
@@ -73,7 +74,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         (name = "groups", description = "Groups and members' roles in them over time"),
         (name = "members", description = "Members and their records"),
         (name = "meetings", description = "Meetings, workshops and their registers"),
-        (name = "expenses", description = "Expense claims"),
+        (name = "expenses", description = "Expense claims, their receipts, and a member's claims"),
         (name = "remuneration", description = "Benefit limits, rate cards and payment choices"),
         (name = "pay-runs", description = "Pay runs, their lines and payments, adjustments, a member's payments"),
     ),

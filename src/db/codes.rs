@@ -13,6 +13,7 @@ use crate::domain::payrun::{
     AdjustmentKind, CapPeriod, Disposition, FeeOption, LineKind, Method, OverCap, RunStatus,
 };
 use crate::domain::rates::BasisKind;
+use crate::domain::receipts::ReceiptType;
 use crate::domain::records::{AttendanceStatus, CareType, ClaimStatus, ExpenseKind};
 use crate::domain::Role;
 
@@ -65,4 +66,5 @@ text_columns!(
     CareType,
     ClaimStatus,
     ExpenseKind,
+    ReceiptType,
 );

@@ -59,6 +59,8 @@ pub struct ExpenseRow {
     pub created_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Why a coordinator approved it although its session was long past.
+    pub late_reason: Option<String>,
 }
 
 pub fn insert_meeting(conn: &mut DbConnection, row: &MeetingRow) -> QueryResult<()> {
@@ -198,13 +200,20 @@ pub fn expenses_of_meeting(
         .load(conn)
 }
 
+/// What a coordinator decided about a pending claim.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'a> {
+    pub status: ClaimStatus,
+    pub by: &'a str,
+    pub rejection_reason: Option<&'a str>,
+    pub late_reason: Option<&'a str>,
+}
+
 /// Records a decision on a pending claim; false when it was no longer pending.
 pub fn decide_expense(
     conn: &mut DbConnection,
     id: &str,
-    status: ClaimStatus,
-    by: &str,
-    reason: Option<&str>,
+    decision: Decision<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let n = diesel::update(
@@ -213,14 +222,34 @@ pub fn decide_expense(
             .filter(expense_claims::status.eq(ClaimStatus::Pending)),
     )
     .set((
-        expense_claims::status.eq(status),
-        expense_claims::decided_by.eq(Some(by)),
+        expense_claims::status.eq(decision.status),
+        expense_claims::decided_by.eq(Some(decision.by)),
         expense_claims::decided_at.eq(Some(now)),
-        expense_claims::rejection_reason.eq(reason),
+        expense_claims::rejection_reason.eq(decision.rejection_reason),
+        expense_claims::late_reason.eq(decision.late_reason),
         expense_claims::updated_at.eq(now),
     ))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// A member's claims with their meetings, newest session first, in the given groups (all groups
+/// when `None`).
+pub fn expenses_of_member(
+    conn: &mut DbConnection,
+    member_id: &str,
+    only_groups: Option<&[String]>,
+) -> QueryResult<Vec<(ExpenseRow, MeetingRow)>> {
+    let mut q = expense_claims::table
+        .inner_join(meetings::table)
+        .filter(expense_claims::member_id.eq(member_id.to_string()))
+        .select((ExpenseRow::as_select(), MeetingRow::as_select()))
+        .into_boxed();
+    if let Some(groups) = only_groups {
+        q = q.filter(meetings::group_id.eq_any(groups.to_vec()));
+    }
+    q.order((meetings::meeting_date.desc(), expense_claims::id.desc()))
+        .load(conn)
 }
 
 /// Claims waiting for a decision with their meetings, oldest meeting first, in the given groups

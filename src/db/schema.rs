@@ -199,6 +199,21 @@ diesel::table! {
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        late_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    receipts (id) {
+        id -> Text,
+        expense_id -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        bytes -> Binary,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
     }
 }
 
@@ -383,6 +398,7 @@ diesel::joinable!(attendance -> meetings (meeting_id));
 diesel::joinable!(attendance -> members (member_id));
 diesel::joinable!(expense_claims -> meetings (meeting_id));
 diesel::joinable!(expense_claims -> members (member_id));
+diesel::joinable!(receipts -> expense_claims (expense_id));
 diesel::joinable!(rate_rules -> rate_cards (rate_card_id));
 diesel::joinable!(pay_lines -> pay_runs (pay_run_id));
 diesel::joinable!(payments -> pay_runs (pay_run_id));
@@ -404,6 +420,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     meetings,
     attendance,
     expense_claims,
+    receipts,
     idempotency_keys,
     benefit_limits,
     rate_cards,

@@ -150,7 +150,9 @@ pub fn seed(db: &Database, settings: &Settings, today: NaiveDate) -> Result<Demo
         dates.began,
         &run_policy.base_url,
     )?;
-    sessions_and_claims(&mut conn, &people, &dates)?;
+    let late = crate::services::expenses::Lateness::from_settings(settings);
+    let late = crate::services::expenses::Lateness { today, ..late };
+    sessions_and_claims(&mut conn, &people, &dates, late)?;
     let (paid_run, draft_run) = runs(&mut conn, settings, &run_policy, &people, &dates, today)?;
     // The sessions the sample signed in with end here; the demo passwords still work.
     for actor in [
@@ -285,7 +287,12 @@ fn people(db: &Database, policy: &Policy, dates: &Dates) -> Result<People> {
 }
 
 /// Every session with its register, and every claim at the session of its day.
-fn sessions_and_claims(conn: &mut DbConnection, people: &People, dates: &Dates) -> Result<()> {
+fn sessions_and_claims(
+    conn: &mut DbConnection,
+    people: &People,
+    dates: &Dates,
+    late: crate::services::expenses::Lateness,
+) -> Result<()> {
     let mut meeting_ids = Vec::with_capacity(SESSIONS.len());
     for s in &SESSIONS {
         let id = session(
@@ -311,6 +318,7 @@ fn sessions_and_claims(conn: &mut DbConnection, people: &People, dates: &Dates) 
             &meeting,
             &people.member_ids,
             c,
+            late,
         )?;
     }
     Ok(())

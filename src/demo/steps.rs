@@ -314,6 +314,7 @@ pub(super) fn claim(
     meeting_id: &str,
     ids: &[String],
     c: &Claim,
+    late: expenses::Lateness,
 ) -> Result<()> {
     let who = PEOPLE[c.person].full_name;
     let made = expenses::create(
@@ -334,10 +335,12 @@ pub(super) fn claim(
     .step(who)?;
     match c.decision {
         Decision::Approve => {
-            expenses::decide(conn, coordinator, &made.id, true, None).step(who)?;
+            // Kept as the claim's late reason only if its session is long past.
+            let reason = Some("The receipt came in after the session; it matches the claim.");
+            expenses::decide(conn, coordinator, &made.id, true, reason, late).step(who)?;
         }
         Decision::Reject(reason) => {
-            expenses::decide(conn, coordinator, &made.id, false, Some(reason)).step(who)?;
+            expenses::decide(conn, coordinator, &made.id, false, Some(reason), late).step(who)?;
         }
         Decision::Pending => {}
     }

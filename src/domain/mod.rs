@@ -14,6 +14,7 @@ pub mod payrun;
 pub mod periods;
 pub mod rates;
 pub mod reading;
+pub mod receipts;
 pub mod records;
 pub mod role;
 pub mod statement;

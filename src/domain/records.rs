@@ -46,6 +46,33 @@ crate::codes! {
         Approved = "approved",
         Rejected = "rejected",
     }
+
+    /// Where a claim is, as its member follows it: waiting for a coordinator, approved (for the
+    /// next pay run), rejected, or paid (taken by an approved pay run).
+    pub enum ClaimProgress ("claim progress") {
+        Waiting = "waiting",
+        Approved = "approved",
+        Rejected = "rejected",
+        Paid = "paid",
+    }
+}
+
+impl ClaimProgress {
+    /// A claim's progress from its decision and whether an approved pay run has taken it.
+    pub fn of(status: ClaimStatus, taken_by_a_run: bool) -> ClaimProgress {
+        match (status, taken_by_a_run) {
+            (ClaimStatus::Approved, true) => ClaimProgress::Paid,
+            (ClaimStatus::Approved, false) => ClaimProgress::Approved,
+            (ClaimStatus::Pending, _) => ClaimProgress::Waiting,
+            (ClaimStatus::Rejected, _) => ClaimProgress::Rejected,
+        }
+    }
+}
+
+/// Whether a claim for a session on `session` is late on `today`: the session was more than
+/// `late_after_days` days before. Approving a late claim needs a reason on the record.
+pub fn is_late(session: chrono::NaiveDate, today: chrono::NaiveDate, late_after_days: u32) -> bool {
+    (today - session).num_days() > i64::from(late_after_days)
 }
 
 impl AttendanceStatus {
@@ -212,6 +239,28 @@ impl<'de> Deserialize<'de> for Miles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_is_late_the_day_after_the_limit() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(!is_late(d("2025-06-10"), d("2025-09-08"), 90), "90 days on");
+        assert!(is_late(d("2025-06-10"), d("2025-09-09"), 90), "91 days on");
+        assert!(!is_late(d("2025-06-10"), d("2025-06-10"), 0));
+        assert!(is_late(d("2025-06-10"), d("2025-06-11"), 0));
+        assert!(
+            !is_late(d("2025-06-10"), d("2025-05-01"), 90),
+            "a session ahead"
+        );
+    }
+
+    #[test]
+    fn progress_follows_the_decision_then_the_run() {
+        use ClaimProgress as P;
+        assert_eq!(P::of(ClaimStatus::Pending, false), P::Waiting);
+        assert_eq!(P::of(ClaimStatus::Approved, false), P::Approved);
+        assert_eq!(P::of(ClaimStatus::Approved, true), P::Paid);
+        assert_eq!(P::of(ClaimStatus::Rejected, false), P::Rejected);
+    }
     use AttendanceStatus::*;
 
     #[test]

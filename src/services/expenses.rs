@@ -2,17 +2,41 @@
 //! rejected with a reason, by a coordinator. Mileage is claimed in miles: the remuneration engine
 //! prices it at the approved rate for the tax year.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::actor::{Actor, Role};
 use super::audit::{self, instant, Change};
+use super::receipts::{self, ReceiptView};
 use super::scope::{self, Access};
 use super::{input, Error, FieldError, Result};
-use crate::db::meetings::{self as rows, ExpenseRow};
+use crate::db::meetings::{self as rows, Decision, ExpenseRow};
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
-use crate::domain::records::{CareType, ClaimStatus, ExpenseKind, Miles};
+use crate::domain::records::{is_late, CareType, ClaimStatus, ExpenseKind, Miles};
 use crate::domain::Money;
+
+/// When a claim is late: its session more than `after_days` days before `today`
+/// (`expenses.late_after_days`). A late claim is approved only with a reason on the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lateness {
+    pub today: NaiveDate,
+    pub after_days: u32,
+}
+
+impl Lateness {
+    /// As the settings say, today in the organisation's time zone.
+    pub fn from_settings(settings: &crate::config::Settings) -> Lateness {
+        Lateness {
+            today: settings.today(),
+            after_days: settings.expenses.late_after_days,
+        }
+    }
+
+    pub fn of(&self, session: NaiveDate) -> bool {
+        is_late(session, self.today, self.after_days)
+    }
+}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExpenseView {
@@ -31,6 +55,8 @@ pub struct ExpenseView {
     pub description: Option<String>,
     pub status: ClaimStatus,
     pub rejection_reason: Option<String>,
+    /// Why it was approved although its session was long past (`expenses.late_after_days`).
+    pub late_reason: Option<String>,
     pub decided_at: Option<String>,
     pub created_at: String,
 }
@@ -50,6 +76,7 @@ impl From<&ExpenseRow> for ExpenseView {
             description: r.description.clone(),
             status: r.status,
             rejection_reason: r.rejection_reason.clone(),
+            late_reason: r.late_reason.clone(),
             decided_at: r.decided_at.map(instant),
             created_at: instant(r.created_at),
         }
@@ -189,6 +216,7 @@ pub fn create(
             created_by: Some(actor.account_id.clone()),
             created_at: now,
             updated_at: now,
+            late_reason: None,
         };
         rows::insert_expense(conn, &row)?;
         let view = ExpenseView::from(&row);
@@ -201,13 +229,15 @@ pub fn create(
     })
 }
 
-/// Approves, or rejects with a reason, a pending claim. Coordinators of the group and admins.
+/// Approves, or rejects with a reason, a pending claim. Coordinators of the group and admins. A
+/// claim whose session is late (`late`) is approved only with a reason, kept as its `late_reason`.
 pub fn decide(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     approve: bool,
     reason: Option<&str>,
+    late: Lateness,
 ) -> Result<ExpenseView> {
     actor.require(&[Role::Admin, Role::Coordinator])?;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
@@ -224,16 +254,32 @@ pub fn decide(
         let before = rows::find_expense(conn, id)?.ok_or(Error::NotFound)?;
         let meeting = rows::find_meeting(conn, &before.meeting_id)?.ok_or(Error::NotFound)?;
         scope::group(actor, &meeting.group_id, Access::Write)?;
-        let status = if approve {
-            ClaimStatus::Approved
-        } else {
-            ClaimStatus::Rejected
+        let decided = || Error::Conflict(format!("This claim was already {}.", before.status));
+        if before.status != ClaimStatus::Pending {
+            return Err(decided());
+        }
+        let overdue = late.of(meeting.meeting_date);
+        if approve && overdue && reason.is_none() {
+            return Err(Error::invalid(
+                "reason",
+                format!(
+                    "is needed: the session was more than {} days ago, so say why this late claim is approved",
+                    late.after_days
+                ),
+            ));
+        }
+        let decision = Decision {
+            status: if approve {
+                ClaimStatus::Approved
+            } else {
+                ClaimStatus::Rejected
+            },
+            by: &actor.account_id,
+            rejection_reason: reason.filter(|_| !approve),
+            late_reason: reason.filter(|_| approve && overdue),
         };
-        if !rows::decide_expense(conn, id, status, &actor.account_id, reason, db::now())? {
-            return Err(Error::Conflict(format!(
-                "This claim was already {}.",
-                before.status
-            )));
+        if !rows::decide_expense(conn, id, decision, db::now())? {
+            return Err(decided());
         }
         let after = rows::find_expense(conn, id)?.ok_or(Error::NotFound)?;
         let view = ExpenseView::from(&after);
@@ -279,14 +325,21 @@ pub struct WaitingClaim {
     pub meeting_title: String,
     pub meeting_date: chrono::NaiveDate,
     pub member_name: String,
+    /// Its session is long past: approving it needs a reason.
+    pub late: bool,
+    pub receipts: Vec<ReceiptView>,
 }
 
 /// The most waiting claims one list shows.
 pub const MAX_WAITING: i64 = 500;
 
-/// Claims waiting for a decision, oldest meeting first: a coordinator's own groups, or every group
-/// for an admin. Two queries.
-pub fn waiting(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<WaitingClaim>> {
+/// Claims waiting for a decision, oldest meeting first, with their receipts: a coordinator's own
+/// groups, or every group for an admin. Three queries.
+pub fn waiting(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    late: Lateness,
+) -> Result<Vec<WaitingClaim>> {
     actor.require(&[Role::Admin, Role::Coordinator])?;
     let only = actor.is(Role::Coordinator).then(|| actor.group_ids.clone());
     let rows = rows::pending_expenses(conn, only.as_deref(), MAX_WAITING)?;
@@ -295,13 +348,17 @@ pub fn waiting(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<WaitingClai
         .into_iter()
         .map(|m| (m.id, m.preferred_name.unwrap_or(m.full_name)))
         .collect();
+    let claim_ids: Vec<String> = rows.iter().map(|(e, _)| e.id.clone()).collect();
+    let mut files = receipts::of_claims(conn, &claim_ids)?;
     Ok(rows
         .into_iter()
         .map(|(e, m)| WaitingClaim {
             claim: ExpenseView::from(&e),
+            late: late.of(m.meeting_date),
             meeting_title: m.title,
             meeting_date: m.meeting_date,
             member_name: names.get(&e.member_id).cloned().unwrap_or_default(),
+            receipts: files.remove(&e.id).unwrap_or_default(),
         })
         .collect())
 }

@@ -20,6 +20,7 @@ pub mod page;
 pub mod payruns;
 pub mod preferences;
 pub mod rates;
+pub mod receipts;
 pub mod reports;
 pub mod scope;
 pub mod secrets;

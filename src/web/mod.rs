@@ -12,6 +12,7 @@ pub mod choices;
 pub mod coordinator;
 pub mod finance;
 pub mod member;
+pub mod receipts;
 pub mod security;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -47,7 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(member::routes)
         .configure(coordinator::routes)
         .configure(finance::routes)
-        .configure(admin::routes);
+        .configure(admin::routes)
+        .configure(receipts::routes);
 }
 
 async fn css() -> HttpResponse {

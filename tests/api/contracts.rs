@@ -241,6 +241,28 @@ async fn every_problem_status_is_pinned(backend: TestBackend) {
     });
 }
 
+/// What a client gets for a receipt that is not one, or is too large: the problems a receipt
+/// upload adds to those above, one with its own `type`.
+async fn receipt_problems_are_pinned(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let claim = crate::receipts::claim_on(&w, "2025-06-10", "12.60").await;
+    let token = w.member.token.clone();
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00";
+    let not_one = crate::receipts::upload(&w, &claim, &token, "receipt.jpg", exe).await;
+    let mut big = b"\xFF\xD8\xFF".to_vec();
+    big.resize(10 * 1024 * 1024 + 1, 0);
+    let too_large = crate::receipts::upload(&w, &claim, &token, "receipt.jpg", &big).await;
+    let pinned = [
+        ("problem_415_receipt_type", problem(not_one).await),
+        ("problem_413_receipt", problem(too_large).await),
+    ];
+    redacting(&w.app).bind(|| {
+        for (name, value) in &pinned {
+            insta::assert_json_snapshot!(*name, value);
+        }
+    });
+}
+
 /// The log has the internal error under its reference, with the whole cause chain.
 fn assert_logged_with_its_cause(reference: &str) {
     let logs = captured_logs();
@@ -506,6 +528,7 @@ async fn portal_error_pages_say_what_the_api_says(backend: TestBackend) {
 
 both_backends!(
     every_problem_status_is_pinned,
+    receipt_problems_are_pinned,
     every_email_is_pinned,
     portal_error_pages_say_what_the_api_says,
 );

@@ -149,6 +149,9 @@ pub fn test_settings(database_url: &str, dir: &std::path::Path) -> Settings {
     settings.mail.poll_interval_ms = 50;
     settings.mail.retry_base_secs = 1;
     settings.mail.retry_max_secs = 2;
+    // Tests record sessions on fixed dates, long past: lateness is counted from today, so only the
+    // tests of late claims turn it on.
+    settings.expenses.late_after_days = u32::MAX;
     settings
 }
 
@@ -285,8 +288,10 @@ pub fn problem_type(status: u16) -> &'static str {
 }
 
 /// More specific types a client may handle by name, each for one status (`Problem::with_kind`).
-const SPECIFIC_PROBLEM_TYPES: [(&str, u16); 1] =
-    [("urn:coprod:problem:idempotency-secret-not-replayed", 409)];
+const SPECIFIC_PROBLEM_TYPES: [(&str, u16); 2] = [
+    ("urn:coprod:problem:idempotency-secret-not-replayed", 409),
+    ("urn:coprod:problem:receipt-type-not-accepted", 415),
+];
 
 /// A problem's `type` is its status's own URN, or one of the named specific types for that status.
 pub fn assert_problem_type(body: &serde_json::Value) {

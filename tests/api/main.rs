@@ -29,6 +29,7 @@ mod ops_db;
 mod payruns;
 mod portal;
 mod reading;
+mod receipts;
 mod records;
 mod roles;
 mod routes;

@@ -92,11 +92,39 @@ async fn check_constraints_refuse_unknown_states(backend: TestBackend) {
     assert!(result.is_err(), "status 'lost' must be refused");
 }
 
+/// A receipt's type is one of the four accepted, and its size is its bytes' length.
+async fn receipts_refuse_other_types_and_wrong_sizes(backend: TestBackend) {
+    let app = spawn_app(backend).await;
+    let results = app
+        .with_db(|c| {
+            let insert = |c: &mut coprod::db::DbConnection, content_type: &str, size: i64| {
+                diesel::sql_query(
+                    "INSERT INTO receipts (id, expense_id, filename, content_type, size_bytes, sha256, \
+                     bytes, uploaded_by, uploaded_at) VALUES ($1, 'no-claim', 'a', $2, $3, $4, $5, 'no-one', $6)",
+                )
+                .bind::<diesel::sql_types::Text, _>(coprod::db::new_id())
+                .bind::<diesel::sql_types::Text, _>(content_type.to_string())
+                .bind::<diesel::sql_types::BigInt, _>(size)
+                .bind::<diesel::sql_types::Text, _>("0".repeat(64))
+                .bind::<diesel::sql_types::Binary, _>(vec![1u8, 2, 3])
+                .bind::<diesel::sql_types::Timestamp, _>(coprod::db::now())
+                .execute(c)
+                .map_err(|e| e.to_string())
+            };
+            [insert(c, "text/html", 3), insert(c, "application/pdf", 4)]
+        })
+        .await;
+    for r in &results {
+        let e = r.as_ref().expect_err("refused");
+        assert!(e.to_lowercase().contains("check"), "{e}");
+    }
+}
+
 /// One row through every table, with the edge values of each column type (BigInt near its limit,
 /// Bool both ways, Date far apart, Timestamp to the microsecond, Nullable set and unset), read back
 /// exactly.
 async fn every_table_round_trips_every_column_type(backend: TestBackend) {
-    use coprod::db::{accounts, audit, idempotency, meetings, people, sessions};
+    use coprod::db::{accounts, audit, idempotency, meetings, people, receipts, sessions};
     let app = spawn_app(backend).await;
     let same = app
         .with_db(|c| {
@@ -240,8 +268,23 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
                 created_by: None,
                 created_at: t,
                 updated_at: t,
+                late_reason: Some("Receipt found in a coat — ‘late’".into()),
             };
             meetings::insert_expense(c, &claim).unwrap();
+            // Every byte value, NUL and 0xFF included, comes back as it went in.
+            let bytes: Vec<u8> = (0..=255u8).chain([0, 0, 255]).collect();
+            let receipt = receipts::ReceiptRow {
+                id: id(),
+                expense_id: claim.id.clone(),
+                filename: "reçu 1.pdf".into(),
+                content_type: coprod::domain::receipts::ReceiptType::Pdf,
+                size_bytes: bytes.len() as i64,
+                sha256: coprod::domain::receipts::sha256_hex(&bytes),
+                bytes,
+                uploaded_by: account.id.clone(),
+                uploaded_at: t,
+            };
+            receipts::insert(c, &receipt).unwrap();
             let key = idempotency::IdempotencyRow {
                 account_id: enabled.id.clone(),
                 idem_key: "k".into(),
@@ -269,6 +312,7 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
                 meetings::find_meeting(c, &meeting.id).unwrap() == Some(meeting.clone()),
                 meetings::attendance_of_meeting(c, &meeting.id).unwrap() == vec![record.clone()],
                 meetings::find_expense(c, &claim.id).unwrap() == Some(claim.clone()),
+                receipts::find_file(c, &receipt.id).unwrap() == Some(receipt.clone()),
                 idempotency::find(c, &enabled.id, "k").unwrap() == Some(key.clone()),
             ];
             checks.to_vec()
@@ -282,5 +326,6 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
 both_backends!(
     outbox_rows_round_trip,
     check_constraints_refuse_unknown_states,
+    receipts_refuse_other_types_and_wrong_sizes,
     every_table_round_trips_every_column_type,
 );

@@ -117,12 +117,61 @@ macro_rules! parent_of {
     };
 }
 
+/// The rows a table reads or writes at once: as many as fit, unless the table says fewer.
+macro_rules! most_rows {
+    () => {
+        usize::MAX
+    };
+    ($most:expr) => {
+        $most
+    };
+}
+
+/// A file's bytes as a column: digested by their SHA-256 (a row's digest is made from its debug
+/// text, which for megabytes of bytes would be slow and large).
+#[derive(Clone, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Binary)]
+pub struct Blob(pub Vec<u8>);
+
+impl fmt::Debug for Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hex: String = Sha256::digest(&self.0)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        write!(f, "Blob({} bytes, sha256 {hex})", self.0.len())
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Binary, DB> for Blob
+where
+    [u8]: diesel::serialize::ToSql<diesel::sql_types::Binary, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        <[u8] as diesel::serialize::ToSql<diesel::sql_types::Binary, DB>>::to_sql(&self.0, out)
+    }
+}
+
+impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Binary, DB>
+    for Blob
+where
+    Vec<u8>: diesel::deserialize::FromSql<diesel::sql_types::Binary, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        <Vec<u8> as diesel::deserialize::FromSql<diesel::sql_types::Binary, DB>>::from_sql(bytes)
+            .map(Blob)
+    }
+}
+
 /// For each table: its key, its self-reference if any, and every column with its Rust type. The
 /// row type is loaded from exactly these columns (each field from the column of its name) and
 /// inserted by name, so a type that does not match `schema.rs` does not compile.
 macro_rules! tables {
     ($(
-        $table:ident key($($key:ident),+) $(parent($parent:ident))? {
+        $table:ident key($($key:ident),+) $(parent($parent:ident))? $(rows_per_batch($most:expr))? {
             $($col:ident: $ty:ty),+ $(,)?
         }
     )+) => {
@@ -140,6 +189,9 @@ macro_rules! tables {
                 parent_of!($($parent)?);
 
                 const COLUMNS: &[&str] = &[$(stringify!($col)),+];
+
+                /// Rows read or written at once: fewer for a table of files, so memory stays small.
+                const MOST_ROWS: usize = most_rows!($($most)?);
 
                 fn page(conn: &mut DbConnection, after: Option<&Row>, limit: usize) -> QueryResult<Vec<Row>> {
                     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -182,7 +234,7 @@ macro_rules! tables {
                     }
 
                     fn copy(&self, from: &mut DbConnection, to: &mut DbConnection, batch: usize) -> QueryResult<Fingerprint> {
-                        let batch = batch.min(MAX_PARAMETERS / COLUMNS.len()).max(1);
+                        let batch = batch.min(MAX_PARAMETERS / COLUMNS.len()).min(MOST_ROWS).max(1);
                         let mut fingerprint = Fingerprint::default();
                         let mut held = Vec::new();
                         let mut last: Option<Row> = None;
@@ -209,7 +261,7 @@ macro_rules! tables {
                     }
 
                     fn fingerprint(&self, conn: &mut DbConnection, page_rows: usize) -> QueryResult<Fingerprint> {
-                        let page_rows = page_rows.max(1);
+                        let page_rows = page_rows.min(MOST_ROWS).max(1);
                         let mut fingerprint = Fingerprint::default();
                         let mut last: Option<Row> = None;
                         loop {
@@ -227,10 +279,11 @@ macro_rules! tables {
                     fn keys(&self, conn: &mut DbConnection) -> QueryResult<Vec<String>> {
                         let mut keys = Vec::new();
                         let mut last: Option<Row> = None;
+                        let page_rows = DEFAULT_BATCH_ROWS.min(MOST_ROWS);
                         loop {
-                            let rows = page(conn, last.as_ref(), DEFAULT_BATCH_ROWS)?;
+                            let rows = page(conn, last.as_ref(), page_rows)?;
                             keys.extend(rows.iter().map(key_of));
-                            if rows.len() < DEFAULT_BATCH_ROWS {
+                            if rows.len() < page_rows {
                                 keys.sort();
                                 return Ok(keys);
                             }
@@ -424,6 +477,19 @@ tables! {
         created_by: Option<String>,
         created_at: NaiveDateTime,
         updated_at: NaiveDateTime,
+        late_reason: Option<String>,
+    }
+    // Up to `receipts.max_bytes` a row: a few at a time.
+    receipts key(id) rows_per_batch(8) {
+        id: String,
+        expense_id: String,
+        filename: String,
+        content_type: String,
+        size_bytes: i64,
+        sha256: String,
+        bytes: Blob,
+        uploaded_by: String,
+        uploaded_at: NaiveDateTime,
     }
     rate_cards key(id) parent(supersedes) {
         id: String,

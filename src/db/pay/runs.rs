@@ -369,6 +369,39 @@ pub fn claimed_expenses_of_meeting(
         .load(conn)
 }
 
+/// A line an approved run holds for an expense claim.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct ExpenseLine {
+    pub expense_id: String,
+    pub pay_run_id: String,
+    pub payment_date: NaiveDate,
+    pub disposition: Disposition,
+    pub amount_pence: i64,
+}
+
+/// The lines that approved runs (approved, exported or paid) hold for some expense claims.
+pub fn expense_lines_in_approved_runs(
+    conn: &mut DbConnection,
+    expense_ids: &[String],
+) -> QueryResult<Vec<ExpenseLine>> {
+    crate::db::by_chunks(conn, expense_ids, |conn, chunk| {
+        pay_lines::table
+            .inner_join(pay_runs::table)
+            .filter(pay_lines::source_kind.eq(SourceKind::Expense))
+            .filter(pay_lines::source_id.eq_any(chunk))
+            .filter(pay_runs::status.eq_any(APPROVED))
+            .select((
+                pay_lines::source_id,
+                pay_runs::id,
+                pay_runs::payment_date,
+                pay_lines::disposition,
+                pay_lines::amount_pence,
+            ))
+            .order((pay_lines::source_id.asc(), pay_lines::position.asc()))
+            .load(conn)
+    })
+}
+
 /// A member's lines of approved runs, newest run first: (line, run).
 pub fn member_lines(
     conn: &mut DbConnection,

@@ -1,4 +1,5 @@
-//! Expense claims waiting for a decision: approve, or reject with a reason the member sees.
+//! Expense claims waiting for a decision, each with its receipts to open: approve (a late claim
+//! with a reason on the record), or reject with a reason the member sees.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -7,15 +8,46 @@ use serde::Deserialize;
 
 use super::register::claim_words;
 use super::staff;
+use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::records::ExpenseKind;
-use crate::services::expenses::{self, WaitingClaim};
+use crate::services::expenses::{self, Lateness, WaitingClaim};
+use crate::services::receipts::ReceiptView;
 use crate::services::{Actor, Error, FieldError};
 use crate::web::{csrf_failed, csrf_ok, day, error_page, redirect, Ctx, Form, FormErrors};
+
+/// `1.2 MB`, `340 KB`: how big a file is, roughly.
+fn size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1_000_000.0),
+        b if b >= 1_000 => format!("{} KB", (b + 500) / 1_000),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// A claim's receipts, each a link that downloads it.
+fn receipts_list(receipts: &[ReceiptView]) -> Markup {
+    html! {
+        @if receipts.is_empty() {
+            p class="muted" { "No receipt has been uploaded for this claim." }
+        } @else {
+            p { @if receipts.len() == 1 { "Receipt:" } @else { (receipts.len()) " receipts:" } }
+            ul class="links receipts" {
+                @for r in receipts {
+                    li {
+                        a href={ "/receipts/" (r.id) } download=(r.filename) { (r.filename) }
+                        span class="muted" { " (" (r.content_type.words()) ", " (size(r.size_bytes)) ", downloads)" }
+                    }
+                }
+            }
+        }
+    }
+}
 
 fn claims_body(
     ctx: &Ctx,
     claims: &[WaitingClaim],
+    late_after_days: u32,
     errors: &FormErrors,
     done: Option<&str>,
 ) -> Markup {
@@ -37,14 +69,28 @@ fn claims_body(
                     @if e.kind == ExpenseKind::Car && e.passengers > 0 { " With " (e.passengers) " passengers." }
                     @if e.kind.is_mileage() { " Mileage is paid at the approved rate for the tax year." } }
                 @if let Some(d) = &e.description { p { "“" (d) "”" } }
-                @if let Some(r) = &e.receipt_ref { p { "Receipt: " (r) } }
+                @if let Some(r) = &e.receipt_ref { p { "Receipt reference: " (r) } }
+                (receipts_list(&c.receipts))
+                @if c.late {
+                    p class="status" { "This claim is late: the session was more than " (late_after_days)
+                        " days ago. To approve it, say why below; the reason is kept with the claim." }
+                }
                 form method="post" action={ "/claims/" (e.id) } novalidate {
                     (ctx.csrf_field())
+                    @if c.late {
+                        (errors.label(&reason, "Reason", Some("Needed to approve this late claim, or to reject it. The member will see a reason for rejecting it.")))
+                        textarea id=(reason) name="reason" rows="2" aria-invalid=[errors.invalid(&reason)]
+                            aria-describedby=[errors.described_by(&reason, true)] {}
+                        button type="submit" name="decision" value="approve" { "Approve late claim" }
+                        " "
+                        button type="submit" class="secondary" name="decision" value="reject" { "Reject" }
+                    } @else {
                     button type="submit" name="decision" value="approve" { "Approve" }
                     (errors.label(&reason, "Reason, if you reject it", Some("The member will see this")))
                     textarea id=(reason) name="reason" rows="2" aria-invalid=[errors.invalid(&reason)]
                         aria-describedby=[errors.described_by(&reason, true)] {}
                     button type="submit" class="secondary" name="decision" value="reject" { "Reject" }
+                    }
                 }
             }
         }
@@ -55,17 +101,18 @@ async fn claims_page(
     req: &HttpRequest,
     db: &Database,
     actor: Actor,
+    late: Lateness,
     status: StatusCode,
     errors: &FormErrors,
     done: Option<&str>,
 ) -> HttpResponse {
     let a = actor.clone();
-    let claims = match db.run(move |c| expenses::waiting(c, &a)).await {
+    let claims = match db.run(move |c| expenses::waiting(c, &a, late)).await {
         Ok(c) => c,
         Err(e) => return error_page(req, Some(actor), &e),
     };
     let ctx = Ctx::new(req, Some(actor));
-    let body = claims_body(&ctx, &claims, errors, done);
+    let body = claims_body(&ctx, &claims, late.after_days, errors, done);
     ctx.page(status, "Expense claims", body)
 }
 
@@ -77,6 +124,7 @@ pub struct Done {
 pub async fn claims(
     req: HttpRequest,
     db: web::Data<Database>,
+    settings: web::Data<Settings>,
     query: web::Query<Done>,
 ) -> HttpResponse {
     let actor = match staff(&req).await {
@@ -88,7 +136,9 @@ pub async fn claims(
         Some("rejected") => Some("The claim is rejected. The member can see your reason."),
         _ => None,
     };
-    claims_page(&req, &db, actor, StatusCode::OK, &FormErrors::none(), done).await
+    let late = Lateness::from_settings(&settings);
+    let none = FormErrors::none();
+    claims_page(&req, &db, actor, late, StatusCode::OK, &none, done).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +154,7 @@ pub struct DecisionForm {
 pub async fn decide(
     req: HttpRequest,
     db: web::Data<Database>,
+    settings: web::Data<Settings>,
     path: web::Path<String>,
     form: Form<DecisionForm>,
 ) -> HttpResponse {
@@ -124,8 +175,9 @@ pub async fn decide(
         }
     };
     let (a, claim, reason) = (actor.clone(), id.clone(), form.reason.clone());
+    let late = Lateness::from_settings(&settings);
     let result = db
-        .run(move |c| expenses::decide(c, &a, &claim, approve, Some(reason.as_str())))
+        .run(move |c| expenses::decide(c, &a, &claim, approve, Some(reason.as_str()), late))
         .await;
     match result {
         Ok(_) if approve => redirect("/claims?done=approved"),
@@ -134,10 +186,12 @@ pub async fn decide(
             let errors = FormErrors(
                 list.into_iter()
                     .map(|e| {
-                        FieldError::new(
-                            format!("reason-{id}"),
-                            format!("To reject a claim, {}", e.message),
-                        )
+                        let words = if approve {
+                            format!("A reason {}", e.message)
+                        } else {
+                            format!("To reject a claim, {}", e.message)
+                        };
+                        FieldError::new(format!("reason-{id}"), words)
                     })
                     .collect(),
             );
@@ -145,6 +199,7 @@ pub async fn decide(
                 &req,
                 &db,
                 actor,
+                late,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &errors,
                 None,
@@ -153,7 +208,7 @@ pub async fn decide(
         }
         Err(Error::Conflict(msg)) => {
             let errors = FormErrors::one("form", &msg);
-            claims_page(&req, &db, actor, StatusCode::CONFLICT, &errors, None).await
+            claims_page(&req, &db, actor, late, StatusCode::CONFLICT, &errors, None).await
         }
         Err(e) => error_page(&req, Some(actor), &e),
     }

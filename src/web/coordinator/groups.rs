@@ -20,16 +20,21 @@ use crate::web::{
 };
 
 /// My groups, and how many claims wait for a decision.
-pub async fn groups(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
+pub async fn groups(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+) -> HttpResponse {
     let actor = match staff(&req).await {
         Ok(a) => a,
         Err(res) => return res,
     };
     let a = actor.clone();
+    let late = expenses::Lateness::from_settings(&settings);
     let loaded = db
         .run(move |c| {
             let groups = groups::list_groups(c, &a, &PageRequest::first(100))?;
-            let waiting = expenses::waiting(c, &a)?.len();
+            let waiting = expenses::waiting(c, &a, late)?.len();
             Ok::<_, Error>((groups, waiting))
         })
         .await;

@@ -1,0 +1,2 @@
+ALTER TABLE expense_claims DROP COLUMN late_reason;
+DROP TABLE receipts;
