@@ -7,3 +7,4 @@ pub mod download;
 pub mod failure;
 pub mod paging;
 pub mod request_id;
+pub mod upload;

@@ -11,11 +11,12 @@ use super::{day, member};
 use crate::db::Database;
 use crate::domain::money::MoneyError;
 use crate::domain::rates::{mileage_rate_words, MileageKind};
-use crate::domain::records::{ExpenseKind, Miles};
+use crate::domain::records::{ClaimProgress, ExpenseKind, Miles};
 use crate::domain::Money;
 use crate::services::expenses::{self, NewExpense};
 use crate::services::meetings::{self, MemberAttendance};
-use crate::services::{Actor, Error, FieldError};
+use crate::services::receipts::MemberClaim;
+use crate::services::{receipts, Actor, Error, FieldError};
 use crate::web::{
     csrf_failed, csrf_ok, error_page, in_page_words, redirect, Ctx, Form, FormErrors,
 };
@@ -45,6 +46,22 @@ const SUBJECTS: &[(&str, &str)] = &[
     ("description", "What it was for"),
 ];
 
+/// What a claim's kind is in words.
+pub fn kind_words(kind: ExpenseKind) -> &'static str {
+    match kind {
+        ExpenseKind::Car => "Car journey",
+        ExpenseKind::Motorcycle => "Motorcycle journey",
+        ExpenseKind::Bicycle => "Bicycle journey",
+        ExpenseKind::PublicTransport => "Fares",
+        ExpenseKind::Taxi => "Taxi",
+        ExpenseKind::Parking => "Parking",
+        ExpenseKind::Care => "Care or childcare",
+        ExpenseKind::Subsistence => "Food and drink",
+        ExpenseKind::HomeAllowance => "Home working allowance",
+        ExpenseKind::Other => "Other costs",
+    }
+}
+
 fn mileage_kind(kind: ExpenseKind) -> Option<MileageKind> {
     match kind {
         ExpenseKind::Car => Some(MileageKind::Car),
@@ -64,6 +81,54 @@ async fn attended(
     let mut all = db.run(move |c| meetings::of_member(c, &a, &id)).await?;
     all.retain(|s| s.status.is_paid());
     Ok(all)
+}
+
+/// Where a claim is, in words.
+pub fn progress_words(c: &MemberClaim) -> String {
+    match c.status {
+        ClaimProgress::Waiting => "Waiting for your coordinator".into(),
+        ClaimProgress::Approved => "Approved: it will be paid in the next pay run".into(),
+        ClaimProgress::Rejected => match &c.reason {
+            Some(r) => format!("Not approved: {r}"),
+            None => "Not approved".into(),
+        },
+        ClaimProgress::Paid => match (c.payment_date, c.paid_amount) {
+            (Some(d), Some(a)) => format!("Paid {} on {}", crate::web::pounds(a), day(d)),
+            _ => "Paid".into(),
+        },
+    }
+}
+
+/// What a claim was for, and its amount or miles.
+pub fn claim_words(c: &MemberClaim) -> String {
+    match (&c.miles, c.amount) {
+        (Some(m), _) => format!(
+            "{}, {} miles",
+            kind_words(c.kind),
+            m.as_decimal().normalize()
+        ),
+        (None, Some(a)) => format!("{}, {}", kind_words(c.kind), crate::web::pounds(a)),
+        (None, None) => kind_words(c.kind).to_string(),
+    }
+}
+
+fn claims_list(claims: &[MemberClaim]) -> Markup {
+    html! {
+        @if claims.is_empty() {
+            p { "You have not claimed any costs yet." }
+        } @else {
+            ul class="links" {
+                @for c in claims {
+                    li {
+                        a href={ "/me/claims/" (c.id) } { (claim_words(c)) }
+                        " for " (c.meeting_title) ", " (day(c.meeting_date)) ". "
+                        strong { (progress_words(c)) } "."
+                        @if c.receipt_count > 0 { " " (c.receipt_count) " receipt" @if c.receipt_count > 1 { "s" } "." }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The sessions to claim for, each with its link.
@@ -341,7 +406,7 @@ async fn send_claim(
         .run(move |c| expenses::create(c, &a, &meeting, claim))
         .await
     {
-        Ok(_) => redirect("/me/claims?sent=1"),
+        Ok(e) => redirect(&format!("/me/claims/{}?sent=1", e.id)),
         Err(Error::Validation(errors)) => {
             let errors = FormErrors(in_page_words(&errors, SUBJECTS));
             new_claim_page(&req, actor, &s, &form, &errors)
@@ -365,6 +430,11 @@ async fn my_claims(req: HttpRequest, db: web::Data<Database>, q: web::Query<Sent
         Ok(s) => s,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
+    let (a, id) = (actor.clone(), member_id.clone());
+    let claims = match db.run(move |c| receipts::of_member(c, &a, &id)).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
     let ctx = Ctx::new(&req, Some(actor));
     let body = html! {
         h1 { "My expenses" }
@@ -375,12 +445,15 @@ async fn my_claims(req: HttpRequest, db: web::Data<Database>, q: web::Query<Sent
             "Costs paid back are not earnings." }
         h2 { "Claim for a session" }
         (sessions_to_claim(&sessions))
+        h2 { "My claims" }
+        (claims_list(&claims))
     };
     ctx.page(StatusCode::OK, "My expenses", body)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/me/claims").route(web::get().to(my_claims)))
+        .configure(super::receipts::routes)
         .service(
             web::resource("/me/claims/new")
                 .route(web::get().to(new_claim))

@@ -11,6 +11,7 @@ use serde::Deserialize;
 mod choices;
 mod claims;
 mod details;
+mod receipts;
 
 use super::{day, error_page, pounds, redirect, signed_in, Ctx};
 use crate::config::Settings;
