@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod admin_pages;
 mod audit;
 mod browser;
 mod browser_member;
