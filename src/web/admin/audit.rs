@@ -139,11 +139,9 @@ fn filter_form(f: &Filters, errors: &FormErrors) -> Markup {
             (errors.input("entity_id", "Record (optional)", "text", f.entity_id.trim(), Some("Its id, as the record's page or the API shows it"), "off"))
             (errors.input("from", "From (optional)", "date", f.from.trim(), Some("The first day, for example 2026-04-06"), "off"))
             (errors.input("to", "To (optional)", "date", f.to.trim(), Some("The last day, included"), "off"))
-            div {
-                button type="submit" { "Show the changes" }
-                " " a href="/audit" { "Clear the filters" }
-            }
+            div { button type="submit" { "Show the changes" } }
         }
+        p { a href="/audit" { "Clear the filters" } }
     }
 }
 

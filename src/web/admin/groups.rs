@@ -120,7 +120,7 @@ fn list_body(ctx: &Ctx, l: &ListPage, d: &Details, errors: &FormErrors, paged: b
                                     Some(list) => { (list.join(", ")) },
                                     None => { span class="muted" { "None yet" } },
                                 } }
-                                td { a href={ "/groups/" (g.id) } { "Open" span class="visually-hidden" { " " (g.name) } } }
+                                td { a href={ "/groups/" (g.id) } aria-label={ "Open " (g.name) } { "Open" } }
                             }
                         }
                     }

@@ -81,7 +81,7 @@ fn row(ctx: &Ctx, settings: &Settings, m: &OutboxView) -> Markup {
                 @if m.status == "failed" {
                     form method="post" action={ "/mail/" (m.id) "/retry" } {
                         (ctx.csrf_field())
-                        button type="submit" class="link-button" { "Try again" span class="visually-hidden" { ": " (m.subject) " to " (m.to) } }
+                        button type="submit" class="link-button" aria-label={ "Try again: " (m.subject) " to " (m.to) } { "Try again" }
                     }
                 }
             }
@@ -117,7 +117,7 @@ fn body(
                         th scope="col" { "Status" }
                         th scope="col" class="money" { "Attempts" }
                         th scope="col" { "Last error" }
-                        th scope="col" { span class="visually-hidden" { "Action" } }
+                        th scope="col" { "Action" }
                     } }
                     tbody { @for m in &page.items { (row(ctx, settings, m)) } }
                 }
