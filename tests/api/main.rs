@@ -9,6 +9,7 @@ mod helpers;
 mod admin_pages;
 mod audit;
 mod browser;
+mod browser_admin;
 mod browser_member;
 mod cli;
 mod contracts;
