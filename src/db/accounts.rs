@@ -162,3 +162,11 @@ pub fn member_exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
         .get_result(conn)?;
     Ok(n > 0)
 }
+
+/// (id, email) of each of `ids` that names an account, in one query.
+pub fn emails_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    accounts::table
+        .filter(accounts::id.eq_any(ids))
+        .select((accounts::id, accounts::email))
+        .load(conn)
+}

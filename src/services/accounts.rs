@@ -283,6 +283,174 @@ pub fn list(
     ))
 }
 
+/// Every account of `role`, in creation order, read 500 at a time (coordinators, to choose from:
+/// a short list in any organisation).
+fn all_of_role(conn: &mut DbConnection, role: Role) -> Result<Vec<AccountRow>> {
+    const BATCH: i64 = 500;
+    let mut out: Vec<AccountRow> = Vec::new();
+    loop {
+        let after = out.last().map(|r| r.id.clone());
+        let batch = rows::list(conn, Some(role.as_str()), after.as_deref(), BATCH)?;
+        let done = i64::try_from(batch.len()).unwrap_or(BATCH) < BATCH;
+        out.extend(batch);
+        if done {
+            return Ok(out);
+        }
+    }
+}
+
+/// Every coordinator's account with its groups (two queries a batch). Admin only.
+pub fn coordinators(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<AccountView>> {
+    actor.require(&[Role::Admin])?;
+    let found = all_of_role(conn, Role::Coordinator)?;
+    views(conn, found)
+}
+
+fn views(conn: &mut DbConnection, found: Vec<AccountRow>) -> Result<Vec<AccountView>> {
+    let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
+    let groups = rows::group_ids_of(conn, &ids)?;
+    Ok(found
+        .iter()
+        .map(|r| {
+            let g = groups
+                .iter()
+                .filter(|(a, _)| *a == r.id)
+                .map(|(_, g)| g.clone())
+                .collect();
+            AccountView::new(r, g)
+        })
+        .collect())
+}
+
+/// Makes exactly `account_ids` (coordinators' accounts) the coordinators of a group: each account
+/// that gains or loses the group is changed and audited, all in one transaction. Admin only.
+pub fn set_coordinators(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    group_id: &str,
+    account_ids: &[String],
+    reason: Option<&str>,
+) -> Result<Vec<AccountView>> {
+    actor.require(&[Role::Admin])?;
+    write_tx(conn, |conn| {
+        if rows::existing_groups(conn, &[group_id.to_string()])?.is_empty() {
+            return Err(Error::NotFound);
+        }
+        let found = all_of_role(conn, Role::Coordinator)?;
+        let before = views(conn, found)?;
+        let mut errors = Vec::new();
+        for (i, id) in account_ids.iter().enumerate() {
+            if !before.iter().any(|a| &a.id == id) {
+                errors.push(FieldError::new(
+                    format!("account_ids[{i}]"),
+                    "is not the account of a coordinator",
+                ));
+            }
+        }
+        input::finish(errors)?;
+        let now = db::now();
+        let mut changed = Vec::new();
+        for account in &before {
+            let has = account.group_ids.iter().any(|g| g == group_id);
+            let wanted = account_ids.contains(&account.id);
+            if has == wanted {
+                continue;
+            }
+            let mut groups: Vec<String> = account
+                .group_ids
+                .iter()
+                .filter(|g| *g != group_id)
+                .cloned()
+                .collect();
+            if wanted {
+                groups.push(group_id.to_string());
+            }
+            let groups = dedup(groups);
+            rows::set_groups(conn, &account.id, &groups)?;
+            rows::update(
+                conn,
+                &account.id,
+                &AccountChanges {
+                    updated_at: Some(now),
+                    ..AccountChanges::default()
+                },
+            )?;
+            let after = AccountView {
+                group_ids: groups,
+                ..account.clone()
+            };
+            audit::record(
+                conn,
+                Some(actor),
+                Change::new("account.updated", "account", &account.id)
+                    .before(account)
+                    .after(&after)
+                    .reason(reason),
+            )?;
+            changed.push(after);
+        }
+        Ok(changed)
+    })
+}
+
+/// The account with this email address, if there is one. Admin only.
+pub fn find_by_email(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    email: &str,
+) -> Result<Option<AccountView>> {
+    actor.require(&[Role::Admin])?;
+    let email = EmailAddress::parse(email).map_err(|e| Error::invalid("email", e.to_string()))?;
+    match rows::find_by_email(conn, email.as_str())? {
+        Some(row) => Ok(Some(view(conn, &row)?)),
+        None => Ok(None),
+    }
+}
+
+/// The email address of each of `ids` that names an account, for pages that say who did what.
+/// Admin only.
+pub fn emails(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    actor.require(&[Role::Admin])?;
+    Ok(rows::emails_of(conn, ids)?.into_iter().collect())
+}
+
+/// Sends a new invitation to an account whose owner has not chosen a password yet; the link
+/// sent before stops working. Admin only.
+pub fn resend_invitation(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    links: &Links,
+) -> Result<AccountView> {
+    actor.require(&[Role::Admin])?;
+    write_tx(conn, |conn| {
+        let row = rows::find(conn, id)?.ok_or(Error::NotFound)?;
+        if row.password_hash.is_some() {
+            return Err(Error::Conflict(
+                "This person has already chosen a password, so there is no invitation to send. \
+                 If they have forgotten it, they can ask for a new one from the sign-in page."
+                    .into(),
+            ));
+        }
+        if row.disabled {
+            return Err(Error::Conflict(
+                "This account is disabled; enable it before sending an invitation.".into(),
+            ));
+        }
+        send_invitation(conn, &row, links, db::now())?;
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("account.invitation_sent", "account", id),
+        )?;
+        view(conn, &row)
+    })
+}
+
 /// Member accounts need a member record; coordinators' groups must exist; no one else has either.
 fn check_scope(
     conn: &mut DbConnection,
@@ -294,22 +462,19 @@ fn check_scope(
     match (role, member_id) {
         (Role::Member, None) => errors.push(FieldError::new(
             "member_id",
-            "a member account must be linked to a member record",
+            "is needed for a member account",
         )),
         (Role::Member, Some(id)) if !rows::member_exists(conn, id)? => {
-            errors.push(FieldError::new("member_id", "no member has this id"));
+            errors.push(FieldError::new("member_id", "does not name any member"));
         }
         (Role::Member, Some(_)) => {}
-        (_, Some(_)) => errors.push(FieldError::new(
-            "member_id",
-            "only member accounts are linked to a member record",
-        )),
+        (_, Some(_)) => errors.push(FieldError::new("member_id", "is only for a member account")),
         _ => {}
     }
     if role != Role::Coordinator && !group_ids.is_empty() {
         errors.push(FieldError::new(
             "group_ids",
-            "only coordinators are given groups",
+            "are only for a coordinator account",
         ));
     }
     if !group_ids.is_empty() {
@@ -318,7 +483,7 @@ fn check_scope(
             if !found.contains(g) {
                 errors.push(FieldError::new(
                     format!("group_ids[{i}]"),
-                    "no group has this id",
+                    "does not name any group",
                 ));
             }
         }

@@ -125,7 +125,10 @@ pub fn list(
     let limit = page.limit()?;
     if let (Some(f), Some(t)) = (query.from, query.to) {
         if f > t {
-            return Err(super::Error::invalid("from", "must not be after `to`"));
+            return Err(super::Error::invalid(
+                "from",
+                "must not be after the last day (`to`)",
+            ));
         }
     }
     let filter = AuditFilter {

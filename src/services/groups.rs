@@ -501,7 +501,9 @@ pub fn add_reference(
             Reference::ActivityKinds => people::activity_kind_exists(conn, code)?,
         };
         if exists {
-            return Err(Error::Conflict(format!("`{code}` already exists.")));
+            return Err(Error::Conflict(format!(
+                "The code `{code}` is already in use."
+            )));
         }
         let row = RoleRow {
             code: code.to_string(),

@@ -58,7 +58,8 @@ pub struct NewLimit {
     pub effective_from: NaiveDate,
 }
 
-/// Adds a dated figure. A code keeps its period; one figure per code and date.
+/// Adds a dated figure. A code keeps its period; one figure per code and date; a new figure starts
+/// after the code's latest one, so no figure is back-dated under payments it capped.
 pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewLimit) -> Result<LimitView> {
     actor.require(&[Role::Admin])?;
     let mut errors = Vec::new();
@@ -93,6 +94,16 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, new: NewLimit) -> Result<L
                 "`{code}` already has a figure from {}.",
                 new.effective_from
             )));
+        }
+        // Figures follow one another: a date before the latest would rewrite what was in force
+        // when earlier payments were capped.
+        if let Some(latest) = existing.iter().map(|r| r.effective_from).max() {
+            if new.effective_from <= latest {
+                return Err(Error::invalid(
+                    "effective_from",
+                    format!("must be after {latest}, the start of the latest figure for `{code}`"),
+                ));
+            }
         }
         let row = LimitRow {
             id: db::new_id(),

@@ -6,8 +6,10 @@
 
 mod helpers;
 
+mod admin_pages;
 mod audit;
 mod browser;
+mod browser_admin;
 mod browser_member;
 mod cli;
 mod contracts;
