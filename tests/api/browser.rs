@@ -260,6 +260,16 @@ impl Browser {
             .await;
     }
 
+    /// Chooses a file in a file input, as a person does from the file picker.
+    pub async fn choose_file(&self, css: &str, path: &Path) {
+        let e = self.find(css).await;
+        self.post(
+            &format!("/element/{e}/value"),
+            json!({ "text": path.to_string_lossy() }),
+        )
+        .await;
+    }
+
     pub async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
         s(&self

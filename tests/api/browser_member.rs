@@ -135,4 +135,85 @@ async fn a_member_makes_their_choices_in_the_browser(backend: TestBackend) {
     b.quit().await;
 }
 
-both_backends!(a_member_makes_their_choices_in_the_browser);
+/// A member claims a taxi with a photo of the receipt and a car journey; a program renamed `.jpg`
+/// is refused on the page; the coordinator opens the receipt and approves both; the next run pays
+/// them and the member sees them paid.
+async fn a_member_claims_with_a_receipt_in_the_browser(backend: TestBackend) {
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    w.session(&w.member_id, "2025-06-10", 180).await;
+    let url = w.app.url("");
+    let files = tempfile::tempdir().unwrap();
+    let photo = files.path().join("taxi.jpg");
+    std::fs::write(&photo, b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00 a taxi receipt").unwrap();
+    let program = files.path().join("receipt.jpg");
+    std::fs::write(&program, b"MZ\x90\x00 a program, not a photo").unwrap();
+    b.sign_in(&url, &w.member.email).await;
+
+    b.click("a[href='/me/claims']").await;
+    b.assert_accessible("my expenses").await;
+    b.click("a[href^='/me/claims/new']").await;
+    b.assert_accessible("the claim form").await;
+    b.press("#kind-taxi").await;
+    b.fill("#amount", "12.50").await;
+    b.press("#declaration").await;
+    b.click("main form[action='/me/claims/new'] button[type=submit]")
+        .await;
+    b.assert_accessible("a claim just sent").await;
+    b.choose_file("#file", &program).await;
+    b.click("main form[enctype='multipart/form-data'] button[type=submit]")
+        .await;
+    let shown = b.text("main").await;
+    assert!(shown.contains("is not a photo"), "{shown}");
+    b.assert_accessible("a receipt refused").await;
+    b.choose_file("#file", &photo).await;
+    b.click("main form[enctype='multipart/form-data'] button[type=submit]")
+        .await;
+    assert!(b.text("main").await.contains("The receipt is added."));
+    b.screenshot("claim-receipt", 390).await;
+
+    b.click("a[href='/me/claims']").await;
+    b.click("a[href^='/me/claims/new']").await;
+    b.press("#kind").await;
+    b.fill("#miles", "14").await;
+    b.press("#declaration").await;
+    b.click("main form[action='/me/claims/new'] button[type=submit]")
+        .await;
+    b.click("a[href='/me/claims']").await;
+    let mine = b.text("main").await;
+    assert_eq!(
+        mine.matches("Waiting for your coordinator").count(),
+        2,
+        "{mine}"
+    );
+    b.sign_out().await;
+
+    b.sign_in(&url, &w.coordinator.email).await;
+    b.goto(&format!("{url}/claims")).await;
+    b.assert_accessible("claims with a receipt").await;
+    b.press("a[href^='/receipts/']").await;
+    b.click("main button[value=approve]").await;
+    b.click("main button[value=approve]").await;
+    b.sign_out().await;
+    let run = w.draft("2025-06-01", "2025-06-30", "2025-07-04").await;
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+
+    b.sign_in(&url, &w.member.email).await;
+    b.click("a[href='/me/claims']").await;
+    let mine = b.text("main").await;
+    assert!(mine.contains("Paid £12.50 on 4 July 2025"), "{mine}");
+    assert!(
+        mine.contains("Paid £6.30 on 4 July 2025"),
+        "14 miles at 45p: {mine}"
+    );
+    b.assert_console_clean().await;
+    b.quit().await;
+}
+
+both_backends!(
+    a_member_makes_their_choices_in_the_browser,
+    a_member_claims_with_a_receipt_in_the_browser,
+);

@@ -67,6 +67,32 @@ impl Visitor {
     }
 }
 
+impl Visitor {
+    /// Chooses a file in the upload form of `page` whose action is `action` and presses its
+    /// button: the form's hidden fields, then the file as the part named `file`.
+    pub async fn upload(&self, page: &Seen, action: &str, name: &str, bytes: Vec<u8>) -> Seen {
+        let form = page.form(action);
+        let mut parts = reqwest::multipart::Form::new();
+        for (k, v) in hidden_fields(&form) {
+            parts = parts.text(k, v);
+        }
+        let file = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+        parts = parts.part("file", file);
+        let target = url::Url::parse(&page.url)
+            .expect("a page address")
+            .join(action)
+            .expect("a form action");
+        let res = self
+            .client
+            .post(target)
+            .multipart(parts)
+            .send()
+            .await
+            .expect("the form is sent");
+        Seen::of(res).await
+    }
+}
+
 impl Seen {
     async fn of(res: reqwest::Response) -> Seen {
         Seen {

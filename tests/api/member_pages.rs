@@ -481,7 +481,116 @@ async fn a_member_claims_their_costs(backend: TestBackend) {
     assert_eq!(missed_form.status, 404);
 }
 
+/// A JPEG's first bytes: enough for its type to be known.
+const PHOTO: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+];
+
+/// A member claims a taxi, adds a photo of the receipt (a program renamed `.jpg` and a file over
+/// the limit are refused on the page), follows the claim while it waits, and sees it paid once the
+/// coordinator approves it and a run pays it.
+async fn a_member_adds_receipts_and_sees_the_claim_paid(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    let meeting = w.session(&w.member_id, "2025-06-10", 180).await;
+    let v = signed_in_member(&w).await;
+    let form = v
+        .open(&w.app.url(&format!("/me/claims/new?meeting={meeting}")))
+        .await;
+    let sent = v
+        .submit(
+            &form,
+            "/me/claims/new",
+            &[
+                ("kind", "taxi"),
+                ("amount", "12.50"),
+                ("declaration", "yes"),
+            ],
+        )
+        .await;
+    assert!(sent.html.contains("add a photo or PDF"), "{}", sent.html);
+    let claim = sent
+        .url
+        .split("/me/claims/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let action = format!("/me/claims/{claim}/receipts");
+    let program = v
+        .upload(
+            &sent,
+            &action,
+            "receipt.jpg",
+            b"MZ\x90\x00 not a photo".to_vec(),
+        )
+        .await;
+    assert_eq!(program.status, 422, "{}", program.html);
+    assert!(program.html.contains("is not a photo"), "{}", program.html);
+    let huge = v
+        .upload(
+            &sent,
+            &action,
+            "big.jpg",
+            [PHOTO, &vec![0u8; 11 * 1024 * 1024]].concat(),
+        )
+        .await;
+    assert_eq!(huge.status, 422, "{}", huge.html);
+    assert!(huge.html.contains("larger than 10 MB"), "{}", huge.html);
+    let added = v.upload(&sent, &action, "taxi.jpg", PHOTO.to_vec()).await;
+    assert!(
+        added.html.contains("The receipt is added."),
+        "{}",
+        added.html
+    );
+    let receipt = added
+        .html
+        .split("href=\"/receipts/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let file = v.open(&w.app.url(&format!("/receipts/{receipt}"))).await;
+    assert_eq!(file.status, 200);
+    let list = v.open(&w.app.url("/me/claims")).await;
+    assert!(
+        list.html.contains("Waiting for your coordinator"),
+        "{}",
+        list.html
+    );
+    assert!(list.html.contains("1 receipt."), "{}", list.html);
+
+    ok(
+        w.app
+            .post_as(
+                &format!("/api/v1/expenses/{claim}/approve"),
+                Some(&w.coordinator.token),
+                serde_json::json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let run = w.draft("2025-06-01", "2025-06-30", "2025-07-04").await;
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    let page = v.open(&w.app.url(&format!("/me/claims/{claim}"))).await;
+    assert!(
+        page.html.contains("Paid £12.50 on 4 July 2025"),
+        "{}",
+        page.html
+    );
+    assert!(
+        !page.html.contains("Add this receipt"),
+        "a paid claim takes no more receipts"
+    );
+}
+
 both_backends!(
+    a_member_adds_receipts_and_sees_the_claim_paid,
     a_member_claims_their_costs,
     a_member_keeps_their_details_and_account,
     a_coordinator_records_choices_for_a_member,
