@@ -71,6 +71,7 @@ async fn home(req: HttpRequest) -> HttpResponse {
     match signed_in(&req).await {
         Some(a) if a.role == Role::Member => redirect("/me"),
         Some(a) if a.role == Role::Finance => redirect("/runs"),
+        Some(a) if a.role == Role::Admin => redirect("/accounts"),
         Some(_) => coordinator::start(),
         None => redirect("/sign-in"),
     }

@@ -623,6 +623,11 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
         .await;
     b.assert_accessible("the demo group").await;
     b.screenshot("group", 1000).await;
+    b.click("main td a[href^='/members/']:not([href$='/choices'])")
+        .await;
+    b.assert_accessible("a demo member's page").await;
+    b.screenshot("member-page", 1000).await;
+    b.goto(&format!("{url}/groups/{}", demo.group_id)).await;
     b.click("a[href^='/meetings/']").await;
     b.assert_accessible("a demo register").await;
     b.screenshot("register-phone", 390).await;
@@ -647,7 +652,12 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
 
     let (email, password) = login(coprod::demo::ADMIN);
     b.sign_in_with(&url, email, password).await;
-    b.assert_accessible("the demo admin's groups").await;
+    assert!(
+        b.url().await.ends_with("/accounts"),
+        "an admin starts at the accounts"
+    );
+    b.assert_accessible("the demo admin's accounts").await;
+    b.screenshot("admin-accounts", 1000).await;
     b.assert_console_clean().await;
     b.quit().await;
 }

@@ -62,8 +62,9 @@ pub async fn groups(
             }
         }
         @if actor.role == Role::Admin {
-            p { "Accounts, rate cards and settings are managed through the "
-                a href="/api/docs/" { "API" } "." }
+            p { "Accounts, groups and their coordinators, reference data, benefit limits, the mail queue "
+                "and the audit trail have their own pages, starting at " a href="/accounts" { "Accounts" } ". "
+                "Rate cards are managed through the " a href="/api/docs/" { "API" } "." }
         }
     };
     ctx.page(StatusCode::OK, "Groups", body)
@@ -154,7 +155,7 @@ fn group_body(ctx: &Ctx, g: &GroupPage, form: &MeetingForm, errors: &FormErrors)
                     tbody {
                         @for r in &g.roster {
                             tr {
-                                td { (name_of(&r.full_name, r.preferred_name.as_deref())) }
+                                td { a href={ "/members/" (r.member_id) } { (name_of(&r.full_name, r.preferred_name.as_deref())) } }
                                 td { (label_of(&g.roles, &r.role)) }
                                 td { (day(r.since)) }
                                 td { a href={ "/members/" (r.member_id) "/choices" } {

@@ -280,7 +280,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/me").route(web::get().to(home)))
         .configure(choices::routes)
         .configure(details::routes)
+        // `/me/claims/new` (claims) before `/me/claims/{id}` (receipts), which would take it.
         .configure(claims::routes)
+        .configure(receipts::routes)
         .configure(letter::routes)
         .service(web::resource("/me/statement").route(web::get().to(statement)));
 }
