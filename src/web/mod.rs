@@ -318,6 +318,51 @@ impl FormErrors {
         self.0.is_empty()
     }
 
+    /// The status of the page that shows the form: 200, or 422 when it comes back with problems.
+    pub fn status(&self) -> StatusCode {
+        if self.0.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
+    /// An amount of pounds as a person types it ("£1,020.5", "12.50"): `None` when empty, and a
+    /// problem on `field` in a page's words when it is not pounds and pence.
+    pub fn typed_pounds(
+        field: &str,
+        typed: &str,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<crate::domain::Money> {
+        use crate::domain::money::MoneyError;
+        let cleaned: String = typed
+            .trim()
+            .trim_start_matches('£')
+            .chars()
+            .filter(|c| *c != ',')
+            .collect();
+        if cleaned.is_empty() {
+            return None;
+        }
+        match cleaned.parse::<crate::domain::Money>() {
+            Ok(m) => Some(m),
+            Err(MoneyError::TooManyDecimals) => {
+                errors.push(FieldError::new(
+                    field,
+                    "Enter the amount in pounds and pence, with no more than 2 numbers after the point, such as 12.50",
+                ));
+                None
+            }
+            Err(_) => {
+                errors.push(FieldError::new(
+                    field,
+                    "Enter an amount in pounds and pence, such as 12.50",
+                ));
+                None
+            }
+        }
+    }
+
     /// The summary at the top of the form.
     pub fn summary(&self) -> Markup {
         html! {

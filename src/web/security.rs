@@ -31,11 +31,7 @@ fn password_page(
     changed: bool,
 ) -> HttpResponse {
     let ctx = Ctx::new(req, Some(actor));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let body = html! {
         h1 { "Change my password" }
         @if changed {

@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use super::{day, in_page_words, pounds, FormErrors};
 use crate::domain::limits::{self, BenefitLimit};
-use crate::domain::money::MoneyError;
 use crate::domain::payrun::{CapPeriod, FeeOption, Method};
 use crate::domain::Money;
 use crate::services::preferences::{CapInput, PreferenceInput, PreferenceView};
@@ -237,35 +236,8 @@ fn text(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-/// An amount in pounds as typed ("£195.50", "1,020"): nothing when empty, a page's words when it
-/// is not an amount of pounds and pence.
 fn money(field: &str, typed: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
-    let cleaned: String = typed
-        .trim()
-        .trim_start_matches('£')
-        .chars()
-        .filter(|c| *c != ',')
-        .collect();
-    if cleaned.is_empty() {
-        return None;
-    }
-    match cleaned.parse::<Money>() {
-        Ok(m) => Some(m),
-        Err(MoneyError::TooManyDecimals) => {
-            errors.push(FieldError::new(
-                field,
-                "Enter the amount in pounds and pence, with no more than 2 numbers after the point, such as 12.50",
-            ));
-            None
-        }
-        Err(_) => {
-            errors.push(FieldError::new(
-                field,
-                "Enter an amount in pounds and pence, such as 195.50",
-            ));
-            None
-        }
-    }
+    FormErrors::typed_pounds(field, typed, errors)
 }
 
 /// The questions of the form, by the service's field names.

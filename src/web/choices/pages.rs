@@ -110,11 +110,7 @@ fn form_page(
     today: chrono::NaiveDate,
 ) -> HttpResponse {
     let ctx = Ctx::new(req, Some(actor));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let title = if who.own {
         "Change my payment choices".to_string()
     } else {

@@ -2,7 +2,6 @@
 //! changes its pay (date, kind, length, preparation) is refused once an approved run has paid it,
 //! with the service's reason at the top of the form.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
@@ -23,11 +22,7 @@ fn edit_page(
     kinds: &[CodeLabel],
 ) -> HttpResponse {
     let ctx = Ctx::new(req, Some(actor));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let body = html! {
         p { a href={ "/meetings/" (id) } { "Back without changing anything" } }
         h1 { "Change the meeting" }

@@ -142,11 +142,7 @@ fn member_page(
     let ctx = Ctx::new(req, Some(actor));
     let m = &p.member;
     let name = name_of(&m.full_name, m.preferred_name.as_deref());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let body = html! {
         p { a href="/members" { "Back to people" } }
         h1 { (name) @if m.archived { " " span class="muted" { "(archived)" } } }
@@ -435,11 +431,7 @@ fn edit_page(
     errors: &FormErrors,
 ) -> HttpResponse {
     let ctx = Ctx::new(req, Some(actor));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let body = html! {
         p { a href={ "/members/" (id) } { "Back without changing anything" } }
         h1 { "Change their details" }

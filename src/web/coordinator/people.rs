@@ -209,11 +209,7 @@ fn new_member_page(
     (my_groups, roles): &(Vec<GroupView>, Vec<CodeLabel>),
 ) -> HttpResponse {
     let ctx = Ctx::new(req, Some(actor));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let body = html! {
         p { a href="/members" { "Back to people" } }
         h1 { "Add a member" }

@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use super::{day, member};
 use crate::db::Database;
-use crate::domain::money::MoneyError;
 use crate::domain::rates::{mileage_rate_words, MileageKind};
 use crate::domain::records::{ClaimProgress, ExpenseKind, Miles};
 use crate::domain::Money;
@@ -231,41 +230,19 @@ impl ClaimForm {
     }
 
     fn amount(&self, errors: &mut Vec<FieldError>) -> Option<Money> {
-        let typed: String = self
-            .amount
-            .trim()
-            .trim_start_matches('£')
-            .chars()
-            .filter(|c| *c != ',')
-            .collect();
-        if typed.is_empty() {
+        if self.amount.trim().is_empty() {
             errors.push(FieldError::new(
                 "amount",
                 "Enter what it cost, such as 12.50",
             ));
             return None;
         }
-        match typed.parse::<Money>() {
-            Ok(m) if m.is_positive() => Some(m),
-            Ok(_) => {
-                errors.push(FieldError::new("amount", "Enter an amount more than £0"));
-                None
-            }
-            Err(MoneyError::TooManyDecimals) => {
-                errors.push(FieldError::new(
-                    "amount",
-                    "Enter the amount in pounds and pence, with no more than 2 numbers after the point, such as 12.50",
-                ));
-                None
-            }
-            Err(_) => {
-                errors.push(FieldError::new(
-                    "amount",
-                    "Enter an amount in pounds and pence, such as 12.50",
-                ));
-                None
-            }
+        let amount = FormErrors::typed_pounds("amount", &self.amount, errors)?;
+        if !amount.is_positive() {
+            errors.push(FieldError::new("amount", "Enter an amount more than £0"));
+            return None;
         }
+        Some(amount)
     }
 }
 
@@ -329,11 +306,7 @@ fn new_claim_page(
     errors: &FormErrors,
 ) -> HttpResponse {
     let ctx = Ctx::new(req, Some(actor));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let body = html! {
         p { a href="/me/claims" { "Back to my expenses" } }
         h1 { "Claim my costs" }

@@ -1,7 +1,6 @@
 //! My details: the name I like to be called, where notices go, my phone, and what helps me take
 //! part. My full name and payee reference stay with my coordinator and finance.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 use serde::Deserialize;
@@ -73,11 +72,7 @@ fn details_page(
     saved: bool,
 ) -> HttpResponse {
     let ctx = Ctx::new(req, Some(actor));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let needs_hint =
         "For example: large print, Easy Read, a hearing loop, breaks, someone with me.";
     let body = html! {

@@ -3,7 +3,6 @@
 //! same rule as the API's.
 
 use actix_multipart::Multipart;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
@@ -52,11 +51,7 @@ fn claim_page(
     errors: &FormErrors,
 ) -> HttpResponse {
     let ctx = Ctx::new(req, Some(actor));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = errors.status();
     let waiting = claim.status == ClaimProgress::Waiting;
     let body = html! {
         p { a href="/me/claims" { "Back to my expenses" } }
