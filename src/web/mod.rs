@@ -9,6 +9,7 @@
 pub mod account;
 pub mod admin;
 pub mod choices;
+pub mod claims;
 pub mod coordinator;
 pub mod finance;
 pub mod member;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(account::routes)
         .configure(security::routes)
         .configure(member::routes)
+        .configure(claims::routes)
         .configure(coordinator::routes)
         .configure(finance::routes)
         .configure(admin::routes)

@@ -366,7 +366,146 @@ async fn a_coordinator_drafts_and_cancels_a_run(backend: TestBackend) {
     );
 }
 
+/// A JPEG's first bytes: enough for its type to be known.
+const PHOTO: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+];
+
+/// A coordinator records a claim for a member who asked them to, from the member's page, with a
+/// photo of the receipt; bad answers show on the page and claim nothing; the member sees the claim
+/// as theirs; another group's coordinator finds neither the pages nor the receipt.
+async fn a_coordinator_claims_for_a_member_with_a_receipt(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let meeting = w.session(&w.member_id, "2025-06-10", 180).await;
+    let v = signed_in(&w, &w.coordinator.email).await;
+    let page = v
+        .open(&w.app.url(&format!("/members/{}", w.member_id)))
+        .await;
+    let list_link = format!("/members/{}/claims", w.member_id);
+    assert!(page.html.contains(&list_link), "{}", page.html);
+    let list = v.open(&w.app.url(&list_link)).await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    let new_link = format!("{list_link}/new?meeting={meeting}");
+    assert!(
+        list.html.contains(&new_link.replace('&', "&amp;")),
+        "{}",
+        list.html
+    );
+    let form = v.open(&w.app.url(&new_link)).await;
+    assert!(form.html.contains("on their behalf"), "{}", form.html);
+    let action = format!("{list_link}/new");
+    for (fields, words) in [
+        (
+            vec![("kind", "parking"), ("amount", "4.50")],
+            "told you this is what it cost",
+        ),
+        (
+            vec![
+                ("kind", "parking"),
+                ("amount", "lots"),
+                ("declaration", "yes"),
+            ],
+            "Enter an amount",
+        ),
+    ] {
+        let seen = v.submit(&form, &action, &fields).await;
+        assert_eq!(seen.status, 422, "{fields:?}: {}", seen.html);
+        assert!(seen.html.contains(words), "{words}: {}", seen.html);
+    }
+    let claims_now = || async {
+        ok(
+            w.app
+                .get_as(
+                    &format!("/api/v1/meetings/{meeting}/expenses"),
+                    &w.coordinator.token,
+                )
+                .await,
+            200,
+        )
+        .await["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    assert!(claims_now().await.is_empty());
+    let sent = v
+        .submit(
+            &form,
+            &action,
+            &[
+                ("kind", "parking"),
+                ("amount", "4.50"),
+                ("description", "Car park by the hall"),
+                ("declaration", "yes"),
+            ],
+        )
+        .await;
+    assert!(
+        sent.html.contains("The claim is recorded."),
+        "{}",
+        sent.html
+    );
+    let claim = sent
+        .url
+        .split(&format!("{list_link}/"))
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let added = v
+        .upload(
+            &sent,
+            &format!("{list_link}/{claim}/receipts"),
+            "parking.jpg",
+            PHOTO.to_vec(),
+        )
+        .await;
+    assert!(
+        added.html.contains("The receipt is added."),
+        "{}",
+        added.html
+    );
+    let items = claims_now().await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(
+        (items[0]["kind"].as_str(), items[0]["amount"].as_str()),
+        (Some("parking"), Some("4.50"))
+    );
+    assert_eq!(items[0]["member_id"], w.member_id.as_str());
+    let receipt = added
+        .html
+        .split("href=\"/receipts/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // The member follows it as their own claim, with its receipt.
+    let member = signed_in(&w, &w.member.email).await;
+    let theirs = member.open(&w.app.url("/me/claims")).await;
+    assert!(theirs.html.contains("Parking, £4.50"), "{}", theirs.html);
+    assert!(theirs.html.contains("1 receipt."), "{}", theirs.html);
+
+    // Another group's coordinator finds nothing.
+    let other = w.app.user(Role::Coordinator).await;
+    let stranger = signed_in(&w, &other.email).await;
+    for path in [
+        list_link.clone(),
+        new_link.clone(),
+        format!("{list_link}/{claim}"),
+        format!("/receipts/{receipt}"),
+    ] {
+        assert_eq!(stranger.open(&w.app.url(&path)).await.status, 404, "{path}");
+    }
+    assert_eq!(claims_now().await.len(), 1);
+}
+
 both_backends!(
+    a_coordinator_claims_for_a_member_with_a_receipt,
     a_coordinator_drafts_and_cancels_a_run,
     a_coordinator_adds_a_member_and_their_roles_over_time,
     a_coordinator_changes_a_meeting,

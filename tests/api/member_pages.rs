@@ -441,7 +441,7 @@ async fn a_member_claims_their_costs(backend: TestBackend) {
             "have not claimed it elsewhere",
         ),
         (claim("car", "", "", true), "Enter how many miles"),
-        (claim("", "", "", true), "Choose what you are claiming for"),
+        (claim("", "", "", true), "Choose what the claim is for"),
     ] {
         let seen = v.submit(&form, "/me/claims/new", &fields).await;
         assert_eq!(seen.status, 422, "{fields:?}: {}", seen.html);

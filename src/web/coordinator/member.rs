@@ -166,6 +166,8 @@ fn member_page(
         p { a href={ "/members/" (m.id) "/choices" } { "See or record their choices" } }
         h2 { "Sessions" }
         (sessions_list(&p.sessions))
+        h2 { "Expenses" }
+        p { a href={ "/members/" (m.id) "/claims" } { "See their claims, or record one for them with its receipts" } }
         h2 { "Payments" }
         @if p.runs.is_empty() {
             p { "No approved payments yet." }

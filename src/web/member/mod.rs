@@ -9,9 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 mod choices;
-mod claims;
 mod details;
-mod receipts;
 
 use super::{day, error_page, pounds, redirect, signed_in, Ctx};
 use crate::config::Settings;
@@ -281,8 +279,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(choices::routes)
         .configure(details::routes)
         // `/me/claims/new` (claims) before `/me/claims/{id}` (receipts), which would take it.
-        .configure(claims::routes)
-        .configure(receipts::routes)
         .configure(letter::routes)
         .service(web::resource("/me/statement").route(web::get().to(statement)));
 }
