@@ -134,7 +134,7 @@ async fn set_date(b: &Browser, id: &str, date: &str) {
 /// Issue 17's journey from start to end: an admin invites a coordinator, who opens the emailed
 /// link as written, chooses a password, adds a member, makes them co-chair from April and member
 /// from September, records their payment choices with them (the member is emailed), claims
-/// nothing yet, drafts a run for the group and cancels it; the admin then disables the
+/// a parking ticket for them with its photo, drafts a run for the group and cancels it; the admin then disables the
 /// coordinator's account and the coordinator's other session stops working at once. Bad answers
 /// are shown next to their fields and change nothing.
 async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
@@ -188,7 +188,9 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
 
     // A member, co-chair from April; a bad email first.
     b.click("a[href='/members']").await;
+    b.assert_accessible("people").await;
     b.click("a[href='/members/new']").await;
+    b.assert_accessible("adding a member").await;
     b.fill("#full_name", "Grace Hopper").await;
     b.fill("#email", "not an address").await;
     b.press("select#role option[value='co_chair']").await;
@@ -207,6 +209,8 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
     b.click("main form[action='/members/new'] button[type=submit]")
         .await;
     assert!(b.text("main").await.contains("The member is added."));
+    b.assert_accessible("a member's page, for their coordinator")
+        .await;
     let member = b.url().await;
     let member = member
         .rsplit("/members/")
@@ -257,7 +261,11 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
     // Their choices, recorded with them: the member is told by email.
     let base = format!("/members/{member}/choices");
     b.click(&format!("a[href='{base}']")).await;
+    b.assert_accessible("a member's choices, for their coordinator")
+        .await;
     b.click(&format!("a[href='{base}/change']")).await;
+    b.assert_accessible("the choices form, on a member's behalf")
+        .await;
     b.press("#cap-limit").await;
     b.press("select[name='cap.limit_code'] option[value='esa_permitted_work']")
         .await;
@@ -267,21 +275,92 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
     ))
     .await;
     assert!(b.text("h1").await.contains("Check the new choices"));
+    b.assert_accessible("checking choices made on a member's behalf")
+        .await;
     b.click(&format!("main form[action='{base}'] button[type=submit]"))
         .await;
     assert!(b.text("main").await.contains("The new choices are saved."));
     app.delivered_mail("grace@example.org", "Your payment choices were updated")
         .await;
 
-    // Their expenses page, where a claim would be recorded for them.
+    // Their details, and what archiving would mean.
+    b.goto(&app.url(&format!("/members/{member}/edit"))).await;
+    b.assert_accessible("a member's details to change").await;
+    b.goto(&app.url(&format!("/members/{member}/archive")))
+        .await;
+    b.assert_accessible("archiving a member").await;
+
+    // A session they came to (set up through the API), changed from its page, and a parking
+    // claim with a photo of the ticket recorded for them from their page.
+    let meeting = s(&ok(
+        app.post_as(
+            "/api/v1/meetings",
+            Some(&admin.token),
+            json!({"group_id": group, "title": "September meeting", "activity_kind": "meeting",
+                   "date": "2025-09-10", "duration_minutes": 120, "prep_minutes_allowed": 30}),
+        )
+        .await,
+        201,
+    )
+    .await["id"]);
+    ok(
+        app.call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/meetings/{meeting}/attendance"),
+            Some(&admin.token),
+            Some(json!({"records": [{"member_id": member, "status": "attended"}]})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    b.goto(&app.url(&format!("/meetings/{meeting}/edit"))).await;
+    b.assert_accessible("changing a meeting").await;
     b.goto(&app.url(&format!("/members/{member}"))).await;
     b.click(&format!("a[href='/members/{member}/claims']"))
         .await;
     b.assert_accessible("a member's expenses, for their coordinator")
         .await;
+    b.click(&format!("a[href^='/members/{member}/claims/new']"))
+        .await;
+    b.assert_accessible("a claim form, on a member's behalf")
+        .await;
+    b.press("#kind-parking").await;
+    b.fill("#amount", "4.50").await;
+    b.click(&format!(
+        "main form[action='/members/{member}/claims/new'] button[type=submit]"
+    ))
+    .await;
+    assert!(b
+        .text("#declaration-error")
+        .await
+        .contains("told you this is what it cost"));
+    b.press("#declaration").await;
+    b.click(&format!(
+        "main form[action='/members/{member}/claims/new'] button[type=submit]"
+    ))
+    .await;
+    assert!(b.text("main").await.contains("The claim is recorded."));
+    let files = tempfile::tempdir().unwrap();
+    let photo = files.path().join("parking.jpg");
+    std::fs::write(&photo, b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00 a parking ticket").unwrap();
+    b.choose_file("#file", &photo).await;
+    b.click("main form[enctype='multipart/form-data'] button[type=submit]")
+        .await;
+    assert!(b.text("main").await.contains("The receipt is added."));
+    b.assert_accessible("a claim recorded on a member's behalf")
+        .await;
+    let claims: Value = ok(
+        app.get_as(&format!("/api/v1/members/{member}/expenses"), &admin.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(claims["items"][0]["amount"], "4.50", "{claims}");
 
     // A run for the group, drafted and cancelled.
     b.click("a[href='/runs']").await;
+    b.assert_accessible("pay runs, for a coordinator").await;
     b.press(&format!("select#group_id option[value='{group}']"))
         .await;
     set_date(&b, "period_start", "2025-09-01").await;
@@ -291,6 +370,7 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
         .await;
     let run = b.url().await;
     let run = run.rsplit("/runs/").next().unwrap().to_string();
+    b.assert_accessible("a draft run, for a coordinator").await;
     b.click(&format!("main form[action='/runs/{run}/cancel'] button"))
         .await;
     assert!(b.text("main").await.contains("ancelled"));
