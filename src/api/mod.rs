@@ -218,6 +218,7 @@ fn remuneration_routes(cfg: &mut web::ServiceConfig) {
 fn pay_run_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/reports/payments").route(web::get().to(reports::payments)))
         .service(web::resource("/reports/tax-year").route(web::get().to(reports::tax_year)))
+        .service(web::resource("/reports/summary").route(web::get().to(reports::summary)))
         .service(
             web::resource("/pay-runs")
                 .route(web::get().to(payruns::list))

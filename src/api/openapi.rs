@@ -47,7 +47,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         payruns::create, payruns::list, payruns::get, payruns::lines, payruns::payments,
         payruns::recalculate, payruns::cancel, payruns::approve, payruns::mark_paid, payruns::export,
         payruns::member_payments,
-        reports::statement, reports::benefits_letter, reports::payments, reports::tax_year,
+        reports::statement, reports::benefits_letter, reports::payments, reports::tax_year, reports::summary,
     ),
     components(schemas(
         error::Problem, crate::services::FieldError, health::Status,
@@ -62,6 +62,10 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         crate::domain::statement::CapPeriodTotals, crate::domain::statement::TaxYearTotals,
         crate::services::reports::PaymentsReport, crate::services::reports::ReportPayment,
         crate::export::reports::TaxYearReport, crate::export::reports::TaxYearMember,
+        crate::services::summary::Summary, crate::services::summary::Figures,
+        crate::services::summary::MonthFigures, crate::services::summary::GroupFigures,
+        crate::services::summary::MethodFigures, crate::services::summary::TimeToPay,
+        crate::services::summary::Waiting,
     )),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(

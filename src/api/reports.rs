@@ -1,6 +1,7 @@
 //! Member statements and finance reports: /members/{id}/statement, /reports/payments and
 //! /reports/tax-year, as JSON, CSV (streamed where it can be large), XLSX and, for statements, PDF;
-//! and /members/{id}/benefits-letter, a letter about a member's payments (PDF).
+//! /members/{id}/benefits-letter, a letter about a member's payments (PDF); and /reports/summary,
+//! finance at a glance.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -245,4 +246,48 @@ pub async fn tax_year(
             Ok(download::made(made).await?)
         }
     }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SummaryParams {
+    /// The first payment date counted; absent: the first day of the month eleven months before
+    /// `to`.
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// The last payment date counted; absent: today.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+    /// One group's lines only.
+    pub group_id: Option<String>,
+}
+
+/// Finance at a glance: what approved runs with a payment date in the period paid, donated,
+/// declined, forwent and carried forward, by month, by group and by method; the median and 90th
+/// percentile days from a session (or a claim's approval) to the payment date that paid it; and
+/// the sessions and approved claims waiting longest. Finance and admins.
+#[utoipa::path(get, path = "/api/v1/reports/summary", operation_id = "summary_report", tag = "pay-runs", security(("bearer" = [])),
+    params(SummaryParams),
+    responses((status = 200, body = crate::services::summary::Summary),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn summary(
+    actor: Actor,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    q: web::Query<SummaryParams>,
+) -> Result<HttpResponse, Problem> {
+    let q = q.into_inner();
+    let today = settings.today();
+    let found = with_conn(&db, move |c| {
+        crate::services::summary::summary(
+            c,
+            &actor,
+            q.from.as_deref(),
+            q.to.as_deref(),
+            q.group_id,
+            today,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(found))
 }

@@ -77,6 +77,16 @@ pub fn find_group(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Group
         .optional()
 }
 
+/// The names of some groups: (id, name).
+pub fn group_names(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    crate::db::by_chunks(conn, ids, |conn, chunk| {
+        groups::table
+            .filter(groups::id.eq_any(chunk))
+            .select((groups::id, groups::name))
+            .load::<(String, String)>(conn)
+    })
+}
+
 pub fn update_group(
     conn: &mut DbConnection,
     id: &str,

@@ -204,3 +204,185 @@ pub fn run_lines(
     }
     q.order(pay_lines::position.asc()).limit(limit).load(conn)
 }
+
+/// Lines of approved runs paid in a period, summed by the database by (run, group, method, kind,
+/// disposition): as many rows as runs, groups and kinds make, however many lines.
+pub type SummaryRow = (
+    String,
+    Option<String>,
+    Option<Method>,
+    LineKind,
+    Disposition,
+    i64,
+);
+
+pub fn summary_lines(
+    conn: &mut DbConnection,
+    run_ids: &[String],
+    group_id: Option<&str>,
+) -> QueryResult<Vec<SummaryRow>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::BigInt;
+    crate::db::by_chunks(conn, run_ids, |conn, chunk| {
+        let mut q = pay_lines::table
+            .filter(pay_lines::pay_run_id.eq_any(chunk))
+            .group_by((
+                pay_lines::pay_run_id,
+                pay_lines::group_id,
+                pay_lines::method,
+                pay_lines::kind,
+                pay_lines::disposition,
+            ))
+            .select((
+                pay_lines::pay_run_id,
+                pay_lines::group_id,
+                pay_lines::method,
+                pay_lines::kind,
+                pay_lines::disposition,
+                sql::<BigInt>("CAST(SUM(pay_lines.amount_pence) AS BIGINT)"),
+            ))
+            .into_boxed();
+        if let Some(g) = group_id {
+            q = q.filter(pay_lines::group_id.eq(g.to_string()));
+        }
+        q.load(conn)
+    })
+}
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    crate::db::schema::meetings::meeting_date,
+    pay_runs::payment_date,
+);
+
+/// How many sessions and approved claims approved runs paid in a period, by (the day they were
+/// taken part in or approved, the payment date): counted by the database, one row per pair of
+/// days however many were paid.
+pub fn paid_after(
+    conn: &mut DbConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    group_id: Option<&str>,
+) -> QueryResult<Vec<(NaiveDate, NaiveDate, i64)>> {
+    use crate::db::schema::{attendance, meetings};
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Date};
+    let mut sessions = pay_claims::table
+        .inner_join(pay_runs::table)
+        .inner_join(attendance::table.on(attendance::id.eq(pay_claims::source_id)))
+        .inner_join(meetings::table.on(meetings::id.eq(attendance::meeting_id)))
+        .filter(pay_claims::source_kind.eq(SourceKind::Attendance))
+        .filter(pay_runs::status.eq_any(APPROVED))
+        .filter(pay_runs::payment_date.between(from, to))
+        .group_by((meetings::meeting_date, pay_runs::payment_date))
+        .select((
+            meetings::meeting_date,
+            pay_runs::payment_date,
+            sql::<BigInt>("COUNT(*)"),
+        ))
+        .into_boxed();
+    if let Some(g) = group_id {
+        sessions = sessions.filter(meetings::group_id.eq(g.to_string()));
+    }
+    let mut found: Vec<(NaiveDate, NaiveDate, i64)> = sessions.load(conn)?;
+    // The day a claim was approved: the date part of a timestamp, said in each dialect.
+    let approved_on = match conn {
+        DbConnection::Pg(_) => "CAST(expense_claims.decided_at AS DATE)",
+        DbConnection::Sqlite(_) => "date(expense_claims.decided_at)",
+    };
+    // Said as SQL whole: the grouping mixes a computed day with a column of another table.
+    let mut claims = pay_claims::table
+        .inner_join(pay_runs::table)
+        .inner_join(expense_claims::table.on(expense_claims::id.eq(pay_claims::source_id)))
+        .inner_join(meetings::table.on(meetings::id.eq(expense_claims::meeting_id)))
+        .filter(pay_claims::source_kind.eq(SourceKind::Expense))
+        .filter(pay_runs::status.eq_any(APPROVED))
+        .filter(pay_runs::payment_date.between(from, to))
+        .filter(expense_claims::decided_at.is_not_null())
+        .group_by(sql::<Date>(&format!("{approved_on}, pay_runs.payment_date")))
+        .select((
+            sql::<Date>(approved_on),
+            sql::<Date>("pay_runs.payment_date"),
+            sql::<BigInt>("COUNT(*)"),
+        ))
+        .into_boxed();
+    if let Some(g) = group_id {
+        claims = claims.filter(meetings::group_id.eq(g.to_string()));
+    }
+    found.extend(claims.load::<(NaiveDate, NaiveDate, i64)>(conn)?);
+    Ok(found)
+}
+
+/// Something taken part in or approved that no approved run has paid yet: (member, member's
+/// name, meeting, meeting's title, the day the wait began).
+pub type WaitingRow = (String, String, String, String, NaiveDate);
+
+/// Attended sessions up to `today` that no approved run took, oldest first, at most `limit`.
+pub fn sessions_waiting(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    group_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<WaitingRow>> {
+    use crate::db::schema::{attendance, meetings, members};
+    use crate::domain::records::AttendanceStatus;
+    let mut q = attendance::table
+        .inner_join(meetings::table)
+        .inner_join(members::table)
+        .left_join(
+            pay_claims::table.on(pay_claims::source_kind
+                .eq(SourceKind::Attendance)
+                .and(pay_claims::source_id.eq(attendance::id))),
+        )
+        .filter(pay_claims::source_id.is_null())
+        .filter(attendance::status.eq_any([AttendanceStatus::Attended, AttendanceStatus::Partial]))
+        .filter(meetings::meeting_date.le(today))
+        .select((
+            members::id,
+            members::full_name,
+            meetings::id,
+            meetings::title,
+            meetings::meeting_date,
+        ))
+        .into_boxed();
+    if let Some(g) = group_id {
+        q = q.filter(meetings::group_id.eq(g.to_string()));
+    }
+    q.order((meetings::meeting_date.asc(), attendance::id.asc()))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Approved claims that no approved run took, longest approved first, at most `limit`: (member,
+/// name, meeting, title, approved at).
+pub fn claims_waiting(
+    conn: &mut DbConnection,
+    group_id: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<(String, String, String, String, Option<chrono::NaiveDateTime>)>> {
+    use crate::db::schema::{meetings, members};
+    use crate::domain::records::ClaimStatus;
+    let mut q = expense_claims::table
+        .inner_join(meetings::table)
+        .inner_join(members::table)
+        .left_join(
+            pay_claims::table.on(pay_claims::source_kind
+                .eq(SourceKind::Expense)
+                .and(pay_claims::source_id.eq(expense_claims::id))),
+        )
+        .filter(pay_claims::source_id.is_null())
+        .filter(expense_claims::status.eq(ClaimStatus::Approved))
+        .select((
+            members::id,
+            members::full_name,
+            meetings::id,
+            meetings::title,
+            expense_claims::decided_at,
+        ))
+        .into_boxed();
+    if let Some(g) = group_id {
+        q = q.filter(meetings::group_id.eq(g.to_string()));
+    }
+    q.order((expense_claims::decided_at.asc(), expense_claims::id.asc()))
+        .limit(limit)
+        .load(conn)
+}

@@ -18,6 +18,7 @@ pub mod receipts;
 pub mod records;
 pub mod role;
 pub mod statement;
+pub mod summary;
 
 pub use email::EmailAddress;
 pub use money::Money;

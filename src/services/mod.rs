@@ -25,6 +25,7 @@ pub mod reports;
 pub mod scope;
 pub mod secrets;
 pub mod statements;
+pub mod summary;
 
 pub use actor::{Actor, Role};
 pub use error::{Error, FieldError, Result};

@@ -38,3 +38,4 @@ mod routes;
 mod schema;
 mod sessions;
 mod statements;
+mod summary;
