@@ -249,41 +249,42 @@ pub fn summary_lines(
     })
 }
 
-diesel::allow_columns_to_appear_in_same_group_by_clause!(
-    crate::db::schema::meetings::meeting_date,
-    pay_runs::payment_date,
-);
-
 /// How many sessions and approved claims approved runs paid in a period, by (the day they were
 /// taken part in or approved, the payment date): counted by the database, one row per pair of
-/// days however many were paid.
+/// days however many were paid. `paid_on` is the period's approved runs and their payment dates.
 pub fn paid_after(
     conn: &mut DbConnection,
+    paid_on: &std::collections::HashMap<String, NaiveDate>,
     from: NaiveDate,
     to: NaiveDate,
     group_id: Option<&str>,
 ) -> QueryResult<Vec<(NaiveDate, NaiveDate, i64)>> {
-    use crate::db::schema::{attendance, meetings};
+    use crate::db::schema::meetings;
     use diesel::dsl::sql;
     use diesel::sql_types::{BigInt, Date};
-    let mut sessions = pay_claims::table
-        .inner_join(pay_runs::table)
-        .inner_join(attendance::table.on(attendance::id.eq(pay_claims::source_id)))
-        .inner_join(meetings::table.on(meetings::id.eq(attendance::meeting_id)))
-        .filter(pay_claims::source_kind.eq(SourceKind::Attendance))
-        .filter(pay_runs::status.eq_any(APPROVED))
-        .filter(pay_runs::payment_date.between(from, to))
-        .group_by((meetings::meeting_date, pay_runs::payment_date))
-        .select((
-            meetings::meeting_date,
-            pay_runs::payment_date,
-            sql::<BigInt>("COUNT(*)"),
-        ))
-        .into_boxed();
-    if let Some(g) = group_id {
-        sessions = sessions.filter(meetings::group_id.eq(g.to_string()));
-    }
-    let mut found: Vec<(NaiveDate, NaiveDate, i64)> = sessions.load(conn)?;
+    // Sessions from the runs' own lines, which carry the session's date: one table, read by run.
+    let ids: Vec<String> = paid_on.keys().cloned().collect();
+    let by_run = crate::db::by_chunks(conn, &ids, |conn, chunk| {
+        let mut q = pay_lines::table
+            .filter(pay_lines::pay_run_id.eq_any(chunk))
+            .filter(pay_lines::source_kind.eq(SourceKind::Attendance))
+            .filter(pay_lines::meeting_date.is_not_null())
+            .group_by((pay_lines::pay_run_id, pay_lines::meeting_date))
+            .select((
+                pay_lines::pay_run_id,
+                pay_lines::meeting_date,
+                sql::<BigInt>("COUNT(DISTINCT pay_lines.source_id)"),
+            ))
+            .into_boxed();
+        if let Some(g) = group_id {
+            q = q.filter(pay_lines::group_id.eq(g.to_string()));
+        }
+        q.load::<(String, Option<NaiveDate>, i64)>(conn)
+    })?;
+    let mut found: Vec<(NaiveDate, NaiveDate, i64)> = by_run
+        .into_iter()
+        .filter_map(|(run, day, n)| Some((day?, *paid_on.get(&run)?, n)))
+        .collect();
     // The day a claim was approved: the date part of a timestamp, said in each dialect.
     let approved_on = match conn {
         DbConnection::Pg(_) => "CAST(expense_claims.decided_at AS DATE)",
@@ -298,7 +299,9 @@ pub fn paid_after(
         .filter(pay_runs::status.eq_any(APPROVED))
         .filter(pay_runs::payment_date.between(from, to))
         .filter(expense_claims::decided_at.is_not_null())
-        .group_by(sql::<Date>(&format!("{approved_on}, pay_runs.payment_date")))
+        .group_by(sql::<Date>(&format!(
+            "{approved_on}, pay_runs.payment_date"
+        )))
         .select((
             sql::<Date>(approved_on),
             sql::<Date>("pay_runs.payment_date"),
@@ -352,13 +355,21 @@ pub fn sessions_waiting(
         .load(conn)
 }
 
-/// Approved claims that no approved run took, longest approved first, at most `limit`: (member,
-/// name, meeting, title, approved at).
+/// An approved claim waiting: (member, name, meeting, title, approved at).
+pub type ClaimWaitingRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<chrono::NaiveDateTime>,
+);
+
+/// Approved claims that no approved run took, longest approved first, at most `limit`.
 pub fn claims_waiting(
     conn: &mut DbConnection,
     group_id: Option<&str>,
     limit: i64,
-) -> QueryResult<Vec<(String, String, String, String, Option<chrono::NaiveDateTime>)>> {
+) -> QueryResult<Vec<ClaimWaitingRow>> {
     use crate::db::schema::{meetings, members};
     use crate::domain::records::ClaimStatus;
     let mut q = expense_claims::table

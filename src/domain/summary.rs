@@ -17,8 +17,7 @@ pub fn months(from: NaiveDate, to: NaiveDate) -> Vec<(i32, u32)> {
 /// The first day of the month `back` months before the month of `day`.
 pub fn months_before(day: NaiveDate, back: u32) -> NaiveDate {
     let index = day.year() * 12 + day.month0() as i32 - back as i32;
-    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1)
-        .unwrap_or(day)
+    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1).unwrap_or(day)
 }
 
 /// The nearest-rank `pct` percentile of waits given as (days, how many waited that long): the

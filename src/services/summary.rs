@@ -172,9 +172,37 @@ pub fn summary(
     let group = group_id.as_deref();
 
     let runs = q::runs_paid_between(conn, from, to)?;
-    let paid_on: HashMap<String, NaiveDate> =
-        runs.iter().map(|r| (r.0.clone(), r.1)).collect();
-    let ids: Vec<String> = runs.into_iter().map(|r| r.0).collect();
+    let paid_on: HashMap<String, NaiveDate> = runs.into_iter().map(|r| (r.0, r.1)).collect();
+    let money = money(conn, &paid_on, &span, group)?;
+    let time_to_pay = time_to_pay(conn, &paid_on, (from, to), group, today)?;
+    Ok(Summary {
+        from,
+        to,
+        group_id,
+        by_month: money.by_month,
+        by_group: money.by_group,
+        by_method: money.by_method,
+        totals: money.totals,
+        time_to_pay,
+    })
+}
+
+/// The money of a summary, by month, group and method.
+struct MoneyFigures {
+    by_month: Vec<MonthFigures>,
+    by_group: Vec<GroupFigures>,
+    by_method: Vec<MethodFigures>,
+    totals: Figures,
+}
+
+/// What the runs of `paid_on` (run, payment date) did with the money, over the months of `span`.
+fn money(
+    conn: &mut DbConnection,
+    paid_on: &HashMap<String, NaiveDate>,
+    span: &[(i32, u32)],
+    group: Option<&str>,
+) -> Result<MoneyFigures> {
+    let ids: Vec<String> = paid_on.keys().cloned().collect();
     let mut by_month: BTreeMap<(i32, u32), Figures> =
         span.iter().map(|m| (*m, Figures::default())).collect();
     let mut by_group = BTreeMap::<Option<String>, Figures>::new();
@@ -213,43 +241,7 @@ pub fn summary(
         .collect();
     by_group.sort_by(|a, b| a.group_name.cmp(&b.group_name));
 
-    let waits: Vec<(i64, i64)> = q::paid_after(conn, from, to, group)?
-        .into_iter()
-        .map(|(began, paid, n)| ((paid - began).num_days().max(0), n))
-        .collect();
-    let mut waiting: Vec<Waiting> = q::sessions_waiting(conn, today, group, WAITING)?
-        .into_iter()
-        .map(|(member_id, member_name, meeting_id, meeting_title, date)| Waiting {
-            kind: "session".into(),
-            member_id,
-            member_name,
-            meeting_id,
-            meeting_title,
-            days: (today - date).num_days(),
-            date,
-        })
-        .collect();
-    waiting.extend(q::claims_waiting(conn, group, WAITING)?.into_iter().filter_map(
-        |(member_id, member_name, meeting_id, meeting_title, at)| {
-            let date = at?.date();
-            Some(Waiting {
-                kind: "claim".into(),
-                member_id,
-                member_name,
-                meeting_id,
-                meeting_title,
-                days: (today - date).num_days(),
-                date,
-            })
-        },
-    ));
-    waiting.sort_by(|a, b| b.days.cmp(&a.days).then(a.kind.cmp(&b.kind)));
-    waiting.truncate(WAITING as usize);
-
-    Ok(Summary {
-        from,
-        to,
-        group_id,
+    Ok(MoneyFigures {
         by_month: by_month
             .into_iter()
             .map(|((y, m), figures)| MonthFigures {
@@ -263,11 +255,58 @@ pub fn summary(
             .map(|(method, paid)| MethodFigures { method, paid })
             .collect(),
         totals,
-        time_to_pay: TimeToPay {
-            paid: waits.iter().map(|(_, n)| n).sum(),
-            median_days: percentile(&waits, 50),
-            p90_days: percentile(&waits, 90),
-            waiting,
-        },
+    })
+}
+
+/// How long what the runs of `paid_on` paid had waited, and what waits longest today.
+fn time_to_pay(
+    conn: &mut DbConnection,
+    paid_on: &HashMap<String, NaiveDate>,
+    (from, to): (NaiveDate, NaiveDate),
+    group: Option<&str>,
+    today: NaiveDate,
+) -> Result<TimeToPay> {
+    let waits: Vec<(i64, i64)> = q::paid_after(conn, paid_on, from, to, group)?
+        .into_iter()
+        .map(|(began, paid, n)| ((paid - began).num_days().max(0), n))
+        .collect();
+    let mut waiting: Vec<Waiting> = q::sessions_waiting(conn, today, group, WAITING)?
+        .into_iter()
+        .map(
+            |(member_id, member_name, meeting_id, meeting_title, date)| Waiting {
+                kind: "session".into(),
+                member_id,
+                member_name,
+                meeting_id,
+                meeting_title,
+                days: (today - date).num_days(),
+                date,
+            },
+        )
+        .collect();
+    waiting.extend(
+        q::claims_waiting(conn, group, WAITING)?
+            .into_iter()
+            .filter_map(|(member_id, member_name, meeting_id, meeting_title, at)| {
+                let date = at?.date();
+                Some(Waiting {
+                    kind: "claim".into(),
+                    member_id,
+                    member_name,
+                    meeting_id,
+                    meeting_title,
+                    days: (today - date).num_days(),
+                    date,
+                })
+            }),
+    );
+    waiting.sort_by(|a, b| b.days.cmp(&a.days).then(a.kind.cmp(&b.kind)));
+    waiting.truncate(WAITING as usize);
+
+    Ok(TimeToPay {
+        paid: waits.iter().map(|(_, n)| n).sum(),
+        median_days: percentile(&waits, 50),
+        p90_days: percentile(&waits, 90),
+        waiting,
     })
 }

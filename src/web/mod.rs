@@ -72,7 +72,7 @@ async fn icon() -> HttpResponse {
 async fn home(req: HttpRequest) -> HttpResponse {
     match signed_in(&req).await {
         Some(a) if a.role == Role::Member => redirect("/me"),
-        Some(a) if a.role == Role::Finance => redirect("/runs"),
+        Some(a) if a.role == Role::Finance => redirect("/finance"),
         Some(a) if a.role == Role::Admin => redirect("/accounts"),
         Some(_) => coordinator::start(),
         None => redirect("/sign-in"),

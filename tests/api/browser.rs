@@ -548,7 +548,9 @@ async fn finance_approves_a_run_and_downloads_the_csv(backend: TestBackend) {
     let app = w.app.url("");
     let id = s(&july["id"]);
     b.sign_in(&app, &w.approver.email).await;
-    assert!(b.url().await.ends_with("/runs"));
+    assert!(b.url().await.ends_with("/finance"));
+    b.assert_accessible("finance at a glance").await;
+    b.click("a[href='/runs']").await;
     b.assert_accessible("pay runs").await;
     b.click(&format!("a[href='/runs/{id}']")).await;
     b.assert_accessible("a draft run").await;
@@ -638,6 +640,15 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
 
     let (email, password) = login(coprod::demo::FINANCE);
     b.sign_in_with(&url, email, password).await;
+    assert!(
+        b.url().await.ends_with("/finance"),
+        "finance starts at a glance"
+    );
+    b.assert_accessible("the demo's money at a glance").await;
+    b.screenshot("finance-home", 1000).await;
+    b.goto(&format!("{url}/finance?from=2000-01-01")).await;
+    b.assert_accessible("at a glance, with an error").await;
+    b.click("a[href='/runs']").await;
     b.assert_accessible("the demo pay runs").await;
     for run in [&demo.paid_run, &demo.draft_run] {
         b.goto(&format!("{url}/runs/{}", run.id)).await;
@@ -695,7 +706,7 @@ async fn emailed_links_lead_to_a_signed_in_page(backend: TestBackend) {
         .await;
     b.fill("#password", "Bramble-Quarry-Lantern-77").await;
     b.click("main button[type=submit]").await;
-    assert!(b.url().await.ends_with("/runs"), "{}", b.url().await);
+    assert!(b.url().await.ends_with("/finance"), "{}", b.url().await);
     assert!(b.text("header").await.contains("Sign out"));
     b.sign_out().await;
 
@@ -714,7 +725,7 @@ async fn emailed_links_lead_to_a_signed_in_page(backend: TestBackend) {
     assert!(b.text("main").await.contains("You are signed in"));
     b.assert_accessible("a password reset").await;
     b.click("main a.button").await;
-    assert!(b.url().await.ends_with("/runs"));
+    assert!(b.url().await.ends_with("/finance"));
     // The used link now says so, plainly.
     b.goto(&link).await;
     assert!(b.text("h1").await.contains("can no longer be used"));

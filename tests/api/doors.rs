@@ -177,7 +177,7 @@ async fn emailed_links_open_pages_that_sign_people_in(backend: TestBackend) {
         .submit(&page, "/accept-invitation", &[("password", CHOSEN)])
         .await;
     assert_eq!(done.status, 200, "{}", done.html);
-    assert!(done.url.ends_with("/runs"), "{}", done.url);
+    assert!(done.url.ends_with("/finance"), "{}", done.url);
     assert!(done.signed_in(), "{}", done.html);
     // The link worked once: opened again, it says so and offers the way on.
     let again = Visitor::new().open(&link).await;
@@ -223,7 +223,7 @@ async fn emailed_links_open_pages_that_sign_people_in(backend: TestBackend) {
     assert!(done.html.contains("You are signed in"), "{}", done.html);
     let home = phone.open(&app.url("/")).await;
     assert!(
-        home.url.ends_with("/runs") && home.signed_in(),
+        home.url.ends_with("/finance") && home.signed_in(),
         "{}",
         home.url
     );

@@ -309,7 +309,7 @@ async fn finance_approves_and_downloads_a_run(backend: TestBackend) {
             .send()
     };
     let res = get("/".into()).await.unwrap();
-    assert_eq!(res.headers()[LOCATION], "/runs");
+    assert_eq!(res.headers()[LOCATION], "/finance");
     let html = get("/runs".into()).await.unwrap().text().await.unwrap();
     assert!(
         html.contains(&format!("/runs/{id}")) && html.contains("£150.00"),

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::helpers::{assert_problem, TestBackend};
+use crate::member_pages::signed_in;
 use crate::payruns::{ok, s, World};
 
 async fn summary(w: &World, query: &str) -> Value {
@@ -151,7 +152,10 @@ async fn the_summary_adds_up_the_runs_and_times_the_waits(backend: TestBackend) 
     let default = summary(&w, "").await;
     assert_eq!(default["by_month"].as_array().unwrap().len(), 12);
     assert_eq!(default["to"], today.to_string());
-    assert_eq!(pounds(&default["totals"]["fees_paid"]), "150.00".parse().unwrap());
+    assert_eq!(
+        pounds(&default["totals"]["fees_paid"]),
+        "150.00".parse().unwrap()
+    );
     assert_eq!(default["time_to_pay"]["paid"], 2);
 }
 
@@ -194,7 +198,47 @@ async fn the_summary_is_finance_s_and_checks_what_it_is_asked(backend: TestBacke
     }
 }
 
+/// Finance's home page shows the same figures, drawn and in tables; a bad date is shown next to
+/// its field; others may not open it.
+async fn finance_sees_the_money_at_a_glance(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    let today = w.app.settings.today();
+    let day = |n: i64| (today + Duration::days(n)).to_string();
+    let session = w.session(&w.member_id, &day(-20), 180).await;
+    approve_claim(&w, &session, &w.member_id, "12.50").await;
+    let run = w.draft(&day(-25), &day(-15), &day(-10)).await;
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    w.session(&w.member_id, &day(-3), 180).await;
+
+    let v = signed_in(&w, &w.finance.email).await;
+    let home = v.open(&w.app.url("/")).await;
+    assert!(home.url.ends_with("/finance"), "{}", home.url);
+    for words in [
+        "£87.50</span>paid to members",
+        "<svg class=\"chart\" role=\"img\"",
+        "Paid to members by month: ",
+        "<th scope=\"row\">Total</th><td class=\"money\">£75.00</td><td class=\"money\">£12.50</td>",
+        "Waiting longest to be paid",
+        "Sam Member",
+        "<td class=\"money\">3</td>",
+    ] {
+        assert!(home.html.contains(words), "{words}: {}", home.html);
+    }
+    let bad = v.open(&w.app.url("/finance?from=soon")).await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(bad.html.contains("id=\"from-error\""), "{}", bad.html);
+    let other = w.app.insert_group("Elsewhere").await;
+    let theirs = v
+        .open(&w.app.url(&format!("/finance?group_id={other}")))
+        .await;
+    assert!(theirs.html.contains("Nothing was paid in this period."));
+    let coordinator = signed_in(&w, &w.coordinator.email).await;
+    assert_eq!(coordinator.open(&w.app.url("/finance")).await.status, 403);
+}
+
 both_backends!(
+    finance_sees_the_money_at_a_glance,
     the_summary_adds_up_the_runs_and_times_the_waits,
     the_summary_is_finance_s_and_checks_what_it_is_asked,
 );

@@ -23,6 +23,7 @@ use crate::services::payruns::{self, PayRunView, PaymentView, RunPolicy};
 use crate::services::{Actor, Error, Role};
 
 mod drafts;
+mod glance;
 
 /// The signed-in finance officer, or where to send the browser instead.
 pub async fn finance(req: &HttpRequest) -> Result<Actor, HttpResponse> {
@@ -543,20 +544,21 @@ pub async fn lines(
 }
 
 /// The links of the main navigation for this audience.
-pub const NAV: &[(&str, &str)] = &[("/runs", "Pay runs")];
+pub const NAV: &[(&str, &str)] = &[("/finance", "At a glance"), ("/runs", "Pay runs")];
 
 /// The routes of these pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/runs")
-            .route(web::get().to(runs))
-            .route(web::post().to(drafts::draft)),
-    )
-    .service(web::resource("/runs/{id}/recalculate").route(web::post().to(drafts::recalculate)))
-    .service(web::resource("/runs/{id}/cancel").route(web::post().to(drafts::cancel)))
-    .service(web::resource("/runs/{id}").route(web::get().to(run)))
-    .service(web::resource("/runs/{id}/approve").route(web::post().to(approve)))
-    .service(web::resource("/runs/{id}/mark-paid").route(web::post().to(mark_paid)))
-    .service(web::resource("/runs/{id}/lines").route(web::get().to(lines)))
-    .service(web::resource("/runs/{id}/export").route(web::post().to(export)));
+    cfg.service(web::resource("/finance").route(web::get().to(glance::home)))
+        .service(
+            web::resource("/runs")
+                .route(web::get().to(runs))
+                .route(web::post().to(drafts::draft)),
+        )
+        .service(web::resource("/runs/{id}/recalculate").route(web::post().to(drafts::recalculate)))
+        .service(web::resource("/runs/{id}/cancel").route(web::post().to(drafts::cancel)))
+        .service(web::resource("/runs/{id}").route(web::get().to(run)))
+        .service(web::resource("/runs/{id}/approve").route(web::post().to(approve)))
+        .service(web::resource("/runs/{id}/mark-paid").route(web::post().to(mark_paid)))
+        .service(web::resource("/runs/{id}/lines").route(web::get().to(lines)))
+        .service(web::resource("/runs/{id}/export").route(web::post().to(export)));
 }
