@@ -648,6 +648,15 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
     b.screenshot("finance-home", 1000).await;
     b.goto(&format!("{url}/finance?from=2000-01-01")).await;
     b.assert_accessible("at a glance, with an error").await;
+    b.click("a[href='/finance/members']").await;
+    b.assert_accessible("members' money").await;
+    b.click("main a[href^='/finance/members/']").await;
+    b.assert_accessible("a member's money").await;
+    b.fill("#amount", "-15.005").await;
+    b.click("main form[action$='/adjustments'] button[type=submit]")
+        .await;
+    assert!(b.text(".error-summary").await.contains("fee or an expense"));
+    b.assert_accessible("an adjustment with errors").await;
     b.click("a[href='/runs']").await;
     b.assert_accessible("the demo pay runs").await;
     for run in [&demo.paid_run, &demo.draft_run] {

@@ -18,6 +18,7 @@ mod demo;
 mod doors;
 mod errors;
 mod faults;
+mod finance_pages;
 mod formats;
 mod fuzz_fixes;
 mod health;

@@ -24,6 +24,7 @@ use crate::services::{Actor, Error, Role};
 
 mod drafts;
 mod glance;
+mod people;
 
 /// The signed-in finance officer, or where to send the browser instead.
 pub async fn finance(req: &HttpRequest) -> Result<Actor, HttpResponse> {
@@ -544,11 +545,29 @@ pub async fn lines(
 }
 
 /// The links of the main navigation for this audience.
-pub const NAV: &[(&str, &str)] = &[("/finance", "At a glance"), ("/runs", "Pay runs")];
+pub const NAV: &[(&str, &str)] = &[
+    ("/finance", "At a glance"),
+    ("/runs", "Pay runs"),
+    ("/finance/members", "Members' money"),
+];
 
 /// The routes of these pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/finance").route(web::get().to(glance::home)))
+        .service(web::resource("/finance/members").route(web::get().to(people::find)))
+        .service(web::resource("/finance/members/{id}").route(web::get().to(people::member)))
+        .service(
+            web::resource("/finance/members/{id}/adjustments")
+                .route(web::post().to(people::adjust)),
+        )
+        .service(
+            web::resource("/finance/members/{id}/statement")
+                .route(web::get().to(people::statement)),
+        )
+        .service(
+            web::resource("/finance/members/{id}/benefits-letter")
+                .route(web::get().to(people::letter)),
+        )
         .service(
             web::resource("/runs")
                 .route(web::get().to(runs))

@@ -1,0 +1,399 @@
+//! Finance's view of one person's money: find a member by name; on their page, this tax year's
+//! statement on screen (totals and every line) with its PDF and CSV downloads and the letter for
+//! the Jobcentre; their adjustments with the run that paid each; and a form to make one (a fee or
+//! an expense, positive or negative, with a reason) that the next run in its scope pays.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{drafts, finance};
+use crate::config::Settings;
+use crate::db::Database;
+use crate::domain::periods::TaxYear;
+use crate::export::letter::{self as letter_file, Organisation};
+use crate::export::statement::{self as statement_file, Download, Statement};
+use crate::http::download;
+use crate::services::groups::GroupView;
+use crate::services::members::{self, MemberView};
+use crate::services::page::PageRequest;
+use crate::services::payruns::{self, AdjustmentView, NewAdjustment};
+use crate::services::{letters, statements, Actor, Error, FieldError};
+use crate::web::{
+    csrf_failed, csrf_ok, day, error_page, in_page_words, pounds, redirect, Ctx, Form, FormErrors,
+};
+
+#[derive(Deserialize)]
+pub struct Find {
+    q: Option<String>,
+}
+
+/// Members found by name, each with a link to their money.
+pub async fn find(req: HttpRequest, db: web::Data<Database>, q: web::Query<Find>) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let q = q.into_inner().q.unwrap_or_default();
+    let (a, asked) = (actor.clone(), q.clone());
+    let found = match db
+        .run(move |c| members::list(c, &a, Some(&asked), false, &PageRequest::first(50)))
+        .await
+    {
+        Ok(p) => p.items,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(&req, Some(actor));
+    let body = html! {
+        h1 { "Members' money" }
+        p { "Find a member to see their statement, download it or their letter for the Jobcentre, "
+            "and make an adjustment." }
+        form method="get" action="/finance/members" {
+            label for="q" { "Name" span class="hint" { "Part of their name is enough" } }
+            input type="text" id="q" name="q" value=(q) autocomplete="off";
+            div { button type="submit" class="secondary" { "Find" } }
+        }
+        @if found.is_empty() {
+            p { "No member has a name like that." }
+        } @else {
+            ul class="links" {
+                @for m in &found {
+                    li { a href={ "/finance/members/" (m.id) } { (m.full_name) }
+                        @if let Some(r) = &m.payee_reference { " (" (r) ")" } }
+                }
+            }
+        }
+    };
+    ctx.page(StatusCode::OK, "Members' money", body)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AdjustmentForm {
+    csrf: String,
+    kind: String,
+    amount: String,
+    group_id: String,
+    reason: String,
+}
+
+const SUBJECTS: &[(&str, &str)] = &[
+    ("kind", "What it corrects"),
+    ("amount", "The amount"),
+    ("group_id", "The group"),
+    ("reason", "The reason"),
+];
+
+struct Loaded {
+    member: MemberView,
+    statement: Statement,
+    adjustments: Vec<AdjustmentView>,
+    groups: Vec<GroupView>,
+}
+
+async fn load(
+    db: &web::Data<Database>,
+    settings: &Settings,
+    actor: &Actor,
+    id: String,
+) -> Result<Loaded, Error> {
+    let today = settings.today();
+    let allowance = settings.payruns.trading_allowance;
+    let a = actor.clone();
+    let groups = drafts::groups_for(db, actor).await?;
+    db.run(move |c| {
+        let member = members::get(c, &a, &id)?;
+        let span = statements::span(None, None, None, today)?;
+        Ok(Loaded {
+            statement: statements::statement(c, &a, &id, &span, allowance, today)?,
+            adjustments: payruns::adjustments_of(c, &a, &id)?,
+            member,
+            groups,
+        })
+    })
+    .await
+}
+
+fn statement_view(st: &Statement) -> Markup {
+    let t = &st.figures.totals;
+    html! {
+        div class="cards" {
+            div class="card" { span class="figure" { (pounds(t.paid_fees)) } "fees paid" }
+            div class="card" { span class="figure" { (pounds(t.expenses_paid)) } "expenses repaid" }
+            div class="card" { span class="figure" { (pounds(t.donated)) } "given to charity" }
+            div class="card" { span class="figure" { (pounds(st.held_back_at_end)) } "held back, to pay later" }
+        }
+        @if st.lines.is_empty() {
+            p { "Nothing has been paid to them in this tax year." }
+        } @else {
+            div class="table-wrap" tabindex="0" role="region" aria-label="Every line of the statement" {
+                table {
+                    caption { "Every line of the statement, by payment date" }
+                    thead { tr {
+                        th scope="col" { "Payment date" }
+                        th scope="col" { "For" }
+                        th scope="col" { "What became of it" }
+                        th scope="col" class="money" { "Amount" }
+                    } }
+                    tbody {
+                        @for l in &st.lines {
+                            tr {
+                                td { (day(l.payment_date)) }
+                                td { (l.explanation) }
+                                td { (l.disposition.words()) }
+                                td class="money" { (pounds(l.amount)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn adjustments_view(list: &[AdjustmentView]) -> Markup {
+    html! {
+        @if list.is_empty() {
+            p { "No adjustments." }
+        } @else {
+            ul {
+                @for a in list {
+                    li { strong { (pounds(a.amount)) } " " (a.kind.as_str()) ": " (a.reason) ". "
+                        @match &a.paid_by_run {
+                            Some(run) => { "Paid by " a href={ "/runs/" (run) } { "this run" } "." }
+                            None => { "Waiting for the next run." }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn adjustment_form(ctx: &Ctx, p: &Loaded, f: &AdjustmentForm, errors: &FormErrors) -> Markup {
+    html! {
+        (errors.summary())
+        form method="post" action={ "/finance/members/" (p.member.id) "/adjustments" } novalidate {
+            (ctx.csrf_field())
+            fieldset class="question" aria-describedby=[errors.described_by("kind", false)] {
+                legend { "What does it correct?" }
+                @if let Some(e) = errors.message("kind") {
+                    span class="field-error" id="kind-error" { span class="visually-hidden" { "Error: " } (e) }
+                }
+                div class="radios" {
+                    div class="radio" {
+                        input type="radio" id="kind" name="kind" value="fee" checked[f.kind == "fee"];
+                        label for="kind" { "A fee (earnings)" }
+                    }
+                    div class="radio" {
+                        input type="radio" id="kind-expense" name="kind" value="expense" checked[f.kind == "expense"];
+                        label for="kind-expense" { "An expense (not earnings)" }
+                    }
+                }
+            }
+            (errors.input("amount", "Amount, in pounds", "text", &f.amount,
+                Some("More than 0 to pay them more; less than 0, such as -15.00, to take back an overpayment"), "off"))
+            (errors.label("group_id", "Group (optional)", Some("Paid by the next run of this group, or by the next run of every group")))
+            select id="group_id" name="group_id" aria-invalid=[errors.invalid("group_id")]
+                aria-describedby=[errors.described_by("group_id", true)] {
+                option value="" selected[f.group_id.is_empty()] { "No group" }
+                @for g in &p.groups { option value=(g.id) selected[f.group_id == g.id] { (g.name) } }
+            }
+            (errors.input("reason", "Reason", "text", &f.reason, Some("Kept with the adjustment and shown on their statement"), "off"))
+            div { button type="submit" { "Make the adjustment" } }
+        }
+    }
+}
+
+fn member_page(
+    req: &HttpRequest,
+    actor: Actor,
+    p: &Loaded,
+    notice: Option<&str>,
+    f: &AdjustmentForm,
+    errors: &FormErrors,
+) -> HttpResponse {
+    let ctx = Ctx::new(req, Some(actor));
+    let m = &p.member;
+    let year = TaxYear::containing(p.statement.to);
+    let base = format!("/finance/members/{}", m.id);
+    let body = html! {
+        p { a href="/finance/members" { "Back to members' money" } }
+        h1 { (m.full_name) }
+        @if let Some(n) = notice { div class="notice" role="status" { p { (n) } } }
+        @if let Some(r) = &m.payee_reference { p { "Payee reference " (r) "." } }
+        h2 { "This tax year (" (year) ")" }
+        (statement_view(&p.statement))
+        ul {
+            li { a href={ (base) "/statement?tax_year=" (year) "&format=pdf" } { "Download the statement (PDF)" } }
+            li { a href={ (base) "/statement?tax_year=" (year) "&format=csv" } { "Download it as a spreadsheet (CSV)" } }
+            li { a href={ (base) "/benefits-letter" } { "The letter about their payments for the Jobcentre or a benefits adviser (PDF)" } }
+        }
+        h2 { "Adjustments" }
+        (adjustments_view(&p.adjustments))
+        h3 { "Make an adjustment" }
+        (adjustment_form(&ctx, p, f, errors))
+    };
+    ctx.page(errors.status(), &m.full_name, body)
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    adjusted: Option<String>,
+}
+
+pub async fn member(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    path: web::Path<String>,
+    q: web::Query<Notice>,
+) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    match load(&db, &settings, &actor, path.into_inner()).await {
+        Ok(p) => {
+            let notice = q
+                .adjusted
+                .as_ref()
+                .map(|_| "The adjustment is made. The next run pays it.");
+            let f = AdjustmentForm::default();
+            member_page(&req, actor, &p, notice, &f, &FormErrors::none())
+        }
+        Err(e) => error_page(&req, Some(actor), &e),
+    }
+}
+
+pub async fn adjust(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    path: web::Path<String>,
+    form: Form<AdjustmentForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    if !csrf_ok(&req, &form.csrf) {
+        return csrf_failed(&req);
+    }
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let id = path.into_inner();
+    let mut errors: Vec<FieldError> = Vec::new();
+    if form.kind.is_empty() {
+        errors.push(FieldError::new(
+            "kind",
+            "Choose whether it corrects a fee or an expense",
+        ));
+    }
+    let amount = FormErrors::typed_pounds("amount", &form.amount, &mut errors);
+    if form.amount.trim().is_empty() {
+        errors.push(FieldError::new(
+            "amount",
+            "Enter the amount, such as 15.00 or -15.00",
+        ));
+    }
+    let result = match (errors.is_empty(), amount) {
+        (true, Some(amount)) => {
+            let (a, new) = (
+                actor.clone(),
+                NewAdjustment {
+                    member_id: id.clone(),
+                    group_id: Some(form.group_id.clone()).filter(|g| !g.is_empty()),
+                    kind: form.kind.clone(),
+                    amount,
+                    reason: form.reason.clone(),
+                },
+            );
+            db.run(move |c| payruns::adjust(c, &a, new))
+                .await
+                .map(|_| ())
+        }
+        _ => Err(Error::Validation(errors)),
+    };
+    match result {
+        Ok(()) => redirect(&format!("/finance/members/{id}?adjusted=1")),
+        Err(Error::Validation(errors)) => match load(&db, &settings, &actor, id).await {
+            Ok(p) => {
+                let errors = FormErrors(in_page_words(&errors, SUBJECTS));
+                member_page(&req, actor, &p, None, &form, &errors)
+            }
+            Err(e) => error_page(&req, Some(actor), &e),
+        },
+        Err(e) => error_page(&req, Some(actor), &e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StatementQuery {
+    tax_year: Option<String>,
+    format: Option<String>,
+}
+
+/// A member's statement for a tax year, as a PDF or CSV download.
+pub async fn statement(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    path: web::Path<String>,
+    q: web::Query<StatementQuery>,
+) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let q = q.into_inner();
+    let (today, allowance) = (settings.today(), settings.payruns.trading_allowance);
+    let (a, id) = (actor.clone(), path.into_inner());
+    let built = db
+        .run(move |c| {
+            let span = statements::span(q.tax_year.as_deref(), None, None, today)?;
+            statements::statement(c, &a, &id, &span, allowance, today)
+        })
+        .await;
+    let s = match built {
+        Ok(s) => s,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let d = match q.format.as_deref() {
+        Some("csv") => Download::Csv,
+        _ => Download::Pdf,
+    };
+    match download::made(move || statement_file::file(&s, d)).await {
+        Ok(res) => res,
+        Err(e) => error_page(&req, Some(actor), &e),
+    }
+}
+
+/// The letter about a member's payments of the last twelve months (PDF).
+pub async fn letter(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let organisation = Organisation::from(&settings.organisation);
+    let (today, allowance) = (settings.today(), settings.payruns.trading_allowance);
+    let (a, id) = (actor.clone(), path.into_inner());
+    let built = db
+        .run(move |c| {
+            let span = letters::span(None, None, None, today)?;
+            letters::benefits_letter(c, &a, &id, &span, organisation, allowance, today)
+        })
+        .await;
+    match built {
+        Ok(l) => match download::made(move || letter_file::file(&l)).await {
+            Ok(res) => res,
+            Err(e) => error_page(&req, Some(actor), &e),
+        },
+        Err(e) => error_page(&req, Some(actor), &e),
+    }
+}
