@@ -657,6 +657,10 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
         .await;
     assert!(b.text(".error-summary").await.contains("fee or an expense"));
     b.assert_accessible("an adjustment with errors").await;
+    b.click("a[href='/finance/reports']").await;
+    b.assert_accessible("the payments report").await;
+    b.click("a[href='/finance/reports/tax-year']").await;
+    b.assert_accessible("the tax-year report").await;
     b.click("a[href='/runs']").await;
     b.assert_accessible("the demo pay runs").await;
     for run in [&demo.paid_run, &demo.draft_run] {

@@ -150,4 +150,81 @@ async fn finance_finds_a_member_and_corrects_an_overpayment(backend: TestBackend
     );
 }
 
-both_backends!(finance_finds_a_member_and_corrects_an_overpayment);
+/// The payments report and the tax-year report on screen, each downloaded from its page's links
+/// (CSV read back, XLSX a workbook); a date or a tax year that is not one is shown on the page.
+async fn finance_reads_the_reports_and_downloads_them(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    let today = w.app.settings.today();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    w.session(&w.member_id, &day(-30), 180).await;
+    let run = w.draft(&day(-35), &day(-25), &day(-20)).await;
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    let v = signed_in(&w, &w.finance.email).await;
+
+    let page = v
+        .open(
+            &w.app
+                .url(&format!("/finance/reports?from={}&to={}", day(-60), day(0))),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("1 payment, £75.00"), "{}", page.html);
+    assert!(page.html.contains("<td>Sam Member</td>"), "{}", page.html);
+    let link = |html: &str, format: &str| {
+        let marker = format!("&amp;format={format}");
+        let end = html.find(&marker).unwrap() + marker.len();
+        let start = html[..end].rfind("href=\"").unwrap() + 6;
+        html[start..end].replace("&amp;", "&")
+    };
+    let csv = v.open(&w.app.url(&link(&page.html, "csv"))).await;
+    assert!(csv.html.contains("TOTAL"), "{}", csv.html);
+    assert!(csv.html.contains("75.00"), "{}", csv.html);
+    let xlsx = v.open(&w.app.url(&link(&page.html, "xlsx"))).await;
+    assert_eq!(xlsx.status, 200);
+    let other = w.app.insert_group("Elsewhere").await;
+    let none = v
+        .open(&w.app.url(&format!(
+            "/finance/reports?from={}&to={}&group_id={other}",
+            day(-60),
+            day(0)
+        )))
+        .await;
+    assert!(none.html.contains("No payments match."), "{}", none.html);
+    let bad = v
+        .open(&w.app.url("/finance/reports?from=2025-13-01&to=2025-12-31"))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(bad.html.contains("id=\"from-error\""), "{}", bad.html);
+
+    let year = coprod::domain::periods::TaxYear::containing(
+        w.app.settings.today() - chrono::Duration::days(20),
+    );
+    let report = v
+        .open(
+            &w.app
+                .url(&format!("/finance/reports/tax-year?tax_year={year}")),
+        )
+        .await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    assert!(report.html.contains("Sam Member"), "{}", report.html);
+    let csv = v.open(&w.app.url(&link(&report.html, "csv"))).await;
+    assert!(csv.html.contains("TOTAL"), "{}", csv.html);
+    let bad = v
+        .open(&w.app.url("/finance/reports/tax-year?tax_year=2025"))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    let coordinator = signed_in(&w, &w.coordinator.email).await;
+    assert_eq!(
+        coordinator
+            .open(&w.app.url("/finance/reports"))
+            .await
+            .status,
+        403
+    );
+}
+
+both_backends!(
+    finance_finds_a_member_and_corrects_an_overpayment,
+    finance_reads_the_reports_and_downloads_them,
+);

@@ -25,6 +25,7 @@ use crate::services::{Actor, Error, Role};
 mod drafts;
 mod glance;
 mod people;
+mod reports;
 
 /// The signed-in finance officer, or where to send the browser instead.
 pub async fn finance(req: &HttpRequest) -> Result<Actor, HttpResponse> {
@@ -549,12 +550,15 @@ pub const NAV: &[(&str, &str)] = &[
     ("/finance", "At a glance"),
     ("/runs", "Pay runs"),
     ("/finance/members", "Members' money"),
+    ("/finance/reports", "Reports"),
 ];
 
 /// The routes of these pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/finance").route(web::get().to(glance::home)))
         .service(web::resource("/finance/members").route(web::get().to(people::find)))
+        .service(web::resource("/finance/reports").route(web::get().to(reports::payments)))
+        .service(web::resource("/finance/reports/tax-year").route(web::get().to(reports::tax_year)))
         .service(web::resource("/finance/members/{id}").route(web::get().to(people::member)))
         .service(
             web::resource("/finance/members/{id}/adjustments")
