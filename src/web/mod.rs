@@ -456,6 +456,28 @@ pub fn in_page_words(errors: &[FieldError], subjects: &[(&str, &str)]) -> Vec<Fi
         .collect()
 }
 
+/// A form's fields as sent, for forms whose names repeat or are numbered.
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of `name`, or "" when it was not sent.
+    pub fn one(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in the order sent, the empty ones left out.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+}
+
 /// The field errors of a service error, or a general one.
 pub fn form_errors(e: &Error) -> FormErrors {
     match e {

@@ -657,6 +657,19 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
         .await;
     assert!(b.text(".error-summary").await.contains("fee or an expense"));
     b.assert_accessible("an adjustment with errors").await;
+    b.click("a[href='/rate-cards']").await;
+    b.assert_accessible("rate cards").await;
+    b.click("main td a[href^='/rate-cards/'], main th a[href^='/rate-cards/']")
+        .await;
+    b.assert_accessible("a rate card's rules").await;
+    b.click("a[href='/rate-cards']").await;
+    b.click("a[href='/rate-cards/new']").await;
+    b.assert_accessible("a new rate card").await;
+    b.fill("#effective_from", "").await;
+    b.click("main form[action='/rate-cards/new'] button[type=submit]")
+        .await;
+    assert!(b.text(".error-summary").await.contains("first day"));
+    b.assert_accessible("a new rate card with errors").await;
     b.click("a[href='/finance/reports']").await;
     b.assert_accessible("the payments report").await;
     b.click("a[href='/finance/reports/tax-year']").await;

@@ -224,7 +224,130 @@ async fn finance_reads_the_reports_and_downloads_them(backend: TestBackend) {
     );
 }
 
+/// Finance creates a group's card with a band rule and preparation from the form (bad answers
+/// shown next to the rule's field, nothing made), reads it back, sees it locked once a run has
+/// paid with it, and supersedes it from a later date starting from its rules.
+async fn finance_creates_and_supersedes_a_rate_card(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let v = signed_in(&w, &w.finance.email).await;
+    let list = v.open(&w.app.url("/rate-cards")).await;
+    assert!(
+        list.html.contains("There are no rate cards yet."),
+        "{}",
+        list.html
+    );
+    let form = v.open(&w.app.url("/rate-cards/new")).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    let g = w.group.as_str();
+    let band = |half: &'static str| {
+        vec![
+            ("name", "River 2025"),
+            ("group_id", g),
+            ("effective_from", "2025-04-01"),
+            ("rules[0].basis", ""),
+            ("rules[2].role", "member"),
+            ("rules[2].activity_kind", "meeting"),
+            ("rules[2].basis", "band"),
+            ("rules[2].half_day_amount", half),
+            ("rules[2].full_day_amount", "150.00"),
+            ("rules[2].boundary_minutes", "240"),
+            ("rules[2].prep_hourly_rate", "20.00"),
+        ]
+    };
+    let bad = v.submit(&form, "/rate-cards/new", &band("75.005")).await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(
+        bad.html.contains("id=\"rules[2].half_day_amount-error\""),
+        "{}",
+        bad.html
+    );
+    let mut hourly = band("75.00");
+    hourly[6] = ("rules[2].basis", "hourly");
+    let bad = v.submit(&form, "/rate-cards/new", &hourly).await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(
+        bad.html.contains("id=\"rules[2].hourly_rate-error\""),
+        "the service's rules[0] is the form's row 2: {}",
+        bad.html
+    );
+    let none = v
+        .submit(
+            &form,
+            "/rate-cards/new",
+            &[("name", "Empty"), ("effective_from", "2025-04-01")],
+        )
+        .await;
+    assert_eq!(none.status, 422, "{}", none.html);
+    assert!(none.html.contains("at least one rule"), "{}", none.html);
+    let cards = || async {
+        ok(
+            w.app.get_as("/api/v1/rate-cards", &w.finance.token).await,
+            200,
+        )
+        .await
+    };
+    assert_eq!(cards().await["items"].as_array().map(Vec::len), Some(0));
+
+    let made = v.submit(&form, "/rate-cards/new", &band("75.00")).await;
+    assert_eq!(made.status, 200, "{}", made.html);
+    assert!(
+        made.html
+            .contains("£75.00 a half day; £150.00 (a full day over 4 hours)"),
+        "{}",
+        made.html
+    );
+    assert!(made.html.contains("£20.00 an hour"), "{}", made.html);
+    let id = made.url.rsplit("/rate-cards/").next().unwrap().to_string();
+    let card = ok(
+        w.app
+            .get_as(&format!("/api/v1/rate-cards/{id}"), &w.finance.token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(card["group_id"], g);
+    assert_eq!(card["rules"][0]["half_day_amount"], "75.00");
+    assert_eq!(card["rules"][0]["boundary_is_full_day"], false);
+
+    w.session(&w.member_id, "2025-06-10", 180).await;
+    let run = w.draft("2025-06-01", "2025-06-30", "2025-07-04").await;
+    assert_eq!(run["total"], "75.00", "{run}");
+    ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    let locked = v.open(&w.app.url(&format!("/rate-cards/{id}"))).await;
+    assert!(locked.html.contains("Locked."), "{}", locked.html);
+    let again = v
+        .open(&w.app.url(&format!("/rate-cards/new?supersedes={id}")))
+        .await;
+    assert!(
+        again.html.contains("value=\"75.00\""),
+        "the old rules to start from: {}",
+        again.html
+    );
+    let mut next = band("80.00");
+    next[0] = ("name", "River 2026");
+    next[2] = ("effective_from", "2026-04-06");
+    let newer = v.submit(&again, "/rate-cards/new", &next).await;
+    assert_eq!(newer.status, 200, "{}", newer.html);
+    let all = cards().await;
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(2), "{all}");
+    assert!(
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["supersedes"] == id.as_str()),
+        "{all}"
+    );
+
+    let coordinator = signed_in(&w, &w.coordinator.email).await;
+    assert_eq!(
+        coordinator.open(&w.app.url("/rate-cards/new")).await.status,
+        403
+    );
+}
+
 both_backends!(
+    finance_creates_and_supersedes_a_rate_card,
     finance_finds_a_member_and_corrects_an_overpayment,
     finance_reads_the_reports_and_downloads_them,
 );

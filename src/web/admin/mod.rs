@@ -55,28 +55,7 @@ pub struct Done {
     saved: Option<String>,
 }
 
-/// A submitted form as its name and value pairs, for forms with boxes to tick (a name is sent once
-/// for each box ticked, and not at all when none is).
-pub struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    /// The first value of `name`, or "" when it was not sent.
-    fn one(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    }
-
-    /// Every value of `name`, in the order sent, the empty ones left out.
-    fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, v)| k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_string())
-            .collect()
-    }
-}
+pub use crate::web::Fields;
 
 /// The status of a page sent back with its form's errors: 409 when the state of things refused
 /// it, 422 for answers that break a rule.

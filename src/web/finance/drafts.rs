@@ -29,12 +29,20 @@ pub struct DraftForm {
 }
 
 impl DraftForm {
-    /// A form for the period from `start` to `end`, paid the day after it ends.
-    pub fn period(start: NaiveDate, end: NaiveDate) -> DraftForm {
+    /// A form for last month's sessions, paid on the first Friday after `today`: what a pay run
+    /// usually is.
+    pub fn usual(today: NaiveDate) -> DraftForm {
+        use chrono::{Datelike, Weekday};
+        let this_month = today.with_day(1).unwrap_or(today);
+        let end = this_month.pred_opt().unwrap_or(today);
+        let start = end.with_day(1).unwrap_or(end);
+        let ahead =
+            (Weekday::Fri.num_days_from_monday() + 7 - today.weekday().num_days_from_monday()) % 7;
+        let friday = today + chrono::Days::new(u64::from(if ahead == 0 { 7 } else { ahead }));
         DraftForm {
             period_start: start.to_string(),
             period_end: end.to_string(),
-            payment_date: end.succ_opt().unwrap_or(end).to_string(),
+            payment_date: friday.to_string(),
             ..DraftForm::default()
         }
     }
@@ -217,4 +225,36 @@ pub async fn cancel(
     form: Form<CsrfOnly>,
 ) -> HttpResponse {
     act(req, db, path, form.into_inner(), true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DraftForm;
+
+    fn d(s: &str) -> chrono::NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_usual_run_is_last_month_paid_the_next_friday() {
+        let f = DraftForm::usual(d("2026-12-01"));
+        assert_eq!(
+            (
+                f.period_start.as_str(),
+                f.period_end.as_str(),
+                f.payment_date.as_str()
+            ),
+            ("2026-11-01", "2026-11-30", "2026-12-04")
+        );
+        // On a Friday, the next one; in January, last December.
+        let f = DraftForm::usual(d("2027-01-08"));
+        assert_eq!(
+            (
+                f.period_start.as_str(),
+                f.period_end.as_str(),
+                f.payment_date.as_str()
+            ),
+            ("2026-12-01", "2026-12-31", "2027-01-15")
+        );
+    }
 }

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use super::{
     csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, Ctx, Form, FormErrors,
 };
-use chrono::Datelike;
 
 use crate::config::Settings;
 use crate::db::Database;
@@ -22,6 +21,7 @@ use crate::services::page::PageRequest;
 use crate::services::payruns::{self, PayRunView, PaymentView, RunPolicy};
 use crate::services::{Actor, Error, Role};
 
+mod cards;
 mod drafts;
 mod glance;
 mod people;
@@ -58,14 +58,7 @@ pub async fn runs(
         Ok(g) => g,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
-    let today = settings.today();
-    let month_start = today.with_day(1).unwrap_or(today);
-    let new = drafts::DraftForm::period(
-        month_start,
-        (month_start + chrono::Months::new(1))
-            .pred_opt()
-            .unwrap_or(today),
-    );
+    let new = drafts::DraftForm::usual(settings.today());
     let ctx = Ctx::new(&req, Some(actor.clone()));
     let body = html! {
         h1 { "Pay runs" }
@@ -550,6 +543,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/finance", "At a glance"),
     ("/runs", "Pay runs"),
     ("/finance/members", "Members' money"),
+    ("/rate-cards", "Rate cards"),
     ("/finance/reports", "Reports"),
 ];
 
@@ -557,6 +551,13 @@ pub const NAV: &[(&str, &str)] = &[
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/finance").route(web::get().to(glance::home)))
         .service(web::resource("/finance/members").route(web::get().to(people::find)))
+        .service(web::resource("/rate-cards").route(web::get().to(cards::cards)))
+        .service(
+            web::resource("/rate-cards/new")
+                .route(web::get().to(cards::new_card))
+                .route(web::post().to(cards::create)),
+        )
+        .service(web::resource("/rate-cards/{id}").route(web::get().to(cards::card)))
         .service(web::resource("/finance/reports").route(web::get().to(reports::payments)))
         .service(web::resource("/finance/reports/tax-year").route(web::get().to(reports::tax_year)))
         .service(web::resource("/finance/members/{id}").route(web::get().to(people::member)))
