@@ -478,6 +478,29 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<RateCardV
     Ok(view(&card, &rules, locked))
 }
 
+/// An approved run that paid with a card.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CardRun {
+    pub id: String,
+    pub payment_date: NaiveDate,
+    pub status: crate::domain::payrun::RunStatus,
+}
+
+/// The approved runs that paid with a card (and so why it is locked), newest first.
+pub fn runs_of(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<Vec<CardRun>> {
+    scope::require_staff(actor)?;
+    let card = rows::find_card(conn, id)?.ok_or(Error::NotFound)?;
+    readable(actor, &card)?;
+    Ok(rows::runs_of_card(conn, id)?
+        .into_iter()
+        .map(|(id, payment_date, status)| CardRun {
+            id,
+            payment_date,
+            status,
+        })
+        .collect())
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct CardChanges {
     pub name: Option<String>,

@@ -685,6 +685,9 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
         .await;
     b.assert_accessible("the demo paid run's lines").await;
     b.screenshot("run-review", 1000).await;
+    b.click("main a[href^='/rate-cards/which']").await;
+    b.assert_accessible("which rule pays a member, and why")
+        .await;
     b.sign_out().await;
 
     let (email, password) = login(coprod::demo::ADMIN);

@@ -315,6 +315,28 @@ async fn finance_creates_and_supersedes_a_rate_card(backend: TestBackend) {
     ok(w.approve_as(&run, &w.approver.token).await, 200).await;
     let locked = v.open(&w.app.url(&format!("/rate-cards/{id}"))).await;
     assert!(locked.html.contains("Locked."), "{}", locked.html);
+    let run_id = s(&run["id"]);
+    assert!(
+        locked.html.contains(&format!("href=\"/runs/{run_id}\"")),
+        "the runs that paid with it: {}",
+        locked.html
+    );
+    // Which rule paid Sam's session, and why, from the run's lines.
+    let lines = v.open(&w.app.url(&format!("/runs/{run_id}/lines"))).await;
+    let at = lines
+        .html
+        .find("/rate-cards/which?")
+        .expect("a link to the rule");
+    let href = lines.html[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let why = v.open(&w.app.url(&href)).await;
+    assert_eq!(why.status, 200, "{}", why.html);
+    assert!(why.html.contains("Applies:"), "{}", why.html);
+    assert!(why.html.contains("River 2025"), "{}", why.html);
+    assert!(why.html.contains("is paid £75.00"), "{}", why.html);
     let again = v
         .open(&w.app.url(&format!("/rate-cards/new?supersedes={id}")))
         .await;

@@ -177,3 +177,18 @@ pub fn cards_used(conn: &mut DbConnection, card_ids: &[String]) -> QueryResult<V
     })?;
     Ok(out.into_iter().flatten().collect())
 }
+
+/// The approved runs that paid with a card: (run, payment date, status), newest first.
+pub fn runs_of_card(
+    conn: &mut DbConnection,
+    card_id: &str,
+) -> QueryResult<Vec<(String, NaiveDate, crate::domain::payrun::RunStatus)>> {
+    pay_lines::table
+        .inner_join(pay_runs::table)
+        .filter(pay_lines::rate_card_id.eq(card_id))
+        .filter(pay_runs::status.eq_any(APPROVED))
+        .select((pay_runs::id, pay_runs::payment_date, pay_runs::status))
+        .distinct()
+        .order((pay_runs::payment_date.desc(), pay_runs::id.desc()))
+        .load(conn)
+}

@@ -159,7 +159,10 @@ pub async fn card(
         Err(res) => return res,
     };
     let (a, id) = (actor.clone(), path.into_inner());
-    let c = match db.run(move |conn| rates::get(conn, &a, &id)).await {
+    let (c, runs) = match db
+        .run(move |conn| Ok((rates::get(conn, &a, &id)?, rates::runs_of(conn, &a, &id)?)))
+        .await
+    {
         Ok(c) => c,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
@@ -175,6 +178,8 @@ pub async fn card(
         @if c.locked {
             p { strong { "Locked." } " An approved run has paid with this card, so its rules stay as they were paid. "
                 a href={ "/rate-cards/new?supersedes=" (c.id) } { "Supersede it from a date" } "." }
+            h2 { "Runs that paid with it" }
+            ul { @for r in &runs { li { a href={ "/runs/" (r.id) } { "Paid " (day(r.payment_date)) } " (" (r.status.words()) ")" } } }
         } @else {
             p { "No approved run has paid with this card yet." }
         }
@@ -547,4 +552,56 @@ pub async fn create(
         },
         Err(e) => error_page(&req, Some(actor), &e),
     }
+}
+
+#[derive(Deserialize)]
+pub struct Which {
+    member_id: Option<String>,
+    meeting_id: Option<String>,
+}
+
+/// Which rule pays this member for this session, and why: the card, the rule, the reason in words
+/// and what their attendance record pays under it.
+pub async fn which(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    q: web::Query<Which>,
+) -> HttpResponse {
+    let actor = match super::runs_staff(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let q = q.into_inner();
+    let (Some(member), Some(meeting)) = (q.member_id, q.meeting_id) else {
+        return error_page(&req, Some(actor), &Error::NotFound);
+    };
+    let a = actor.clone();
+    let found = db
+        .run(move |c| {
+            let r = rates::resolve(c, &a, &member, &meeting)?;
+            let names = crate::services::members::names(c, &a, std::slice::from_ref(&member))?;
+            Ok((r, names.get(&member).cloned().unwrap_or(member)))
+        })
+        .await;
+    let (r, name) = match found {
+        Ok(v) => v,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(&req, Some(actor));
+    let body = html! {
+        h1 { "Which rule pays " (name) }
+        p { "For the session on " (day(r.date)) ": a " (r.activity_kind.replace('_', " ")) ", as "
+            (r.role.as_deref().map_or_else(|| "no role".to_string(), |x| x.replace('_', " "))) "." }
+        p { strong { (r.reason) } }
+        @if let (Some(id), Some(card)) = (&r.rate_card_id, &r.rate_card_name) {
+            p { "Card: " a href={ "/rate-cards/" (id) } { (card) } "." }
+        }
+        @if let Some(rule) = &r.rule { p { "The rule pays " (pays_words(rule)) "." } }
+        @if let Some(fee) = r.fee {
+            p { "Their attendance record is paid " (pounds(fee))
+                @if let Some(p) = r.prep { ", and " (pounds(p)) " for preparation" } "." }
+        }
+        @if let Some(e) = &r.explanation { p { "Worked out: " (e) "." } }
+    };
+    ctx.page(StatusCode::OK, "Which rule pays", body)
 }

@@ -12,7 +12,7 @@ use super::{
 
 use crate::config::Settings;
 use crate::db::Database;
-use crate::domain::payrun::RunStatus;
+use crate::domain::payrun::{LineKind, RunStatus};
 use crate::domain::Money;
 use crate::http::download;
 use crate::services::exports;
@@ -525,7 +525,10 @@ pub async fn lines(
                             td { (l.kind.words()) }
                             td { (l.disposition.words()) }
                             td class="money" { (pounds(l.amount)) }
-                            td { (l.explanation) }
+                            td { (l.explanation)
+                                @if let (Some(m), LineKind::Fee) = (&l.meeting_id, l.kind) {
+                                    " " a href={ "/rate-cards/which?member_id=" (l.member_id) "&meeting_id=" (m) } { "Which rule, and why" }
+                                } }
                         }
                     }
                 }
@@ -557,6 +560,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(cards::new_card))
                 .route(web::post().to(cards::create)),
         )
+        .service(web::resource("/rate-cards/which").route(web::get().to(cards::which)))
         .service(web::resource("/rate-cards/{id}").route(web::get().to(cards::card)))
         .service(web::resource("/finance/reports").route(web::get().to(reports::payments)))
         .service(web::resource("/finance/reports/tax-year").route(web::get().to(reports::tax_year)))
