@@ -650,6 +650,9 @@ async fn every_page_of_the_demo_passes_axe(backend: TestBackend) {
     b.assert_accessible("at a glance, with an error").await;
     b.click("a[href='/finance/members']").await;
     b.assert_accessible("members' money").await;
+    b.click("a[href='/finance/adjustments']").await;
+    b.assert_accessible("every adjustment").await;
+    b.click("a[href='/finance/members']").await;
     b.click("main a[href^='/finance/members/']").await;
     b.assert_accessible("a member's money").await;
     b.fill("#amount", "-15.005").await;

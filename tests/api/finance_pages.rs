@@ -124,6 +124,17 @@ async fn finance_finds_a_member_and_corrects_an_overpayment(backend: TestBackend
     );
     let list = adjustments(&w).await;
     assert_eq!(list.len(), 1, "{list:?}");
+    let all = v.open(&w.app.url("/finance/adjustments")).await;
+    assert!(
+        all.html.contains("Waiting for a run, oldest first"),
+        "{}",
+        all.html
+    );
+    assert!(
+        all.html.contains("Overpaid for the June meeting"),
+        "{}",
+        all.html
+    );
     assert_eq!(list[0]["amount"], "-15.00");
 
     // The next run pays it: £75 for the session, less £15.
@@ -140,6 +151,13 @@ async fn finance_finds_a_member_and_corrects_an_overpayment(backend: TestBackend
         after.html
     );
 
+    let all = v.open(&w.app.url("/finance/adjustments")).await;
+    assert!(all.html.contains("None are waiting."), "{}", all.html);
+    assert!(
+        all.html.contains("Paid by a run, newest first"),
+        "{}",
+        all.html
+    );
     let coordinator = signed_in(&w, &w.coordinator.email).await;
     assert_eq!(coordinator.open(&w.app.url(&page_link)).await.status, 403);
     assert_eq!(

@@ -72,3 +72,20 @@ pub fn adjustments_of(
         .order((adjustments::created_at.desc(), adjustments::id.desc()))
         .load(conn)
 }
+
+/// Adjustments an approved run has paid, newest first, at most `limit`: with the run.
+pub fn paid_adjustments(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> QueryResult<Vec<(AdjustmentRow, String)>> {
+    adjustments::table
+        .inner_join(
+            pay_claims::table.on(pay_claims::source_kind
+                .eq(SourceKind::Adjustment)
+                .and(pay_claims::source_id.eq(adjustments::id))),
+        )
+        .select((AdjustmentRow::as_select(), pay_claims::pay_run_id))
+        .order((adjustments::created_at.desc(), adjustments::id.desc()))
+        .limit(limit)
+        .load(conn)
+}

@@ -121,3 +121,39 @@ pub fn adjustments_of(
         .map(|(a, run)| adjustment_view(&a, run))
         .collect())
 }
+
+/// An adjustment with its member's name.
+pub type NamedAdjustment = (AdjustmentView, String);
+
+/// Every adjustment waiting for a run, oldest first, and the `paid` latest that runs have paid,
+/// each with the member's name. Finance.
+pub fn all_adjustments(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    paid: i64,
+) -> Result<(Vec<NamedAdjustment>, Vec<NamedAdjustment>)> {
+    actor.require(&[Role::Finance])?;
+    let waiting = rows::pending_adjustments(conn, None)?;
+    let done = rows::paid_adjustments(conn, paid)?;
+    let mut ids: Vec<String> = waiting
+        .iter()
+        .map(|a| a.member_id.clone())
+        .chain(done.iter().map(|(a, _)| a.member_id.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let names: std::collections::HashMap<String, String> = rows::payees(conn, &ids)?
+        .into_iter()
+        .map(|(id, name, _, _)| (id, name))
+        .collect();
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    Ok((
+        waiting
+            .iter()
+            .map(|a| (adjustment_view(a, None), name(&a.member_id)))
+            .collect(),
+        done.iter()
+            .map(|(a, run)| (adjustment_view(a, Some(run.clone())), name(&a.member_id)))
+            .collect(),
+    ))
+}

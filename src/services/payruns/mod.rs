@@ -12,7 +12,7 @@ mod notices;
 mod views;
 mod workflow;
 
-pub use adjustments::{adjust, adjustments_of, AdjustmentView, NewAdjustment};
+pub use adjustments::{adjust, adjustments_of, all_adjustments, AdjustmentView, NewAdjustment};
 pub use gather::gather;
 pub use member::{of_member, MemberRunView};
 pub use views::{payee_view, LineView, PayRunView, PayeeView, PaymentView};

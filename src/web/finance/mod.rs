@@ -554,6 +554,7 @@ pub const NAV: &[(&str, &str)] = &[
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/finance").route(web::get().to(glance::home)))
         .service(web::resource("/finance/members").route(web::get().to(people::find)))
+        .service(web::resource("/finance/adjustments").route(web::get().to(people::all)))
         .service(web::resource("/rate-cards").route(web::get().to(cards::cards)))
         .service(
             web::resource("/rate-cards/new")

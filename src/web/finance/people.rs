@@ -48,7 +48,7 @@ pub async fn find(req: HttpRequest, db: web::Data<Database>, q: web::Query<Find>
     let body = html! {
         h1 { "Members' money" }
         p { "Find a member to see their statement, download it or their letter for the Jobcentre, "
-            "and make an adjustment." }
+            "and make an adjustment. " a href="/finance/adjustments" { "Every adjustment, waiting or paid" } "." }
         form method="get" action="/finance/members" {
             label for="q" { "Name" span class="hint" { "Part of their name is enough" } }
             input type="text" id="q" name="q" value=(q) autocomplete="off";
@@ -396,4 +396,53 @@ pub async fn letter(
         },
         Err(e) => error_page(&req, Some(actor), &e),
     }
+}
+
+fn adjustments_table(caption: &str, list: &[(AdjustmentView, String)]) -> Markup {
+    html! {
+        div class="table-wrap" tabindex="0" role="region" aria-label=(caption) {
+            table {
+                caption { (caption) }
+                thead { tr {
+                    th scope="col" { "Member" } th scope="col" { "For" } th scope="col" { "Reason" }
+                    th scope="col" class="money" { "Amount" } th scope="col" { "Paid by" }
+                } }
+                tbody {
+                    @for (a, name) in list {
+                        tr {
+                            td { a href={ "/finance/members/" (a.member_id) } { (name) } }
+                            td { (a.kind.as_str()) }
+                            td { (a.reason) }
+                            td class="money" { (pounds(a.amount)) }
+                            td { @match &a.paid_by_run { Some(r) => { a href={ "/runs/" (r) } { "A run" } } None => { "Waiting" } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every adjustment waiting for a run, and the latest that runs have paid.
+pub async fn all(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
+    let actor = match finance(&req).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    let a = actor.clone();
+    let (waiting, paid) = match db.run(move |c| payruns::all_adjustments(c, &a, 50)).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(&req, Some(actor));
+    let body = html! {
+        p { a href="/finance/members" { "Back to members' money" } }
+        h1 { "Adjustments" }
+        p { "Adjustments are made from a member's page. The next run in each one's scope pays it." }
+        h2 { "Waiting for a run" }
+        @if waiting.is_empty() { p { "None are waiting." } } @else { (adjustments_table("Waiting for a run, oldest first", &waiting)) }
+        h2 { "Paid" }
+        @if paid.is_empty() { p { "None have been paid yet." } } @else { (adjustments_table("Paid by a run, newest first", &paid)) }
+    };
+    ctx.page(StatusCode::OK, "Adjustments", body)
 }
