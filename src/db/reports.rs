@@ -249,8 +249,9 @@ pub fn summary_lines(
     })
 }
 
-/// How many sessions and approved claims approved runs paid in a period, by (the day they were
-/// taken part in or approved, the payment date): counted by the database, one row per pair of
+/// How many sessions and approved claims approved runs paid in a period (to the member or their
+/// charity: not what was held back, declined or forgone), by (the day they were taken part in or
+/// approved, the payment date): counted by the database, one row per pair of
 /// days however many were paid. `paid_on` is the period's approved runs and their payment dates.
 pub fn paid_after(
     conn: &mut DbConnection,
@@ -259,7 +260,6 @@ pub fn paid_after(
     to: NaiveDate,
     group_id: Option<&str>,
 ) -> QueryResult<Vec<(NaiveDate, NaiveDate, i64)>> {
-    use crate::db::schema::meetings;
     use diesel::dsl::sql;
     use diesel::sql_types::{BigInt, Date};
     // Sessions from the runs' own lines, which carry the session's date: one table, read by run.
@@ -267,7 +267,10 @@ pub fn paid_after(
     let by_run = crate::db::by_chunks(conn, &ids, |conn, chunk| {
         let mut q = pay_lines::table
             .filter(pay_lines::pay_run_id.eq_any(chunk))
-            .filter(pay_lines::source_kind.eq(SourceKind::Attendance))
+            // Money that reached the member (or their charity): a session's fee, or a balance held
+            // back earlier and paid now, dated by its session.
+            .filter(pay_lines::source_kind.eq_any([SourceKind::Attendance, SourceKind::Carried]))
+            .filter(pay_lines::disposition.eq_any([Disposition::Paid, Disposition::Donated]))
             .filter(pay_lines::meeting_date.is_not_null())
             .group_by((pay_lines::pay_run_id, pay_lines::meeting_date))
             .select((
@@ -291,11 +294,11 @@ pub fn paid_after(
         DbConnection::Sqlite(_) => "date(expense_claims.decided_at)",
     };
     // Said as SQL whole: the grouping mixes a computed day with a column of another table.
-    let mut claims = pay_claims::table
+    let mut claims = pay_lines::table
         .inner_join(pay_runs::table)
-        .inner_join(expense_claims::table.on(expense_claims::id.eq(pay_claims::source_id)))
-        .inner_join(meetings::table.on(meetings::id.eq(expense_claims::meeting_id)))
-        .filter(pay_claims::source_kind.eq(SourceKind::Expense))
+        .inner_join(expense_claims::table.on(expense_claims::id.eq(pay_lines::source_id)))
+        .filter(pay_lines::source_kind.eq(SourceKind::Expense))
+        .filter(pay_lines::disposition.eq(Disposition::Paid))
         .filter(pay_runs::status.eq_any(APPROVED))
         .filter(pay_runs::payment_date.between(from, to))
         .filter(expense_claims::decided_at.is_not_null())
@@ -305,11 +308,11 @@ pub fn paid_after(
         .select((
             sql::<Date>(approved_on),
             sql::<Date>("pay_runs.payment_date"),
-            sql::<BigInt>("COUNT(*)"),
+            sql::<BigInt>("COUNT(DISTINCT pay_lines.source_id)"),
         ))
         .into_boxed();
     if let Some(g) = group_id {
-        claims = claims.filter(meetings::group_id.eq(g.to_string()));
+        claims = claims.filter(pay_lines::group_id.eq(g.to_string()));
     }
     found.extend(claims.load::<(NaiveDate, NaiveDate, i64)>(conn)?);
     Ok(found)
@@ -382,6 +385,7 @@ pub fn claims_waiting(
         )
         .filter(pay_claims::source_id.is_null())
         .filter(expense_claims::status.eq(ClaimStatus::Approved))
+        .filter(expense_claims::decided_at.is_not_null())
         .select((
             members::id,
             members::full_name,

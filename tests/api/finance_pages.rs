@@ -209,6 +209,16 @@ async fn finance_reads_the_reports_and_downloads_them(backend: TestBackend) {
         )))
         .await;
     assert!(none.html.contains("No payments match."), "{}", none.html);
+    // One date alone runs to the end of this tax year.
+    let from_only = v
+        .open(&w.app.url(&format!("/finance/reports?from={}", day(-60))))
+        .await;
+    assert_eq!(from_only.status, 200, "{}", from_only.html);
+    assert!(
+        from_only.html.contains("1 payment, £75.00"),
+        "{}",
+        from_only.html
+    );
     let bad = v
         .open(&w.app.url("/finance/reports?from=2025-13-01&to=2025-12-31"))
         .await;

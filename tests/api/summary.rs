@@ -20,14 +20,15 @@ async fn summary(w: &World, query: &str) -> Value {
     .await
 }
 
-/// The statements a summary costs: the fewest of three tries, since the mail outbox works on
-/// its own beside it.
+/// The statements a summary costs: the fewest of five tries, a moment apart, since the mail
+/// outbox (and the first request's session touch) run beside it and count too.
 async fn cost(w: &World, query: &str) -> u64 {
     let mut fewest = u64::MAX;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let before = w.app.db.queries();
         summary(w, query).await;
         fewest = fewest.min(w.app.db.queries() - before);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     fewest
 }
@@ -71,7 +72,8 @@ async fn approve_claim(w: &World, meeting: &str, member: &str, amount: &str) -> 
 /// the waits are 3, 7, 13 and 14 days: the median (nearest rank, the 2nd of 4) is 7 and the 90th
 /// percentile (the 4th of 4) is 14. Kim's newest session and a claim approved today wait.
 async fn the_summary_adds_up_the_runs_and_times_the_waits(backend: TestBackend) {
-    let w = World::new(backend).await;
+    // The outbox looks for mail rarely, so that it does not count beside the summary.
+    let w = World::new_with(backend, |s| s.mail.poll_interval_ms = 60_000).await;
     w.regional_card().await;
     let today = w.app.settings.today();
     let day = |n: i64| (today + Duration::days(n)).to_string();
@@ -167,8 +169,25 @@ async fn the_summary_is_finance_s_and_checks_what_it_is_asked(backend: TestBacke
     let today = w.app.settings.today();
     let day = |n: i64| (today + Duration::days(n)).to_string();
     w.session(&w.member_id, &day(-20), 180).await;
+    // A member who declines their fees: the session is settled, but nothing was paid to wait for.
+    let decliner = w.new_member("Dee Decliner", "member").await;
+    ok(
+        w.set_preference(&decliner, &w.coordinator.token, json!({
+            "effective_from": "2025-04-01", "fee_choice": "decline", "method": "bank_transfer", "notify_by_email": true
+        }))
+        .await,
+        200,
+    )
+    .await;
+    w.session(&decliner, &day(-18), 180).await;
     let run = w.draft(&day(-25), &day(-15), &day(-10)).await;
     ok(w.approve_as(&run, &w.approver.token).await, 200).await;
+    let all = summary(&w, "").await;
+    assert_eq!(all["totals"]["declined"], "75.00", "{all}");
+    assert_eq!(
+        all["time_to_pay"]["paid"], 1,
+        "declined fees are not timed: {all}"
+    );
     let other = w.app.insert_group("Elsewhere").await;
     let theirs = summary(&w, &format!("?group_id={other}")).await;
     assert_eq!(theirs["totals"]["fees_paid"], "0.00");

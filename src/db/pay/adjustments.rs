@@ -73,7 +73,7 @@ pub fn adjustments_of(
         .load(conn)
 }
 
-/// Adjustments an approved run has paid, newest first, at most `limit`: with the run.
+/// Adjustments approved runs have paid, the latest taken first, at most `limit`: with the run.
 pub fn paid_adjustments(
     conn: &mut DbConnection,
     limit: i64,
@@ -85,7 +85,7 @@ pub fn paid_adjustments(
                 .and(pay_claims::source_id.eq(adjustments::id))),
         )
         .select((AdjustmentRow::as_select(), pay_claims::pay_run_id))
-        .order((adjustments::created_at.desc(), adjustments::id.desc()))
+        .order((pay_claims::created_at.desc(), adjustments::id.desc()))
         .limit(limit)
         .load(conn)
 }

@@ -50,6 +50,8 @@ fn claim_page(
     notice: Option<&str>,
     errors: &FormErrors,
 ) -> HttpResponse {
+    // A member removes only the receipts they added; their coordinator's stay.
+    let me = actor.account_id.clone();
     let ctx = Ctx::new(req, Some(actor));
     let status = errors.status();
     let waiting = claim.status == ClaimProgress::Waiting;
@@ -70,7 +72,7 @@ fn claim_page(
                 @for f in files {
                     li {
                         a href={ "/receipts/" (f.id) } { (f.filename) } " (" (f.content_type.words()) ")"
-                        @if waiting {
+                        @if waiting && (!who.own || f.uploaded_by == me) {
                             form method="post" action={ (link) "/receipts/" (f.id) "/remove" } {
                                 (ctx.csrf_field())
                                 button type="submit" class="link-button" { "Remove " (f.filename) }

@@ -390,7 +390,8 @@ fn rule_row(i: usize, f: &CardForm, l: &Lists, errors: &FormErrors) -> Markup {
     let select = |x: &str, any: &str, list: &[CodeLabel]| {
         html! {
             (errors.label(&id(x), if x == "role" { "Role" } else { "Kind of session" }, None))
-            select id=(id(x)) name=(id(x)) {
+            select id=(id(x)) name=(id(x)) aria-invalid=[errors.invalid(&id(x))]
+                aria-describedby=[errors.described_by(&id(x), false)] {
                 option value="" selected[f.rule(i, x).is_empty()] { (any) }
                 @for c in list { option value=(c.code) selected[f.rule(i, x) == c.code] { (c.label) } }
             }
@@ -404,7 +405,8 @@ fn rule_row(i: usize, f: &CardForm, l: &Lists, errors: &FormErrors) -> Markup {
                 div { (select("activity_kind", "Any kind", &l.kinds)) }
                 div {
                     (errors.label(&id("basis"), "Paid", None))
-                    select id=(id("basis")) name=(id("basis")) aria-invalid=[errors.invalid(&id("basis"))] {
+                    select id=(id("basis")) name=(id("basis")) aria-invalid=[errors.invalid(&id("basis"))]
+                        aria-describedby=[errors.described_by(&id("basis"), false)] {
                         option value="" selected[f.rule(i, "basis").is_empty()] { "Not used" }
                         @for (code, words) in [("hourly", "By the hour"), ("band", "Half or full day"), ("fixed", "A fixed fee")] {
                             option value=(code) selected[f.rule(i, "basis") == code] { (words) }
@@ -576,6 +578,7 @@ pub async fn which(
         return error_page(&req, Some(actor), &Error::NotFound);
     };
     let a = actor.clone();
+    let sees_cards = actor.role == crate::services::Role::Finance;
     let found = db
         .run(move |c| {
             let r = rates::resolve(c, &a, &member, &meeting)?;
@@ -594,7 +597,8 @@ pub async fn which(
             (r.role.as_deref().map_or_else(|| "no role".to_string(), |x| x.replace('_', " "))) "." }
         p { strong { (r.reason) } }
         @if let (Some(id), Some(card)) = (&r.rate_card_id, &r.rate_card_name) {
-            p { "Card: " a href={ "/rate-cards/" (id) } { (card) } "." }
+            @if sees_cards { p { "Card: " a href={ "/rate-cards/" (id) } { (card) } "." } }
+            @else { p { "Card: " (card) "." } }
         }
         @if let Some(rule) = &r.rule { p { "The rule pays " (pays_words(rule)) "." } }
         @if let Some(fee) = r.fee {

@@ -38,7 +38,7 @@ pub async fn find(req: HttpRequest, db: web::Data<Database>, q: web::Query<Find>
     let q = q.into_inner().q.unwrap_or_default();
     let (a, asked) = (actor.clone(), q.clone());
     let found = match db
-        .run(move |c| members::list(c, &a, Some(&asked), false, &PageRequest::first(50)))
+        .run(move |c| members::list(c, &a, Some(&asked), true, &PageRequest::first(50)))
         .await
     {
         Ok(p) => p.items,
@@ -60,7 +60,8 @@ pub async fn find(req: HttpRequest, db: web::Data<Database>, q: web::Query<Find>
             ul class="links" {
                 @for m in &found {
                     li { a href={ "/finance/members/" (m.id) } { (m.full_name) }
-                        @if let Some(r) = &m.payee_reference { " (" (r) ")" } }
+                        @if let Some(r) = &m.payee_reference { " (" (r) ")" }
+                        @if m.archived { " " span class="muted" { "archived" } } }
                 }
             }
         }
@@ -161,7 +162,7 @@ fn adjustments_view(list: &[AdjustmentView]) -> Markup {
                 @for a in list {
                     li { strong { (pounds(a.amount)) } " " (a.kind.as_str()) ": " (a.reason) ". "
                         @match &a.paid_by_run {
-                            Some(run) => { "Paid by " a href={ "/runs/" (run) } { "this run" } "." }
+                            Some(run) => { "Paid by " a href={ "/runs/" (run) } { "the run that paid this " (pounds(a.amount)) } "." }
                             None => { "Waiting for the next run." }
                         }
                     }
@@ -414,7 +415,7 @@ fn adjustments_table(caption: &str, list: &[(AdjustmentView, String)]) -> Markup
                             td { (a.kind.as_str()) }
                             td { (a.reason) }
                             td class="money" { (pounds(a.amount)) }
-                            td { @match &a.paid_by_run { Some(r) => { a href={ "/runs/" (r) } { "A run" } } None => { "Waiting" } } }
+                            td { @match &a.paid_by_run { Some(r) => { a href={ "/runs/" (r) } { "The run that paid " (name) "'s " (pounds(a.amount)) } } None => { "Waiting" } } }
                         }
                     }
                 }

@@ -139,13 +139,14 @@ pub async fn payments(
     let filter = db
         .run(move |c| {
             let (from, to) = (given(&f.from), given(&f.to));
-            // One date alone is read as a period ending (or starting) today's tax year.
-            let span = match (&from, &to) {
+            // One date alone runs to the end (or from the start) of this tax year.
+            let year = TaxYear::containing(today).range();
+            let span = match (from, to) {
                 (None, None) => statements::span(None, None, None, today)?,
-                _ => statements::span(
+                (from, to) => statements::span(
                     None,
-                    Some(from.as_deref().unwrap_or("")),
-                    Some(to.as_deref().unwrap_or("")),
+                    Some(&from.unwrap_or_else(|| year.start.to_string())),
+                    Some(&to.unwrap_or_else(|| year.end.to_string())),
                     today,
                 )?,
             };
