@@ -11,6 +11,7 @@ pub mod admin;
 pub mod choices;
 pub mod claims;
 pub mod coordinator;
+pub mod downloads;
 pub mod finance;
 pub mod member;
 pub mod receipts;

@@ -12,16 +12,15 @@ use super::{drafts, finance};
 use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::periods::TaxYear;
-use crate::export::letter::{self as letter_file, Organisation};
-use crate::export::statement::{self as statement_file, Download, Statement};
-use crate::http::download;
+use crate::export::statement::Statement;
 use crate::services::groups::GroupView;
 use crate::services::members::{self, MemberView};
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, AdjustmentView, NewAdjustment};
-use crate::services::{letters, statements, Actor, Error, FieldError};
+use crate::services::{statements, Actor, Error, FieldError};
 use crate::web::{
-    csrf_failed, csrf_ok, day, error_page, in_page_words, pounds, redirect, Ctx, Form, FormErrors,
+    csrf_failed, csrf_ok, day, downloads, error_page, in_page_words, pounds, redirect, Ctx, Form,
+    FormErrors,
 };
 
 #[derive(Deserialize)]
@@ -329,73 +328,51 @@ pub async fn adjust(
     }
 }
 
-#[derive(Deserialize)]
-pub struct StatementQuery {
-    tax_year: Option<String>,
-    format: Option<String>,
-}
-
-/// A member's statement for a tax year, as a PDF or CSV download.
+/// A member's statement, as a PDF or CSV download.
 pub async fn statement(
     req: HttpRequest,
     db: web::Data<Database>,
     settings: web::Data<Settings>,
     path: web::Path<String>,
-    q: web::Query<StatementQuery>,
+    q: web::Query<downloads::Asked>,
 ) -> HttpResponse {
-    let actor = match finance(&req).await {
-        Ok(a) => a,
-        Err(res) => return res,
-    };
-    let q = q.into_inner();
-    let (today, allowance) = (settings.today(), settings.payruns.trading_allowance);
-    let (a, id) = (actor.clone(), path.into_inner());
-    let built = db
-        .run(move |c| {
-            let span = statements::span(q.tax_year.as_deref(), None, None, today)?;
-            statements::statement(c, &a, &id, &span, allowance, today)
-        })
-        .await;
-    let s = match built {
-        Ok(s) => s,
-        Err(e) => return error_page(&req, Some(actor), &e),
-    };
-    let d = match q.format.as_deref() {
-        Some("csv") => Download::Csv,
-        _ => Download::Pdf,
-    };
-    match download::made(move || statement_file::file(&s, d)).await {
-        Ok(res) => res,
-        Err(e) => error_page(&req, Some(actor), &e),
+    match finance(&req).await {
+        Ok(actor) => {
+            downloads::statement(
+                &req,
+                &db,
+                &settings,
+                actor,
+                path.into_inner(),
+                q.into_inner(),
+            )
+            .await
+        }
+        Err(res) => res,
     }
 }
 
-/// The letter about a member's payments of the last twelve months (PDF).
+/// The letter about a member's payments (PDF), by default of the last twelve months.
 pub async fn letter(
     req: HttpRequest,
     db: web::Data<Database>,
     settings: web::Data<Settings>,
     path: web::Path<String>,
+    q: web::Query<downloads::Asked>,
 ) -> HttpResponse {
-    let actor = match finance(&req).await {
-        Ok(a) => a,
-        Err(res) => return res,
-    };
-    let organisation = Organisation::from(&settings.organisation);
-    let (today, allowance) = (settings.today(), settings.payruns.trading_allowance);
-    let (a, id) = (actor.clone(), path.into_inner());
-    let built = db
-        .run(move |c| {
-            let span = letters::span(None, None, None, today)?;
-            letters::benefits_letter(c, &a, &id, &span, organisation, allowance, today)
-        })
-        .await;
-    match built {
-        Ok(l) => match download::made(move || letter_file::file(&l)).await {
-            Ok(res) => res,
-            Err(e) => error_page(&req, Some(actor), &e),
-        },
-        Err(e) => error_page(&req, Some(actor), &e),
+    match finance(&req).await {
+        Ok(actor) => {
+            downloads::letter(
+                &req,
+                &db,
+                &settings,
+                actor,
+                path.into_inner(),
+                q.into_inner(),
+            )
+            .await
+        }
+        Err(res) => res,
     }
 }
 

@@ -6,7 +6,6 @@ mod letter;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
-use serde::Deserialize;
 
 mod choices;
 mod details;
@@ -17,8 +16,6 @@ use crate::db::Database;
 use crate::domain::payrun::RunStatus;
 use crate::domain::periods::TaxYear;
 use crate::domain::records::AttendanceStatus;
-use crate::export::statement::{self as statement_file, Download, Statement};
-use crate::http::download;
 use crate::services::meetings::{self, MemberAttendance};
 use crate::services::page::PageRequest;
 use crate::services::payruns::{self, MemberRunView};
@@ -218,50 +215,18 @@ pub async fn home(
     ctx.page(StatusCode::OK, "My payments", body)
 }
 
-#[derive(Deserialize)]
-pub struct StatementQuery {
-    tax_year: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    format: Option<String>,
-}
-
+/// My statement, as a PDF or CSV download.
 pub async fn statement(
     req: HttpRequest,
     db: web::Data<Database>,
     settings: web::Data<Settings>,
-    q: web::Query<StatementQuery>,
+    q: web::Query<super::downloads::Asked>,
 ) -> HttpResponse {
-    let (actor, member_id) = match member(&req).await {
-        Ok(m) => m,
-        Err(res) => return res,
-    };
-    let q = q.into_inner();
-    let today = settings.today();
-    let allowance = settings.payruns.trading_allowance;
-    let a = actor.clone();
-    let built: Result<Statement, Error> = db
-        .run(move |c| {
-            let span = statements::span(
-                q.tax_year.as_deref(),
-                q.from.as_deref(),
-                q.to.as_deref(),
-                today,
-            )?;
-            statements::statement(c, &a, &member_id, &span, allowance, today)
-        })
-        .await;
-    let s = match built {
-        Ok(s) => s,
-        Err(e) => return error_page(&req, Some(actor), &e),
-    };
-    let d = match q.format.as_deref() {
-        Some("csv") => Download::Csv,
-        _ => Download::Pdf,
-    };
-    match download::made(move || statement_file::file(&s, d)).await {
-        Ok(res) => res,
-        Err(e) => error_page(&req, Some(actor), &e),
+    match member(&req).await {
+        Ok((actor, id)) => {
+            super::downloads::statement(&req, &db, &settings, actor, id, q.into_inner()).await
+        }
+        Err(res) => res,
     }
 }
 
