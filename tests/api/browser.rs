@@ -351,6 +351,103 @@ impl Browser {
             json!({"cmd": "Emulation.clearDeviceMetricsOverride", "params": {}}),
         )
         .await;
+        self.assert_keyboard(what).await;
+    }
+
+    /// Keys pressed as a person presses them, in one batch of WebDriver actions.
+    async fn keys(&self, keys: &[&str]) {
+        let actions: Vec<Value> = keys
+            .iter()
+            .flat_map(|k| {
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
+            })
+            .collect();
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+        self.call(reqwest::Method::DELETE, "/actions", None).await;
+    }
+
+    /// Tab from the top of the page to its end: every link, button and field that can be seen
+    /// (one radio button of each group) is reached, and each shows where the focus is.
+    async fn assert_keyboard(&self, what: &str) {
+        let stops = self
+            .script(
+                "const all = [...document.querySelectorAll(\
+                   'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]')]\
+                   .filter(e => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0);\
+                 const key = e => e.type === 'radio' ? 'radio ' + e.name : e.outerHTML.slice(0, 120);\
+                 window.__wanted = [...new Set(all.map(key))];\
+                 window.__reached = new Map();\
+                 window.__key = key;\
+                 document.addEventListener('focusin', ev => {\
+                   const s = getComputedStyle(ev.target);\
+                   window.__reached.set(key(ev.target),\
+                     s.outlineStyle !== 'none' && s.outlineWidth !== '0px' || s.boxShadow !== 'none');\
+                 }, true);\
+                 if (all.length) { all[0].focus({focusVisible: true}); }\
+                 return all.length;",
+            )
+            .await
+            .as_u64()
+            .unwrap_or(0) as usize;
+        if stops == 0 {
+            return;
+        }
+        // A date field takes a stop for each of its parts, so Tab until all are reached, or
+        // the page has been gone round three times.
+        let mut result = Value::Null;
+        for _ in 0..3 {
+            self.keys(&vec!["\u{E004}"; stops]).await;
+            result = self
+                .script(
+                    "const missed = window.__wanted.filter(k => !window.__reached.has(k));\
+                     const unseen = [...window.__reached].filter(([k, shown]) => !shown).map(([k]) => k);\
+                     return {missed, unseen};",
+                )
+                .await;
+            if result["missed"] == json!([]) {
+                break;
+            }
+        }
+        self.script("if (document.activeElement) { document.activeElement.blur(); } return true;")
+            .await;
+        assert_eq!(
+            result["missed"],
+            json!([]),
+            "{what}: not reached by the Tab key"
+        );
+        assert_eq!(
+            result["unseen"],
+            json!([]),
+            "{what}: focus not shown on these"
+        );
+    }
+
+    /// Types keys into something without clearing it first (a space in a radio button chooses
+    /// it).
+    pub async fn type_keys(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.post(&format!("/element/{e}/value"), json!({ "text": text }))
+            .await;
+    }
+
+    /// Presses Enter in a field, as a person sends a form from the keyboard, and waits for the
+    /// page it leads to.
+    pub async fn enter(&self, css: &str) {
+        self.script("window.__left = true; return true;").await;
+        let e = self.find(css).await;
+        self.post(
+            &format!("/element/{e}/value"),
+            json!({ "text": "\u{E007}" }),
+        )
+        .await;
+        self.wait_for_new_page(css).await;
     }
 
     /// Saves a screenshot when `COPROD_SCREENSHOTS` names a folder (to refresh docs/screenshots).
@@ -376,6 +473,35 @@ impl Browser {
             json!({"cmd": "Emulation.clearDeviceMetricsOverride", "params": {}}),
         )
         .await;
+    }
+
+    /// Sets a date field as a date picker would.
+    pub async fn set_date(&self, id: &str, date: &str) {
+        self.script(&format!(
+            "document.getElementById('{id}').value = '{date}'; return true;"
+        ))
+        .await;
+    }
+
+    /// The file a download just saved whose name ends `.{ext}`, once it is whole; it is then
+    /// removed, so the next download of the same kind is the one found next.
+    pub async fn downloaded(&self, ext: &str) -> Vec<u8> {
+        let dir = self.downloads.path().join("files");
+        let what = format!("a .{ext} download");
+        crate::helpers::eventually(&what, Duration::from_secs(20), || {
+            let dir = dir.clone();
+            async move {
+                let path = std::fs::read_dir(dir)
+                    .ok()?
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .find(|p| p.extension().is_some_and(|x| x == ext))?;
+                let bytes = std::fs::read(&path).ok()?;
+                std::fs::remove_file(&path).ok()?;
+                Some(bytes)
+            }
+        })
+        .await
     }
 
     /// Ends this test's turn (the browser stays for the next test).
@@ -569,18 +695,7 @@ async fn finance_approves_a_run_and_downloads_the_csv(backend: TestBackend) {
     // The download is a form (it marks the run exported, so it is never a link).
     b.press("form[action$='/export']:has(input[value=csv]) button")
         .await;
-    let csv = crate::helpers::eventually("the CSV download", Duration::from_secs(20), || {
-        let dir = b.downloads.path().join("files");
-        async move {
-            std::fs::read_dir(dir)
-                .ok()?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x == "csv"))
-                .and_then(|p| std::fs::read_to_string(p).ok())
-        }
-    })
-    .await;
+    let csv = String::from_utf8(b.downloaded("csv").await).unwrap();
     let last = csv.lines().last().unwrap_or_default().to_string();
     assert!(
         last.starts_with("TOTAL,") && last.contains(&total),

@@ -123,14 +123,6 @@ async fn an_admin_works_in_the_browser(backend: TestBackend) {
     b.quit().await;
 }
 
-/// Sets a date field as a date picker would.
-async fn set_date(b: &Browser, id: &str, date: &str) {
-    b.script(&format!(
-        "document.getElementById('{id}').value = '{date}'; return true;"
-    ))
-    .await;
-}
-
 /// Issue 17's journey from start to end: an admin invites a coordinator, who opens the emailed
 /// link as written, chooses a password, adds a member, makes them co-chair from April and member
 /// from September, records their payment choices with them (the member is emailed), claims
@@ -194,7 +186,7 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
     b.fill("#full_name", "Grace Hopper").await;
     b.fill("#email", "not an address").await;
     b.press("select#role option[value='co_chair']").await;
-    set_date(&b, "starts_on", "2025-04-01").await;
+    b.set_date("starts_on", "2025-04-01").await;
     b.click("main form[action='/members/new'] button[type=submit]")
         .await;
     assert!(b.text("#email-error").await.contains("email address"));
@@ -239,7 +231,7 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
     let change = format!("main form[action='/memberships/{first}/change-role']");
     b.press(&format!("#role-{first} option[value='member']"))
         .await;
-    set_date(&b, &format!("from-{first}"), "2025-03-01").await;
+    b.set_date(&format!("from-{first}"), "2025-03-01").await;
     b.click(&format!("{change} button[type=submit]")).await;
     assert!(b
         .text(".error-summary")
@@ -248,7 +240,7 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
     assert_eq!(memberships().await.len(), 1);
     b.press(&format!("#role-{first} option[value='member']"))
         .await;
-    set_date(&b, &format!("from-{first}"), "2025-09-01").await;
+    b.set_date(&format!("from-{first}"), "2025-09-01").await;
     b.click(&format!("{change} button[type=submit]")).await;
     assert!(b.text("main").await.contains("Their roles are saved."));
     let now = memberships().await;
@@ -363,9 +355,9 @@ async fn an_invited_coordinator_does_their_job(backend: TestBackend) {
     b.assert_accessible("pay runs, for a coordinator").await;
     b.press(&format!("select#group_id option[value='{group}']"))
         .await;
-    set_date(&b, "period_start", "2025-09-01").await;
-    set_date(&b, "period_end", "2025-09-30").await;
-    set_date(&b, "payment_date", "2025-10-03").await;
+    b.set_date("period_start", "2025-09-01").await;
+    b.set_date("period_end", "2025-09-30").await;
+    b.set_date("payment_date", "2025-10-03").await;
     b.click("main form[action='/runs'] button[type=submit]")
         .await;
     let run = b.url().await;

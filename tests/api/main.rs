@@ -10,6 +10,7 @@ mod admin_pages;
 mod audit;
 mod browser;
 mod browser_admin;
+mod browser_finance;
 mod browser_member;
 mod cli;
 mod contracts;
