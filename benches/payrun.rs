@@ -120,6 +120,10 @@ fn seed(conn: &mut DbConnection, members: usize) -> String {
                     online: false,
                     created_at: now,
                     updated_at: now,
+                    reminder_days: 2,
+                    calendar_sequence: 0,
+                    cancelled_at: None,
+                    cancel_reason: None,
                 })
                 .collect();
             for m in &meetings {

@@ -83,6 +83,10 @@ fn seed(conn: &mut DbConnection, weeks: usize) {
                     online: false,
                     created_at: now,
                     updated_at: now,
+                    reminder_days: 2,
+                    calendar_sequence: 0,
+                    cancelled_at: None,
+                    cancel_reason: None,
                 })
                 .collect();
             for m in &meetings {

@@ -118,6 +118,9 @@ impl Application {
             self.db.clone(),
             self.sender.clone(),
             Duration::from_millis(self.settings.mail.poll_interval_ms),
+            vec![crate::services::invitations::reminder_job(
+                self.settings.clone(),
+            )],
         );
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::with_conn;
 use super::error::Problem;
 use super::extract::{double_option, Json, OptionalJson};
+use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::records::{AttendanceStatus, CareType, ExpenseKind, Miles};
 use crate::domain::Money;
@@ -33,6 +34,8 @@ pub struct CreateMeeting {
     pub location: Option<String>,
     #[serde(default)]
     pub online: bool,
+    /// Days before the session that the reminder goes to those invited (default 2).
+    pub reminder_days: Option<i64>,
 }
 
 /// Schedule a meeting or workshop in one of your groups.
@@ -55,6 +58,7 @@ pub async fn create(
         prep_minutes_allowed: Some(b.prep_minutes_allowed.unwrap_or(0)),
         location: Some(b.location),
         online: Some(b.online),
+        reminder_days: b.reminder_days,
     };
     let view = with_conn(&db, move |c| meetings::create(c, &actor, fields)).await?;
     Ok(HttpResponse::Created()
@@ -125,6 +129,7 @@ pub struct UpdateMeeting {
     #[serde(default, deserialize_with = "double_option")]
     pub location: Option<Option<String>>,
     pub online: Option<bool>,
+    pub reminder_days: Option<i64>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/meetings/{id}", operation_id = "update_meeting", tag = "meetings", security(("bearer" = [])), params(("id" = String, Path)),
@@ -133,9 +138,11 @@ pub struct UpdateMeeting {
 pub async fn update(
     actor: Actor,
     db: web::Data<Database>,
+    settings: web::Data<Settings>,
     path: web::Path<String>,
     body: Json<UpdateMeeting>,
 ) -> Result<HttpResponse, Problem> {
+    let base = settings.public_base();
     let id = path.into_inner();
     let b = body.into_inner();
     let fields = MeetingFields {
@@ -148,8 +155,12 @@ pub async fn update(
         prep_minutes_allowed: b.prep_minutes_allowed,
         location: b.location,
         online: b.online,
+        reminder_days: b.reminder_days,
     };
-    let view = with_conn(&db, move |c| meetings::update(c, &actor, &id, fields)).await?;
+    let view = with_conn(&db, move |c| {
+        crate::services::invitations::update(c, &actor, &id, fields, &base)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod idempotency;
+pub mod invitations;
 pub mod limits;
 pub mod meetings;
 pub mod members;
@@ -104,6 +105,21 @@ fn sessions_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(meetings::register))
                 .route(web::put().to(meetings::save_register)),
         )
+        .service(
+            web::resource("/meetings/{id}/invitations").route(web::post().to(invitations::invite)),
+        )
+        .service(web::resource("/meetings/{id}/replies").route(web::get().to(invitations::replies)))
+        .service(
+            web::resource("/meetings/{id}/replies/{member_id}")
+                .route(web::put().to(invitations::reply)),
+        )
+        .service(
+            web::resource("/meetings/{id}/calendar.ics")
+                .route(web::get().to(invitations::calendar_file)),
+        )
+        .service(web::resource("/meetings/{id}/cancel").route(web::post().to(invitations::cancel)))
+        .service(web::resource("/me/meetings").route(web::get().to(invitations::mine)))
+        .service(web::resource("/me/calendar-feed").route(web::post().to(invitations::reset_feed)))
         .service(
             web::resource("/meetings/{id}/expenses")
                 .route(web::get().to(meetings::list_expenses))

@@ -8,8 +8,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, audit, error, groups, health, limits, meetings, members, outbox, payruns, receipts,
-    remuneration, reports, sessions,
+    accounts, audit, error, groups, health, invitations, limits, meetings, members, outbox,
+    payruns, receipts, remuneration, reports, sessions,
 };
 
 #[derive(OpenApi)]
@@ -38,6 +38,8 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         meetings::register, meetings::save_register,
         meetings::create_expense, meetings::list_expenses, meetings::approve_expense,
         meetings::reject_expense,
+        invitations::invite, invitations::replies, invitations::reply, invitations::mine,
+        invitations::calendar_file, invitations::cancel, invitations::reset_feed,
         receipts::upload, receipts::list, receipts::get, receipts::delete, receipts::of_member,
         limits::list, limits::create,
         remuneration::create_card, remuneration::list_cards, remuneration::get_card,

@@ -170,3 +170,15 @@ pub fn emails_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(St
         .select((accounts::id, accounts::email))
         .load(conn)
 }
+
+/// The email addresses of a group's coordinators whose accounts work, oldest account first.
+pub fn coordinator_emails(conn: &mut DbConnection, group_id: &str) -> QueryResult<Vec<String>> {
+    accounts::table
+        .inner_join(account_groups::table)
+        .filter(account_groups::group_id.eq(group_id))
+        .filter(accounts::role.eq("coordinator"))
+        .filter(accounts::disabled.eq(false))
+        .order((accounts::created_at.asc(), accounts::id.asc()))
+        .select(accounts::email)
+        .load(conn)
+}

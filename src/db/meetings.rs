@@ -22,6 +22,12 @@ pub struct MeetingRow {
     pub online: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Days before the session that the reminder goes.
+    pub reminder_days: i32,
+    /// The calendar entry's SEQUENCE: one more for each change people were sent.
+    pub calendar_sequence: i32,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub cancel_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

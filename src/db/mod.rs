@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod pay;
 pub mod people;
 pub mod receipts;
+pub mod replies;
 pub mod reports;
 pub mod schema;
 pub mod sessions;

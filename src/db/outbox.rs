@@ -37,6 +37,8 @@ pub struct OutboxRow {
     pub updated_at: NaiveDateTime,
     /// The body holds a single-use link, and is removed once the message is sent or fails for good.
     pub holds_secret: bool,
+    /// An iCalendar file sent with the message (an invitation, an update, a cancellation).
+    pub calendar: Option<String>,
 }
 
 /// Inserts `row` unless a message with the same dedupe key exists; true when inserted. Runs in a

@@ -16,6 +16,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         holds_secret -> Bool,
+        calendar -> Nullable<Text>,
     }
 }
 
@@ -45,6 +46,7 @@ diesel::table! {
         updated_at -> Timestamp,
         preferred_formats -> Text,
         postal_address -> Nullable<Text>,
+        calendar_feed_hash -> Nullable<Text>,
     }
 }
 
@@ -162,6 +164,33 @@ diesel::table! {
         online -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reminder_days -> Integer,
+        calendar_sequence -> Integer,
+        cancelled_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    meeting_replies (meeting_id, member_id) {
+        meeting_id -> Text,
+        member_id -> Text,
+        invited_at -> Nullable<Timestamp>,
+        reply -> Text,
+        access_needs -> Text,
+        access_note -> Nullable<Text>,
+        replied_at -> Nullable<Timestamp>,
+        replied_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reply_tokens (token_hash) {
+        token_hash -> Text,
+        meeting_id -> Text,
+        member_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
     }
 }
 
@@ -395,6 +424,8 @@ diesel::joinable!(memberships -> groups (group_id));
 diesel::joinable!(memberships -> members (member_id));
 diesel::joinable!(meetings -> groups (group_id));
 diesel::joinable!(attendance -> meetings (meeting_id));
+diesel::joinable!(meeting_replies -> meetings (meeting_id));
+diesel::joinable!(meeting_replies -> members (member_id));
 diesel::joinable!(attendance -> members (member_id));
 diesel::joinable!(expense_claims -> meetings (meeting_id));
 diesel::joinable!(expense_claims -> members (member_id));
@@ -418,6 +449,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_kinds,
     memberships,
     meetings,
+    meeting_replies,
+    reply_tokens,
     attendance,
     expense_claims,
     receipts,

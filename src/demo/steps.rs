@@ -270,6 +270,7 @@ pub(super) fn session(
             prep_minutes_allowed: Some(s.prep_allowed),
             location: Some(s.location.map(str::to_string)),
             online: Some(s.online),
+            reminder_days: None,
         },
     )
     .step(s.title)?;

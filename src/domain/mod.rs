@@ -2,10 +2,12 @@
 //! caps, expenses, the pay-run calculation, the formats members read in and the reading grade live
 //! here, with their unit and property tests.
 
+pub mod calendar;
 pub mod codes;
 pub mod draft;
 pub mod email;
 pub mod formats;
+pub mod invitations;
 pub mod letter;
 pub mod limits;
 pub mod money;

@@ -35,6 +35,7 @@ pub fn queue(conn: &mut DbConnection, dedupe_key: &str, email: &Email) -> Result
         created_at: now,
         updated_at: now,
         holds_secret: email.holds_secret,
+        calendar: email.calendar.clone(),
     };
     Ok(rows::insert_unless_exists(conn, &row)?)
 }
@@ -139,26 +140,61 @@ fn build_message(row: &OutboxRow, from: &Mailbox) -> Result<Message, String> {
         .recipient
         .parse()
         .map_err(|e| format!("the recipient address is not valid: {e}"))?;
-    Message::builder()
+    let body = MultiPart::alternative()
+        .singlepart(
+            SinglePart::builder()
+                .header(header::ContentType::TEXT_PLAIN)
+                .body(row.body_text.clone()),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(header::ContentType::TEXT_HTML)
+                .body(row.body_html.clone()),
+        );
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(row.subject.clone())
         .message_id(Some(message_id(&row.dedupe_key, from)))
-        .date(chrono_to_system(row.created_at))
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(
-                    SinglePart::builder()
-                        .header(header::ContentType::TEXT_PLAIN)
-                        .body(row.body_text.clone()),
-                )
-                .singlepart(
-                    SinglePart::builder()
-                        .header(header::ContentType::TEXT_HTML)
-                        .body(row.body_html.clone()),
-                ),
-        )
-        .map_err(|e| format!("the message cannot be built: {e}"))
+        .date(chrono_to_system(row.created_at));
+    let built = match &row.calendar {
+        None => builder.multipart(body),
+        // A calendar invitation: the text and HTML as usual, with the calendar beside them (as
+        // calendar programs look for it) and again as a file to open.
+        Some(ics) => {
+            let method = calendar_method(ics);
+            let kind = header::ContentType::parse(&format!(
+                "text/calendar; charset=utf-8; method={method}"
+            ))
+            .map_err(|e| format!("the calendar part cannot be built: {e}"))?;
+            let name = if method == "CANCEL" {
+                "cancelled.ics"
+            } else {
+                "invite.ics"
+            };
+            builder.multipart(
+                MultiPart::mixed()
+                    .multipart(
+                        body.singlepart(
+                            SinglePart::builder().header(kind.clone()).body(ics.clone()),
+                        ),
+                    )
+                    .singlepart(
+                        lettre::message::Attachment::new(name.to_string()).body(ics.clone(), kind),
+                    ),
+            )
+        }
+    };
+    built.map_err(|e| format!("the message cannot be built: {e}"))
+}
+
+/// The METHOD line of a calendar (REQUEST, CANCEL or PUBLISH).
+fn calendar_method(ics: &str) -> &str {
+    ics.lines()
+        .find_map(|l| l.strip_prefix("METHOD:"))
+        .map(str::trim)
+        .filter(|m| matches!(*m, "REQUEST" | "CANCEL" | "PUBLISH"))
+        .unwrap_or("PUBLISH")
 }
 
 fn chrono_to_system(at: NaiveDateTime) -> std::time::SystemTime {

@@ -13,6 +13,8 @@ pub struct Email {
     /// The message holds a single-use link: its body is removed from the outbox once it is sent
     /// (or fails for good), so no copy of the database can follow the link.
     pub holds_secret: bool,
+    /// An iCalendar file to send with the message (`domain::calendar`).
+    pub calendar: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,7 +157,16 @@ impl Template {
             text,
             html,
             holds_secret: self.holds_secret,
+            calendar: None,
         }
+    }
+}
+
+impl Email {
+    /// The message with a calendar file beside its text.
+    pub fn with_calendar(mut self, ics: String) -> Email {
+        self.calendar = Some(ics);
+        self
     }
 }
 

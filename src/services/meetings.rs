@@ -15,6 +15,7 @@ use crate::db::meetings::{self as rows, AttendanceRow, MeetingFilter, MeetingRow
 use crate::db::pay;
 use crate::db::people;
 use crate::db::{self, write_tx, DbConnection};
+use crate::domain::invitations::{needs_from_stored, AccessNeed, Reply};
 use crate::domain::records::{check_attendance, AttendanceStatus, MAX_MINUTES};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -30,6 +31,11 @@ pub struct MeetingView {
     pub prep_minutes_allowed: i32,
     pub location: Option<String>,
     pub online: bool,
+    /// Days before the session that the reminder goes to those invited.
+    pub reminder_days: i32,
+    /// When it was cancelled, and why; a cancelled session takes no register and is never paid.
+    pub cancelled_at: Option<chrono::NaiveDateTime>,
+    pub cancel_reason: Option<String>,
 }
 
 impl From<&MeetingRow> for MeetingView {
@@ -45,6 +51,9 @@ impl From<&MeetingRow> for MeetingView {
             prep_minutes_allowed: r.prep_minutes_allowed,
             location: r.location.clone(),
             online: r.online,
+            reminder_days: r.reminder_days,
+            cancelled_at: r.cancelled_at,
+            cancel_reason: r.cancel_reason.clone(),
         }
     }
 }
@@ -60,6 +69,7 @@ pub struct MeetingFields {
     pub prep_minutes_allowed: Option<i64>,
     pub location: Option<Option<String>>,
     pub online: Option<bool>,
+    pub reminder_days: Option<i64>,
 }
 
 fn minutes(field: &str, v: i64, min: i64, errors: &mut Vec<FieldError>) -> i32 {
@@ -125,6 +135,15 @@ fn apply(conn: &mut DbConnection, row: &mut MeetingRow, f: &MeetingFields) -> Re
     if let Some(o) = f.online {
         row.online = o;
     }
+    if let Some(d) = f.reminder_days {
+        if !(0..=60).contains(&d) {
+            errors.push(FieldError::new(
+                "reminder_days",
+                "must be between 0 and 60 days",
+            ));
+        }
+        row.reminder_days = i32::try_from(d.clamp(0, 60)).unwrap_or(2);
+    }
     input::finish(errors)
 }
 
@@ -171,6 +190,10 @@ pub fn create(
             online: false,
             created_at: now,
             updated_at: now,
+            reminder_days: 2,
+            calendar_sequence: 0,
+            cancelled_at: None,
+            cancel_reason: None,
         };
         apply(conn, &mut row, &fields)?;
         rows::insert_meeting(conn, &row)?;
@@ -185,7 +208,12 @@ pub fn create(
 }
 
 /// The meeting, if the actor may see its group.
-fn visible(conn: &mut DbConnection, actor: &Actor, id: &str, access: Access) -> Result<MeetingRow> {
+pub(crate) fn visible(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    access: Access,
+) -> Result<MeetingRow> {
     scope::require_staff(actor)?;
     let row = rows::find_meeting(conn, id)?.ok_or(Error::NotFound)?;
     scope::group(actor, &row.group_id, access)?;
@@ -196,49 +224,52 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<MeetingVi
     Ok(MeetingView::from(&visible(conn, actor, id, Access::Read)?))
 }
 
-pub fn update(
+/// Changes a session, in the caller's transaction (under the pay lock): the row before and after.
+/// `invitations::update` is the use case, which also tells everyone invited what changed.
+pub(crate) fn update_row(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     fields: MeetingFields,
-) -> Result<MeetingView> {
-    write_tx(conn, |conn| {
-        db::pay_lock(conn, false)?;
-        let before = visible(conn, actor, id, Access::Write)?;
-        if fields
-            .group_id
-            .as_ref()
-            .is_some_and(|g| *g != before.group_id)
-        {
-            return Err(Error::invalid(
-                "group_id",
-                "a meeting cannot move to another group",
-            ));
-        }
-        let mut row = before.clone();
-        apply(conn, &mut row, &fields)?;
-        let priced_differently = row.meeting_date != before.meeting_date
-            || row.duration_minutes != before.duration_minutes
-            || row.prep_minutes_allowed != before.prep_minutes_allowed
-            || row.activity_kind != before.activity_kind;
-        if priced_differently
-            && (!pay::claimed_attendance_of_meeting(conn, id)?.is_empty()
-                || !pay::claimed_expenses_of_meeting(conn, id)?.is_empty())
-        {
-            return Err(Error::Conflict(LOCKED.into()));
-        }
-        row.updated_at = db::now();
-        rows::save_meeting(conn, &row)?;
-        let view = MeetingView::from(&row);
-        audit::record(
-            conn,
-            Some(actor),
-            Change::new("meeting.updated", "meeting", id)
-                .before(MeetingView::from(&before))
-                .after(&view),
-        )?;
-        Ok(view)
-    })
+) -> Result<(MeetingRow, MeetingRow)> {
+    let before = visible(conn, actor, id, Access::Write)?;
+    if fields
+        .group_id
+        .as_ref()
+        .is_some_and(|g| *g != before.group_id)
+    {
+        return Err(Error::invalid(
+            "group_id",
+            "a meeting cannot move to another group",
+        ));
+    }
+    let mut row = before.clone();
+    apply(conn, &mut row, &fields)?;
+    let priced_differently = row.meeting_date != before.meeting_date
+        || row.duration_minutes != before.duration_minutes
+        || row.prep_minutes_allowed != before.prep_minutes_allowed
+        || row.activity_kind != before.activity_kind;
+    if priced_differently
+        && (!pay::claimed_attendance_of_meeting(conn, id)?.is_empty()
+            || !pay::claimed_expenses_of_meeting(conn, id)?.is_empty())
+    {
+        return Err(Error::Conflict(LOCKED.into()));
+    }
+    if before.cancelled_at.is_some() {
+        return Err(Error::Conflict(
+            "The session was cancelled; make a new one instead of changing it.".into(),
+        ));
+    }
+    row.updated_at = db::now();
+    rows::save_meeting(conn, &row)?;
+    audit::record(
+        conn,
+        Some(actor),
+        Change::new("meeting.updated", "meeting", id)
+            .before(MeetingView::from(&before))
+            .after(MeetingView::from(&row)),
+    )?;
+    Ok((before, row))
 }
 
 pub fn list(
@@ -295,6 +326,11 @@ pub struct RegisterLine {
     pub notes: Option<String>,
     /// Paid by an approved pay run: the record cannot change (a correction is an adjustment).
     pub locked: bool,
+    /// What they said before the session: `none` until they reply.
+    pub reply: Reply,
+    /// What they said they need to take part.
+    pub access_needs: Vec<AccessNeed>,
+    pub access_note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -316,8 +352,21 @@ pub fn register(conn: &mut DbConnection, actor: &Actor, meeting_id: &str) -> Res
         .into_iter()
         .map(|r| (r.member_id.clone(), r))
         .collect();
+    let replies: HashMap<String, crate::db::replies::ReplyRow> =
+        crate::db::replies::replies_of_meeting(conn, meeting_id)?
+            .into_iter()
+            .map(|r| (r.member_id.clone(), r))
+            .collect();
     let line = |member: &people::MemberRow, role: Option<String>, rec: Option<AttendanceRow>| {
+        let said = replies.get(&member.id);
         RegisterLine {
+            reply: said
+                .and_then(|r| Reply::parse(&r.reply))
+                .unwrap_or(Reply::None),
+            access_needs: said
+                .map(|r| needs_from_stored(&r.access_needs))
+                .unwrap_or_default(),
+            access_note: said.and_then(|r| r.access_note.clone()),
             member_id: member.id.clone(),
             full_name: member.full_name.clone(),
             preferred_name: member.preferred_name.clone(),
@@ -381,6 +430,11 @@ pub fn save_register(
     write_tx(conn, |conn| {
         db::pay_lock(conn, false)?;
         let meeting = visible(conn, actor, meeting_id, Access::Write)?;
+        if meeting.cancelled_at.is_some() {
+            return Err(Error::Conflict(
+                "The session was cancelled, so it takes no register and pays nothing.".into(),
+            ));
+        }
         let known = Known {
             in_group: people::register_members(conn, &meeting.group_id, meeting.meeting_date)?
                 .into_iter()

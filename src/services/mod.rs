@@ -11,6 +11,7 @@ pub mod expenses;
 pub mod exports;
 pub mod groups;
 pub mod input;
+pub mod invitations;
 pub mod letters;
 pub mod limits;
 pub mod meetings;

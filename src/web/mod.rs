@@ -15,6 +15,7 @@ pub mod downloads;
 pub mod finance;
 pub mod member;
 pub mod receipts;
+pub mod replies;
 pub mod security;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(account::routes)
         .configure(security::routes)
         .configure(member::routes)
+        .configure(replies::routes)
         .configure(claims::routes)
         .configure(coordinator::routes)
         .configure(finance::routes)

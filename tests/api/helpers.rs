@@ -515,7 +515,7 @@ pub struct Delivered {
 }
 
 impl Delivered {
-    fn parse(raw: &[u8]) -> Delivered {
+    pub fn parse(raw: &[u8]) -> Delivered {
         use mailparse::MailHeaderMap;
         let mail = mailparse::parse_mail(raw).expect("a delivered message parses");
         let header = |name: &str| mail.headers.get_first_value(name).unwrap_or_default();

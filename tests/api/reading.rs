@@ -27,6 +27,8 @@ const TEMPLATES: &[(&str, usize)] = &[
     ("src/services/preferences.rs", 1),
     ("src/services/payruns/notices/mod.rs", 1),
     ("src/services/payruns/notices/easy_read.rs", 1),
+    ("src/services/invitations/notices.rs", 1),
+    ("src/services/invitations/changes.rs", 1),
 ];
 
 fn grade_of(text: &str) -> f64 {
@@ -255,6 +257,40 @@ async fn every_email(w: &World) -> Vec<(String, Delivered, bool)> {
             out.push((name, mail, *easy));
         }
     }
+    // A session in ten days: the invitation (reminders and updates are the same message), then
+    // its cancellation.
+    let later = (app.settings.today() + chrono::Duration::days(10)).to_string();
+    let session = w.meeting(&later, 120, "meeting").await;
+    ok(
+        app.post_as(
+            &format!("/api/v1/meetings/{session}/invitations"),
+            Some(&w.coordinator.token),
+            json!({}),
+        )
+        .await,
+        202,
+    )
+    .await;
+    out.push((
+        "session invitation".to_string(),
+        app.delivered_mail("sam@example.org", "Invitation:").await,
+        false,
+    ));
+    ok(
+        app.post_as(
+            &format!("/api/v1/meetings/{session}/cancel"),
+            Some(&w.coordinator.token),
+            json!({"reason": "The room is not free that day"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    out.push((
+        "session cancelled".to_string(),
+        app.delivered_mail("sam@example.org", "Cancelled:").await,
+        false,
+    ));
     out
 }
 

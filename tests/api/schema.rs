@@ -31,6 +31,7 @@ async fn outbox_rows_round_trip(backend: TestBackend) {
             .and_hms_micro_opt(3, 14, 8, 0)
             .unwrap(),
         holds_secret: true,
+        calendar: Some("BEGIN:VCALENDAR".into()),
     };
     let empty = OutboxRow {
         id: coprod::db::new_id(),
@@ -41,6 +42,7 @@ async fn outbox_rows_round_trip(backend: TestBackend) {
         attempts: 0,
         status: "pending".into(),
         holds_secret: false,
+        calendar: None,
         // Not due for years, so the mail worker leaves it alone while the test reads it back.
         next_attempt_at: at("2099-01-01 00:00:00"),
         ..full.clone()
@@ -85,6 +87,7 @@ async fn check_constraints_refuse_unknown_states(backend: TestBackend) {
                     created_at: now,
                     updated_at: now,
                     holds_secret: false,
+                    calendar: None,
                 })
                 .execute(c)
         })
@@ -235,6 +238,10 @@ async fn every_table_round_trips_every_column_type(backend: TestBackend) {
                 online: true,
                 created_at: t,
                 updated_at: t,
+                reminder_days: 2,
+                calendar_sequence: 0,
+                cancelled_at: None,
+                cancel_reason: None,
             };
             meetings::insert_meeting(c, &meeting).unwrap();
             let record = meetings::AttendanceRow {

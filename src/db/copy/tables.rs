@@ -344,6 +344,7 @@ tables! {
         updated_at: NaiveDateTime,
         preferred_formats: String,
         postal_address: Option<String>,
+        calendar_feed_hash: Option<String>,
     }
     accounts key(id) {
         id: String,
@@ -422,6 +423,7 @@ tables! {
         created_at: NaiveDateTime,
         updated_at: NaiveDateTime,
         holds_secret: bool,
+        calendar: Option<String>,
     }
     memberships key(id) {
         id: String,
@@ -446,6 +448,27 @@ tables! {
         online: bool,
         created_at: NaiveDateTime,
         updated_at: NaiveDateTime,
+        reminder_days: i32,
+        calendar_sequence: i32,
+        cancelled_at: Option<NaiveDateTime>,
+        cancel_reason: Option<String>,
+    }
+    meeting_replies key(meeting_id, member_id) {
+        meeting_id: String,
+        member_id: String,
+        invited_at: Option<NaiveDateTime>,
+        reply: String,
+        access_needs: String,
+        access_note: Option<String>,
+        replied_at: Option<NaiveDateTime>,
+        replied_by: Option<String>,
+    }
+    reply_tokens key(token_hash) {
+        token_hash: String,
+        meeting_id: String,
+        member_id: String,
+        created_at: NaiveDateTime,
+        expires_at: NaiveDateTime,
     }
     attendance key(id) {
         id: String,

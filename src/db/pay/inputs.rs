@@ -45,6 +45,8 @@ pub fn unpaid_sessions(
         )
         .filter(pay_claims::source_id.is_null())
         .filter(attendance::status.eq_any([AttendanceStatus::Attended, AttendanceStatus::Partial]))
+        // A cancelled session is never paid (it takes no register; this covers one taken before).
+        .filter(meetings::cancelled_at.is_null())
         .filter(meetings::meeting_date.le(to))
         .select((
             attendance::id,

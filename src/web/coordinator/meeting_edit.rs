@@ -71,6 +71,7 @@ pub async fn edit(
 pub async fn save(
     req: HttpRequest,
     db: web::Data<Database>,
+    settings: web::Data<crate::config::Settings>,
     path: web::Path<String>,
     form: Form<MeetingForm>,
 ) -> HttpResponse {
@@ -85,8 +86,8 @@ pub async fn save(
     let id = path.into_inner();
     let result = match form.read(None) {
         Ok(fields) => {
-            let (a, target) = (actor.clone(), id.clone());
-            db.run(move |c| meetings::update(c, &a, &target, fields))
+            let (a, target, base) = (actor.clone(), id.clone(), settings.public_base());
+            db.run(move |c| crate::services::invitations::update(c, &a, &target, fields, &base))
                 .await
         }
         Err(errors) => Err(Error::Validation(errors)),

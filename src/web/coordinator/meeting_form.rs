@@ -92,6 +92,7 @@ impl MeetingForm {
             prep_minutes_allowed: prep,
             location: optional(&self.location),
             online: None,
+            reminder_days: None,
         })
     }
 }

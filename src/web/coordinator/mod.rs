@@ -2,9 +2,11 @@
 //! meeting on one page (quick on a phone: everyone listed, attended by default), and expense claims
 //! to approve or reject.
 
+mod before;
 mod choices;
 mod claims;
 mod groups;
+mod invitations;
 mod meeting_edit;
 mod meeting_form;
 mod member;
@@ -98,6 +100,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/groups/{id}").route(web::get().to(group)))
         .service(web::resource("/groups/{id}/meetings").route(web::post().to(add_meeting)))
         .service(web::resource("/meetings/{id}").route(web::get().to(meeting)))
+        .configure(invitations::routes)
         .service(web::resource("/meetings/{id}/register").route(web::post().to(save_register)))
         .service(web::resource("/claims").route(web::get().to(claims)))
         .service(web::resource("/claims/{id}").route(web::post().to(decide)));

@@ -10,10 +10,12 @@ use serde::Deserialize;
 
 use super::{hours, label_of, name_of, staff};
 use crate::db::Database;
+use crate::domain::invitations::Reply;
 use crate::domain::records::{AttendanceStatus, ClaimStatus};
 use crate::services::expenses::{self, ExpenseView};
 use crate::services::groups::{self, CodeLabel, Reference};
-use crate::services::meetings::{self, RecordInput, Register};
+use crate::services::invitations::{self, ReplyView};
+use crate::services::meetings::{self, RecordInput, Register, RegisterLine};
 use crate::services::{Actor, Error, FieldError};
 use crate::web::{
     csrf_failed, csrf_ok, day, error_page, form_errors, pounds, redirect, Ctx, Form, FormErrors,
@@ -38,6 +40,8 @@ struct Row {
     notes: String,
     /// Paid by an approved run: shown, and said to be unchangeable.
     locked: bool,
+    /// What they said before the session, and what they need, in words.
+    said: Option<String>,
 }
 
 fn rows_of(register: &Register) -> Vec<Row> {
@@ -49,11 +53,17 @@ fn rows_of(register: &Register) -> Vec<Row> {
             member_id: l.member_id.clone(),
             name: name_of(&l.full_name, l.preferred_name.as_deref()),
             role: l.membership_role.clone(),
+            // Until the register is taken: there, unless they said they could not come.
             status: l
                 .status
-                .unwrap_or(AttendanceStatus::Attended)
+                .unwrap_or(if l.reply == Reply::NotAttending {
+                    AttendanceStatus::Apologies
+                } else {
+                    AttendanceStatus::Attended
+                })
                 .as_str()
                 .to_string(),
+            said: said_words(l),
             attended: match l.status {
                 Some(AttendanceStatus::Partial) => l
                     .attended_minutes
@@ -69,8 +79,32 @@ fn rows_of(register: &Register) -> Vec<Row> {
         .collect()
 }
 
+/// "Said they cannot come. Needs: a step-free room", or nothing before any reply.
+fn said_words(l: &RegisterLine) -> Option<String> {
+    let mut needs: Vec<String> = l
+        .access_needs
+        .iter()
+        .map(|n| n.words().to_string())
+        .collect();
+    needs.extend(l.access_note.clone());
+    let reply = match l.reply {
+        Reply::None => None,
+        r => Some(format!("Replied: {}.", r.status_words().to_lowercase())),
+    };
+    match (reply, needs.is_empty()) {
+        (None, true) => None,
+        (r, true) => r,
+        (r, false) => Some(format!(
+            "{}Needs: {}.",
+            r.map(|r| format!("{r} ")).unwrap_or_default(),
+            needs.join("; ")
+        )),
+    }
+}
+
 struct MeetingPage {
     register: Register,
+    replies: Vec<ReplyView>,
     claims: Vec<ExpenseView>,
     group_name: String,
     roles: Vec<CodeLabel>,
@@ -81,12 +115,14 @@ async fn load_meeting(db: &Database, actor: &Actor, id: String) -> Result<Meetin
     let a = actor.clone();
     db.run(move |c| {
         let register = meetings::register(c, &a, &id)?;
+        let replies = invitations::replies(c, &a, &id)?;
         let claims = expenses::of_meeting(c, &a, &id)?;
         let group_name = groups::get_group(c, &a, &register.meeting.group_id)?.name;
         let roles = groups::list_reference(c, Reference::Roles)?;
         let kinds = groups::list_reference(c, Reference::ActivityKinds)?;
         Ok(MeetingPage {
             register,
+            replies,
             claims,
             group_name,
             roles,
@@ -110,7 +146,8 @@ fn meeting_body(
     p: &MeetingPage,
     rows: &[Row],
     errors: &FormErrors,
-    saved: bool,
+    before_errors: &FormErrors,
+    notice: Option<String>,
 ) -> Markup {
     let m = &p.register.meeting;
     let names: HashMap<&str, &str> = rows
@@ -124,13 +161,16 @@ fn meeting_body(
             (label_of(&p.kinds, &m.activity_kind)) "."
             @if m.prep_minutes_allowed > 0 { " Up to " (hours(m.prep_minutes_allowed)) " of preparation may be claimed." } }
         p { a href={ "/meetings/" (m.id) "/edit" } { "Change the meeting" } }
-        @if saved {
-            div class="notice" role="status" { p { "The register is saved." } }
+        @if let Some(n) = notice {
+            div class="notice" role="status" { p { (n) } }
         }
+        (super::before::section(ctx, m, &p.replies, before_errors))
         h2 { "Register" }
         (errors.summary())
         @if let Some(msg) = errors.message("form") { p class="field-error" id="form" { (msg) } }
-        @if rows.is_empty() {
+        @if m.cancelled_at.is_some() {
+            p { "A cancelled session takes no register." }
+        } @else if rows.is_empty() {
             p { "Nobody was in this group on the meeting's date." }
         } @else {
             p { "Everyone in the group is listed as having come for all of it. Change only the people who did not come, or came for part of it, then save." }
@@ -140,6 +180,7 @@ fn meeting_body(
                     fieldset class="register-row" {
                         legend { (r.name)
                             @if let Some(role) = &r.role { span class="muted" { ", " (label_of(&p.roles, role)) } } }
+                        @if let Some(said) = &r.said { p class="muted" { (said) } }
                         @if r.locked {
                             p class="muted" { "Paid by an approved pay run, so this record cannot change. "
                                 "If it is wrong, finance records an adjustment that the next run pays." }
@@ -214,6 +255,58 @@ fn meeting_body(
 #[derive(Debug, Deserialize)]
 pub struct Saved {
     saved: Option<String>,
+    sent: Option<usize>,
+    without_email: Option<usize>,
+    reminded: Option<usize>,
+}
+
+impl Saved {
+    /// What the last form on the page did, in words.
+    fn notice(&self) -> Option<String> {
+        if self.saved.is_some() {
+            return Some("The register is saved.".into());
+        }
+        if let Some(n) = self.sent {
+            let people = if n == 1 { "person" } else { "people" };
+            let mut words = format!("The invitation is on its way to {n} {people}.");
+            if let Some(w) = self.without_email.filter(|w| *w > 0) {
+                words.push_str(&format!(
+                    " {w} in the group have no email address: tell them yourself."
+                ));
+            }
+            return Some(words);
+        }
+        self.reminded
+            .map(|n| format!("A reminder is on its way to {n}."))
+    }
+}
+
+/// The meeting's page again, with what was wrong with a form before the session.
+pub(super) async fn meeting_with_error(
+    req: &HttpRequest,
+    db: &Database,
+    actor: Actor,
+    id: String,
+    e: Error,
+) -> HttpResponse {
+    let status = match &e {
+        Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        _ => return error_page(req, Some(actor), &e),
+    };
+    let p = match load_meeting(db, &actor, id).await {
+        Ok(p) => p,
+        Err(e) => return error_page(req, Some(actor), &e),
+    };
+    let ctx = Ctx::new(req, Some(actor));
+    let rows = rows_of(&p.register);
+    let title = p.register.meeting.title.clone();
+    let errors = form_errors(&e);
+    ctx.page(
+        status,
+        &title,
+        meeting_body(&ctx, &p, &rows, &FormErrors::none(), &errors, None),
+    )
 }
 
 pub async fn meeting(
@@ -236,7 +329,14 @@ pub async fn meeting(
     ctx.page(
         StatusCode::OK,
         &title,
-        meeting_body(&ctx, &p, &rows, &FormErrors::none(), query.saved.is_some()),
+        meeting_body(
+            &ctx,
+            &p,
+            &rows,
+            &FormErrors::none(),
+            &FormErrors::none(),
+            query.notice(),
+        ),
     )
 }
 
@@ -280,6 +380,7 @@ fn read_register(fields: &[(String, String)]) -> Result<ReadRegister, Error> {
             meeting_role: get("r"),
             notes: get("n"),
             locked: false,
+            said: None,
         };
         let status = AttendanceStatus::parse(&row.status);
         if status.is_none() {
@@ -422,7 +523,7 @@ pub async fn save_register(
             ctx.page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &title,
-                meeting_body(&ctx, &p, &rows, &errors, false),
+                meeting_body(&ctx, &p, &rows, &errors, &FormErrors::none(), None),
             )
         }
         Err(e) => error_page(&req, Some(actor), &e),
@@ -492,6 +593,7 @@ mod tests {
             meeting_role: String::new(),
             notes: String::new(),
             locked: false,
+            said: None,
         }];
         let e = Error::Validation(vec![FieldError::new(
             "records[0].attended_minutes",

@@ -1,7 +1,10 @@
 //! A member's own pages: what I have been paid and what is coming, my totals this tax year and
 //! against my cap, my payment choices explained, and my statement to download.
 
+mod coming;
 mod letter;
+
+pub use coming::coming_table;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -135,10 +138,12 @@ pub async fn home(
             let pref = preferences::current(c, &a, &member_id, today)?;
             let mut sessions = meetings::of_member(c, &a, &member_id)?;
             sessions.truncate(SESSIONS_SHOWN);
-            Ok::<_, Error>((runs, st, pref, sessions))
+            let mut next = crate::services::invitations::my_meetings(c, &a, today)?;
+            next.truncate(3);
+            Ok::<_, Error>((runs, st, pref, sessions, next))
         })
         .await;
-    let (runs, st, pref, sessions) = match loaded {
+    let (runs, st, pref, sessions, next) = match loaded {
         Ok(v) => v,
         Err(e) => return error_page(&req, Some(actor), &e),
     };
@@ -152,6 +157,11 @@ pub async fn home(
     let year = TaxYear::containing(today);
     let body = html! {
         h1 { "My payments" }
+        @if !next.is_empty() {
+            h2 { "Sessions coming up" }
+            (coming_table(&next))
+            p { a href="/me/sessions" { "All sessions coming up, and your calendar" } }
+        }
         h2 { "Coming to you" }
         @if coming.is_empty() {
             p { "Nothing is waiting to be paid at the moment." }
@@ -233,6 +243,7 @@ pub async fn statement(
 /// The links of the main navigation for this audience.
 pub const NAV: &[(&str, &str)] = &[
     ("/me", "My payments"),
+    ("/me/sessions", "Coming up"),
     ("/me/choices", "My payment choices"),
     ("/me/claims", "My expenses"),
     ("/me/details", "My details"),

@@ -1,0 +1,243 @@
+//! What happens to a session after the invitations: it changes (an update to everyone invited),
+//! it is cancelled (a cancellation for their calendars), or it comes near (one reminder each).
+
+use chrono::{NaiveDate, TimeDelta};
+
+use super::notices::{coordinator_of, event, organizer, pays_of, send, tell_invited, Notice};
+use super::{group_name, name_of};
+use crate::db::meetings::{self as meeting_rows, MeetingRow};
+use crate::db::people;
+use crate::db::replies as rows;
+use crate::db::{self, write_tx, DbConnection};
+use crate::domain::calendar::{self, Method, Person};
+use crate::domain::formats::Formats;
+use crate::domain::invitations::{link_expires, reminder_due, Changed};
+use crate::export::format::long_date;
+use crate::mail::Template;
+use crate::services::actor::{Actor, Role};
+use crate::services::audit::{self, Change};
+use crate::services::meetings::{visible, MeetingView};
+use crate::services::scope::Access;
+use crate::services::{Error, Result};
+
+/// How far ahead the reminders look (the most `reminder_days` may be).
+const REMINDER_HORIZON_DAYS: i64 = 60;
+
+/// Cancels a session with a reason: everyone invited is sent the cancellation for their
+/// calendar. A session whose register is taken cannot be cancelled (correct the register first).
+pub fn cancel(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    meeting_id: &str,
+    reason: &str,
+) -> Result<MeetingView> {
+    actor.require(&[Role::Coordinator, Role::Admin])?;
+    let reason = reason.trim().to_string();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::invalid("reason", "must be 1 to 500 characters"));
+    }
+    write_tx(conn, |conn| {
+        db::pay_lock(conn, false)?;
+        let before = visible(conn, actor, meeting_id, Access::Write)?;
+        if before.cancelled_at.is_some() {
+            return Err(Error::Conflict("The session is already cancelled.".into()));
+        }
+        if meeting_rows::attendance_of_meeting(conn, meeting_id)?
+            .iter()
+            .any(|r| r.status.is_paid())
+            || !crate::db::meetings::expenses_of_meeting(conn, meeting_id)?.is_empty()
+        {
+            return Err(Error::Conflict(
+                "People are recorded as attending this session, or have claimed expenses for it; change the register and claims first."
+                    .into(),
+            ));
+        }
+        let mut m = before.clone();
+        m.cancelled_at = Some(db::now());
+        m.cancel_reason = Some(reason.clone());
+        m.calendar_sequence += 1;
+        m.updated_at = db::now();
+        meeting_rows::save_meeting(conn, &m)?;
+        let group = group_name(conn, &m.group_id)?;
+        let from = organizer(actor, &group);
+        tell_invited(conn, &m, |member, email| {
+            let t = Template::new(format!(
+                "Cancelled: {}, {}",
+                m.title,
+                m.meeting_date.format("%A %-d %B")
+            ))
+            .greeting(name_of(member))
+            .paragraph(format!(
+                "{} of {group} on {} is cancelled.",
+                m.title,
+                long_date(m.meeting_date)
+            ))
+            .paragraph(format!("The reason: {reason}"))
+            .paragraph("The calendar file with this email takes it out of your calendar.")
+            .paragraph(format!(
+                "Questions? Ask your coordinator at {}.",
+                from.email
+            ))
+            .large_print(Formats::from_stored(&member.preferred_formats).large_print());
+            let who = Person {
+                name: name_of(member),
+                email: email.to_string(),
+            };
+            let ics =
+                calendar::render(Method::Cancel, &[event(&m, &group, &from, Some(who))], None);
+            (
+                format!("meeting-cancelled:{}:{}", m.id, member.id),
+                t.render(email).with_calendar(ics),
+            )
+        })?;
+        let view = MeetingView::from(&m);
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("meeting.cancelled", "meeting", &m.id)
+                .before(MeetingView::from(&before))
+                .after(serde_json::json!({"reason": reason})),
+        )?;
+        Ok(view)
+    })
+}
+
+/// After a session's date, time, length or place changed: one more calendar version, reply links
+/// that work to its new day, and an update to everyone invited saying what changed. Called by
+/// `meetings::update` in its transaction.
+pub fn changed(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: &MeetingRow,
+    after: &mut MeetingRow,
+    base: &str,
+) -> Result<()> {
+    let change = Changed {
+        date: (before.meeting_date, after.meeting_date),
+        starts_at: (before.starts_at.as_deref(), after.starts_at.as_deref()),
+        minutes: (before.duration_minutes, after.duration_minutes),
+        place: (before.location.as_deref(), after.location.as_deref()),
+    };
+    let words = change.words();
+    if words.is_empty() || after.cancelled_at.is_some() {
+        return Ok(());
+    }
+    let invited: Vec<String> = rows::replies_of_meeting(conn, &after.id)?
+        .into_iter()
+        .filter(|r| r.invited_at.is_some())
+        .map(|r| r.member_id)
+        .collect();
+    if invited.is_empty() {
+        return Ok(());
+    }
+    after.calendar_sequence += 1;
+    meeting_rows::save_meeting(conn, after)?;
+    rows::extend_tokens(conn, &after.id, link_expires(after.meeting_date))?;
+    let group = group_name(conn, &after.group_id)?;
+    let from = organizer(actor, &group);
+    let in_group = people::register_members(conn, &after.group_id, after.meeting_date)?;
+    let pays = pays_of(conn, after, &in_group)?;
+    for member in people::members_by_ids(conn, &invited)? {
+        let Some(email) = member.email.clone() else {
+            continue;
+        };
+        let key = format!(
+            "meeting-update:{}:{}:{}",
+            after.id, member.id, after.calendar_sequence
+        );
+        send(
+            conn,
+            &key,
+            Notice::Update(&words),
+            after,
+            &group,
+            &member,
+            &email,
+            pays.get(&member.id),
+            None,
+            &from,
+            base,
+        )?;
+    }
+    Ok(())
+}
+
+/// One reminder, `reminder_days` before each session, to everyone invited who has not said they
+/// cannot come, with the calendar file again. Never twice to one person for one day of a
+/// session, however often this runs and on however many instances (the outbox key).
+pub fn send_reminders(conn: &mut DbConnection, today: NaiveDate, base: &str) -> Result<usize> {
+    let meetings: Vec<MeetingRow> =
+        rows::open_meetings_between(conn, today, today + TimeDelta::days(REMINDER_HORIZON_DAYS))?
+            .into_iter()
+            .filter(|m| reminder_due(m.meeting_date, m.reminder_days, today))
+            .collect();
+    if meetings.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<String> = meetings.iter().map(|m| m.id.clone()).collect();
+    let due = rows::to_remind(conn, &ids)?;
+    let mut sent = 0;
+    for m in &meetings {
+        let mine: Vec<String> = due
+            .iter()
+            .filter(|r| r.meeting_id == m.id)
+            .map(|r| r.member_id.clone())
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        sent += write_tx(conn, |conn| {
+            let group = group_name(conn, &m.group_id)?;
+            let from = Person {
+                name: format!("{group} coordinator"),
+                email: "coordinator@coprod".to_string(),
+            };
+            let from = coordinator_of(conn, &m.group_id)?.unwrap_or(from);
+            let in_group = people::register_members(conn, &m.group_id, m.meeting_date)?;
+            let pays = pays_of(conn, m, &in_group)?;
+            let mut n = 0;
+            for member in people::members_by_ids(conn, &mine)? {
+                let Some(email) = member.email.clone() else {
+                    continue;
+                };
+                if member.archived_at.is_some() {
+                    continue;
+                }
+                let key = format!("meeting-reminder:{}:{}:{}", m.id, member.id, m.meeting_date);
+                if send(
+                    conn,
+                    &key,
+                    Notice::Reminder,
+                    m,
+                    &group,
+                    &member,
+                    &email,
+                    pays.get(&member.id),
+                    None,
+                    &from,
+                    base,
+                )? {
+                    n += 1;
+                }
+            }
+            Ok::<_, Error>(n)
+        })?;
+    }
+    Ok(sent)
+}
+
+/// How often the reminders are looked for.
+pub const REMINDER_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The reminders as a job of the mail worker: each pass sends those due today.
+pub fn reminder_job(settings: std::sync::Arc<crate::config::Settings>) -> crate::mail::worker::Job {
+    crate::mail::worker::Job {
+        name: "reminders",
+        every: REMINDER_EVERY,
+        run: std::sync::Arc::new(move |db: &crate::db::Database| {
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            send_reminders(&mut conn, settings.today(), &settings.public_base())
+                .map_err(|e| e.to_string())
+        }),
+    }
+}
