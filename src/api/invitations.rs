@@ -124,7 +124,8 @@ pub struct MyMeetings {
 
 /// My sessions from today, in the groups I am in on their days, with my reply.
 #[utoipa::path(get, path = "/api/v1/me/meetings", operation_id = "my_meetings", tag = "meetings", security(("bearer" = [])),
-    responses((status = 200, body = MyMeetings)))]
+    responses((status = 200, body = MyMeetings),
+        (status = 403, description = "Only members have sessions of their own", body = Problem, content_type = "application/problem+json")))]
 pub async fn mine(
     actor: Actor,
     db: web::Data<Database>,
@@ -196,7 +197,8 @@ pub struct Feed {
 
 /// A new private address for my calendar feed; the old one stops working.
 #[utoipa::path(post, path = "/api/v1/me/calendar-feed", operation_id = "reset_calendar_feed", tag = "meetings", security(("bearer" = [])),
-    responses((status = 201, body = Feed)))]
+    responses((status = 201, body = Feed),
+        (status = 403, description = "Only members have a calendar feed", body = Problem, content_type = "application/problem+json")))]
 pub async fn reset_feed(
     actor: Actor,
     db: web::Data<Database>,

@@ -142,7 +142,7 @@ pub async fn update(
     path: web::Path<String>,
     body: Json<UpdateMeeting>,
 ) -> Result<HttpResponse, Problem> {
-    let base = settings.public_base();
+    let (base, today) = (settings.public_base(), settings.today());
     let id = path.into_inner();
     let b = body.into_inner();
     let fields = MeetingFields {
@@ -158,7 +158,7 @@ pub async fn update(
         reminder_days: b.reminder_days,
     };
     let view = with_conn(&db, move |c| {
-        crate::services::invitations::update(c, &actor, &id, fields, &base)
+        crate::services::invitations::update(c, &actor, &id, fields, &base, today)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -83,6 +83,20 @@ pub fn save_meeting(conn: &mut DbConnection, row: &MeetingRow) -> QueryResult<()
         .map(|_| ())
 }
 
+/// The meeting, locked until the transaction ends on PostgreSQL (SQLite's writer holds the whole
+/// database already), so that two changes to one session never interleave.
+pub fn lock_meeting(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MeetingRow>> {
+    match conn {
+        DbConnection::Pg(c) => meetings::table
+            .find(id)
+            .select(MeetingRow::as_select())
+            .for_update()
+            .first(c)
+            .optional(),
+        DbConnection::Sqlite(_) => find_meeting(conn, id),
+    }
+}
+
 pub fn find_meeting(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MeetingRow>> {
     meetings::table
         .find(id)

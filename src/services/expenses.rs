@@ -172,6 +172,7 @@ pub fn create(
     check(&input)?;
     write_tx(conn, |conn| {
         let meeting = rows::find_meeting(conn, meeting_id)?.ok_or(Error::NotFound)?;
+        let cancelled = meeting.cancelled_at.is_some();
         match actor.role {
             // A member claims for themself, for a meeting of a group they belong to.
             // Another member's records are not theirs to see: 404, as everywhere else.
@@ -181,6 +182,11 @@ pub fn create(
                 }
             }
             _ => scope::group(actor, &meeting.group_id, Access::Write)?,
+        }
+        if cancelled {
+            return Err(Error::Conflict(
+                "The session was cancelled, so no expenses can be claimed for it.".into(),
+            ));
         }
         let in_group = people::register_members(conn, &meeting.group_id, meeting.meeting_date)?
             .into_iter()

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, NaiveTime};
 use serde::Serialize;
 
-use super::actor::Actor;
+use super::actor::{Actor, Role};
 use super::audit::{self, Change};
 use super::page::{cursor_of, Page, PageRequest};
 use super::scope::{self, Access};
@@ -215,7 +215,12 @@ pub(crate) fn visible(
     access: Access,
 ) -> Result<MeetingRow> {
     scope::require_staff(actor)?;
-    let row = rows::find_meeting(conn, id)?.ok_or(Error::NotFound)?;
+    let row = match access {
+        // A change: the row is held until the transaction ends.
+        Access::Write => rows::lock_meeting(conn, id)?,
+        Access::Read => rows::find_meeting(conn, id)?,
+    }
+    .ok_or(Error::NotFound)?;
     scope::group(actor, &row.group_id, access)?;
     Ok(row)
 }
@@ -288,9 +293,7 @@ pub fn list(
     let before: Option<(NaiveDate, String)> = page.after()?;
     let filter = MeetingFilter {
         group_id,
-        only_groups: actor
-            .is(super::Role::Coordinator)
-            .then(|| actor.group_ids.clone()),
+        only_groups: actor.is(Role::Coordinator).then(|| actor.group_ids.clone()),
         from,
         to,
     };
@@ -352,11 +355,15 @@ pub fn register(conn: &mut DbConnection, actor: &Actor, meeting_id: &str) -> Res
         .into_iter()
         .map(|r| (r.member_id.clone(), r))
         .collect();
-    let replies: HashMap<String, crate::db::replies::ReplyRow> =
+    // Replies and access needs (health-related) for those who arrange the session, not finance.
+    let replies: HashMap<String, crate::db::replies::ReplyRow> = if actor.is(Role::Finance) {
+        HashMap::new()
+    } else {
         crate::db::replies::replies_of_meeting(conn, meeting_id)?
             .into_iter()
             .map(|r| (r.member_id.clone(), r))
-            .collect();
+            .collect()
+    };
     let line = |member: &people::MemberRow, role: Option<String>, rec: Option<AttendanceRow>| {
         let said = replies.get(&member.id);
         RegisterLine {

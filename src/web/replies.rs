@@ -32,7 +32,7 @@ fn facts(m: &MeetingView, group: &str) -> Markup {
                 (None, false) => { "To be confirmed" }
             } }
             @if m.prep_minutes_allowed > 0 {
-                li { "Preparation: up to " (duration_words(m.prep_minutes_allowed)) ", which is paid" }
+                li { "Preparation allowed: up to " (duration_words(m.prep_minutes_allowed)) }
             }
         }
     }
@@ -461,12 +461,18 @@ pub async fn reset_feed(
 }
 
 /// The member's calendar feed, by the secret in its address (no sign-in: calendar apps cannot).
+#[derive(Deserialize)]
+pub struct FeedKey {
+    #[serde(default)]
+    key: String,
+}
+
 pub async fn feed(
     db: web::Data<Database>,
     settings: web::Data<Settings>,
-    path: web::Path<String>,
+    q: web::Query<FeedKey>,
 ) -> HttpResponse {
-    let token = path.into_inner();
+    let token = q.into_inner().key;
     let today = settings.today();
     match db.run(move |c| invitations::feed(c, &token, today)).await {
         Ok(ics) => HttpResponse::Ok()
@@ -498,5 +504,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(my_reply)),
     )
     .service(web::resource("/me/calendar-feed").route(web::post().to(reset_feed)))
-    .service(web::resource("/calendar/{token}.ics").route(web::get().to(feed)));
+    .service(web::resource("/calendar/feed.ics").route(web::get().to(feed)));
 }

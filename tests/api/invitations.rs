@@ -342,17 +342,21 @@ async fn invitations_arrive_with_a_calendar_and_replies_need_confirming(backend:
     assert_eq!(refused.status(), 409);
 }
 
-/// `reminder_days` before the session, one reminder to those coming, maybe or not replied (not to
-/// those who cannot come), with the calendar file again; running the reminders again sends
-/// nothing more.
+/// `reminder_days` before the session, one reminder to those invited who are coming, maybe or
+/// not replied (not to those who cannot come, nor to anyone archived since), with the calendar
+/// file again; running the reminders again sends nothing more. The same invitation sent twice in
+/// a day goes once; the coordinator's reminder goes to those who have not replied.
 async fn reminders_go_once(backend: TestBackend) {
     let w = World::new(backend).await;
     let kim = w.new_member("Kim Lee", "member").await;
     let lou = w.new_member("Lou Cant", "member").await;
+    let ned = w.new_member("Ned Gone", "member").await;
     let today = w.app.settings.today();
-    let soon = (today + chrono::Duration::days(2)).to_string();
-    let meeting = w.meeting(&soon, 120, "meeting").await;
+    let later = (today + chrono::Duration::days(10)).to_string();
+    let meeting = w.meeting(&later, 120, "meeting").await;
     ok(invite(&w, &meeting).await, 202).await;
+    let again = ok(invite(&w, &meeting).await, 202).await;
+    assert_eq!(again["invited"], 0, "the same day, nothing twice: {again}");
     ok(
         w.app
             .call(
@@ -377,30 +381,53 @@ async fn reminders_go_once(backend: TestBackend) {
         200,
     )
     .await;
-    let base = w.app.url("");
-    let run = |base: String| {
-        w.app.with_db(move |c| {
-            coprod::services::invitations::send_reminders(c, today, &base).unwrap()
-        })
-    };
-    assert_eq!(
-        run(base.clone()).await,
-        2,
-        "Sam (maybe) and Kim (not replied)"
+    ok(
+        w.app
+            .post_as(
+                &format!("/api/v1/members/{ned}/archive"),
+                Some(&w.coordinator.token),
+                json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+
+    // The coordinator's reminder, from the session's page: Kim has not replied.
+    let v = crate::member_pages::signed_in(&w, &w.coordinator.email).await;
+    let page = v.open(&w.app.url(&format!("/meetings/{meeting}"))).await;
+    assert!(
+        page.html.contains("Remind the 1 who have not replied"),
+        "{}",
+        page.html
     );
-    assert_eq!(run(base.clone()).await, 0, "never twice");
-    let kim_mail = w
-        .app
+    let done = v
+        .submit(&page, &format!("/meetings/{meeting}/remind"), &[])
+        .await;
+    assert!(
+        done.html.contains("A reminder is on its way to 1."),
+        "{}",
+        done.html
+    );
+    w.app
         .delivered_mail("kim.lee@example.org", "Reminder:")
         .await;
-    assert!(kim_mail
-        .attachments
-        .iter()
-        .any(|(k, _)| k == "text/calendar"));
-    let _ = kim;
-    // The reminder's link works as the invitation's does.
-    let page = Visitor::new().open(&kim_mail.link("I might come")).await;
-    assert_eq!(page.status, 200, "{}", page.html);
+
+    let base = w.app.url("");
+    let run = |day: NaiveDate| {
+        let base = base.clone();
+        w.app
+            .with_db(move |c| coprod::services::invitations::send_reminders(c, day, &base).unwrap())
+    };
+    assert_eq!(run(today).await, 0, "not yet: ten days to go");
+    let due = today + chrono::Duration::days(8);
+    assert_eq!(run(due).await, 2, "Sam (maybe) and Kim (not replied)");
+    assert_eq!(run(due).await, 0, "never twice");
+    assert_eq!(
+        run(due + chrono::Duration::days(1)).await,
+        0,
+        "nor the next day"
+    );
     let keys = w
         .app
         .with_db(move |c| {
@@ -408,17 +435,82 @@ async fn reminders_go_once(backend: TestBackend) {
             use diesel::prelude::*;
             outbox::table
                 .filter(outbox::dedupe_key.like(format!("meeting-reminder:{meeting}:%")))
-                .count()
-                .get_result::<i64>(c)
+                .select(outbox::recipient)
+                .load::<String>(c)
                 .unwrap()
         })
         .await;
-    assert_eq!(keys, 2);
-    assert!(w
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("lou.cant") && !k.contains("ned.gone")),
+        "{keys:?}"
+    );
+    let sam = eventually("Sam's reminder", Duration::from_secs(20), || async {
+        w.app
+            .delivered()
+            .into_iter()
+            .rev()
+            .find(|m| m.to.contains("sam@example.org") && m.subject.starts_with("Reminder:"))
+    })
+    .await;
+    assert!(sam.attachments.iter().any(|(k, _)| k == "text/calendar"));
+    // The reminder's link works as the invitation's does.
+    let page = Visitor::new().open(&sam.link("I might come")).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let _ = kim;
+}
+
+/// A session people are recorded at, or have claimed for, cannot be cancelled; a cancelled one
+/// takes no claims.
+async fn cancelling_checks_the_register_and_claims(backend: TestBackend) {
+    let w = World::new(backend).await;
+    let today = w.app.settings.today();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let held = w.session(&w.member_id, &day(-1), 120).await;
+    let cancel = |m: String| {
+        let app = &w.app;
+        let token = w.coordinator.token.clone();
+        async move {
+            app.post_as(
+                &format!("/api/v1/meetings/{m}/cancel"),
+                Some(&token),
+                json!({"reason": "No room"}),
+            )
+            .await
+        }
+    };
+    assert_eq!(cancel(held.clone()).await.status(), 409);
+    let empty = w.meeting(&day(3), 120, "meeting").await;
+    let bad = w
         .app
-        .delivered()
-        .iter()
-        .all(|m| !(m.to.contains("lou.cant") && m.subject.starts_with("Reminder"))));
+        .post_as(
+            &format!("/api/v1/meetings/{empty}/cancel"),
+            Some(&w.coordinator.token),
+            json!({"reason": "  "}),
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    ok(cancel(empty.clone()).await, 200).await;
+    let claim = w
+        .app
+        .post_as(
+            &format!("/api/v1/meetings/{empty}/expenses"),
+            Some(&w.coordinator.token),
+            json!({"member_id": w.member_id, "kind": "taxi", "amount": "9.00"}),
+        )
+        .await;
+    assert_eq!(claim.status(), 409);
+    let change = w
+        .app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/meetings/{empty}"),
+            Some(&w.coordinator.token),
+            Some(json!({"title": "Renamed"})),
+        )
+        .await;
+    assert_eq!(change.status(), 409);
 }
 
 /// Two instances sending the reminders at the same moment send each one once.
@@ -428,16 +520,17 @@ async fn two_instances_send_each_reminder_once(backend: TestBackend) {
         w.new_member(&format!("Member {n}"), "member").await;
     }
     let today = w.app.settings.today();
-    let soon = (today + chrono::Duration::days(1)).to_string();
-    let meeting = w.meeting(&soon, 120, "meeting").await;
+    let later = (today + chrono::Duration::days(10)).to_string();
+    let meeting = w.meeting(&later, 120, "meeting").await;
     ok(invite(&w, &meeting).await, 202).await;
     let base = w.app.url("");
+    let due = today + chrono::Duration::days(8);
     let threads: Vec<_> = (0..2)
         .map(|_| {
             let (db, base) = (w.app.db.clone(), base.clone());
             std::thread::spawn(move || {
                 let mut conn = db.get().unwrap();
-                coprod::services::invitations::send_reminders(&mut conn, today, &base).unwrap()
+                coprod::services::invitations::send_reminders(&mut conn, due, &base).unwrap()
             })
         })
         .collect();
@@ -741,6 +834,7 @@ async fn the_calendar_feed_is_private_and_can_be_reset(backend: TestBackend) {
 both_backends!(
     invitations_arrive_with_a_calendar_and_replies_need_confirming,
     reminders_go_once,
+    cancelling_checks_the_register_and_claims,
     replies_check_who_asks_and_what_they_say,
     the_calendar_feed_is_private_and_can_be_reset;
     postgres only: two_instances_send_each_reminder_once

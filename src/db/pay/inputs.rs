@@ -100,6 +100,7 @@ pub fn unpaid_claims(
         )
         .filter(pay_claims::source_id.is_null())
         .filter(expense_claims::status.eq(ClaimStatus::Approved))
+        .filter(meetings::cancelled_at.is_null())
         .filter(meetings::meeting_date.le(to))
         .select((
             expense_claims::id,

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, TimeDelta};
 use secrecy::ExposeSecret;
 
-use super::notices::{coordinator_of, event};
+use super::notices::{coordinator_of, event, fallback_organizer};
 use super::{belongs, group_name};
 use crate::db::meetings as meeting_rows;
 use crate::db::people;
@@ -57,7 +57,11 @@ pub fn reset_feed(conn: &mut DbConnection, actor: &Actor, base: &str) -> Result<
         )?;
         Ok::<_, Error>(())
     })?;
-    Ok(format!("{base}/calendar/{}.ics", token.expose_secret()))
+    // In the query string: request logs carry the path, never the query.
+    Ok(format!(
+        "{base}/calendar/feed.ics?key={}",
+        token.expose_secret()
+    ))
 }
 
 /// Whether the member has a calendar feed address.
@@ -95,11 +99,7 @@ pub fn feed(conn: &mut DbConnection, token: &str, today: NaiveDate) -> Result<St
             })
             .map(|m| {
                 let group = names.get(&m.group_id).cloned().unwrap_or_default();
-                let organizer = Person {
-                    name: format!("{group} coordinator"),
-                    email: "no-reply@coprod".to_string(),
-                };
-                event(&m, &group, &organizer, None)
+                event(&m, &group, &fallback_organizer(&group), None)
             })
             .collect();
     Ok(calendar::render(

@@ -3,7 +3,9 @@
 
 use chrono::{NaiveDate, TimeDelta};
 
-use super::notices::{coordinator_of, event, organizer, pays_of, send, tell_invited, Notice};
+use super::notices::{
+    coordinator_of, event, fallback_organizer, organizer, pays_of, send, tell_invited, Notice,
+};
 use super::{group_name, name_of};
 use crate::db::meetings::{self as meeting_rows, MeetingRow};
 use crate::db::people;
@@ -111,6 +113,7 @@ pub fn changed(
     before: &MeetingRow,
     after: &mut MeetingRow,
     base: &str,
+    today: NaiveDate,
 ) -> Result<()> {
     let change = Changed {
         date: (before.meeting_date, after.meeting_date),
@@ -122,25 +125,24 @@ pub fn changed(
     if words.is_empty() || after.cancelled_at.is_some() {
         return Ok(());
     }
-    let invited: Vec<String> = rows::replies_of_meeting(conn, &after.id)?
-        .into_iter()
-        .filter(|r| r.invited_at.is_some())
-        .map(|r| r.member_id)
-        .collect();
-    if invited.is_empty() {
-        return Ok(());
-    }
+    // The calendar entry's next version, whoever was told of the last one (a downloaded file or
+    // the feed moves too).
     after.calendar_sequence += 1;
     meeting_rows::save_meeting(conn, after)?;
     rows::extend_tokens(conn, &after.id, link_expires(after.meeting_date))?;
+    // A session moved into the past has nothing left to reply to.
+    if after.meeting_date < today {
+        return Ok(());
+    }
+    let invited = super::notices::invited_people(conn, after)?;
+    if invited.is_empty() {
+        return Ok(());
+    }
     let group = group_name(conn, &after.group_id)?;
     let from = organizer(actor, &group);
     let in_group = people::register_members(conn, &after.group_id, after.meeting_date)?;
     let pays = pays_of(conn, after, &in_group)?;
-    for member in people::members_by_ids(conn, &invited)? {
-        let Some(email) = member.email.clone() else {
-            continue;
-        };
+    for (member, email) in invited {
         let key = format!(
             "meeting-update:{}:{}:{}",
             after.id, member.id, after.calendar_sequence
@@ -162,68 +164,129 @@ pub fn changed(
     Ok(())
 }
 
-/// One reminder, `reminder_days` before each session, to everyone invited who has not said they
-/// cannot come, with the calendar file again. Never twice to one person for one day of a
-/// session, however often this runs and on however many instances (the outbox key).
+/// One reminder, `reminder_days` before each session, to everyone invited before then who is in
+/// the group on its day and has not said they cannot come, with the calendar file again (someone
+/// invited inside those days has just had the invitation). Never twice to one person for one day
+/// of a session, however often this runs and on however many instances (the outbox key).
 pub fn send_reminders(conn: &mut DbConnection, today: NaiveDate, base: &str) -> Result<usize> {
-    let meetings: Vec<MeetingRow> =
+    let due: Vec<String> =
         rows::open_meetings_between(conn, today, today + TimeDelta::days(REMINDER_HORIZON_DAYS))?
             .into_iter()
             .filter(|m| reminder_due(m.meeting_date, m.reminder_days, today))
+            .map(|m| m.id)
             .collect();
-    if meetings.is_empty() {
-        return Ok(0);
-    }
-    let ids: Vec<String> = meetings.iter().map(|m| m.id.clone()).collect();
-    let due = rows::to_remind(conn, &ids)?;
     let mut sent = 0;
-    for m in &meetings {
-        let mine: Vec<String> = due
-            .iter()
-            .filter(|r| r.meeting_id == m.id)
-            .map(|r| r.member_id.clone())
-            .collect();
-        if mine.is_empty() {
-            continue;
-        }
-        sent += write_tx(conn, |conn| {
-            let group = group_name(conn, &m.group_id)?;
-            let from = Person {
-                name: format!("{group} coordinator"),
-                email: "coordinator@coprod".to_string(),
-            };
-            let from = coordinator_of(conn, &m.group_id)?.unwrap_or(from);
-            let in_group = people::register_members(conn, &m.group_id, m.meeting_date)?;
-            let pays = pays_of(conn, m, &in_group)?;
-            let mut n = 0;
-            for member in people::members_by_ids(conn, &mine)? {
-                let Some(email) = member.email.clone() else {
-                    continue;
-                };
-                if member.archived_at.is_some() {
-                    continue;
-                }
-                let key = format!("meeting-reminder:{}:{}:{}", m.id, member.id, m.meeting_date);
-                if send(
-                    conn,
-                    &key,
-                    Notice::Reminder,
-                    m,
-                    &group,
-                    &member,
-                    &email,
-                    pays.get(&member.id),
-                    None,
-                    &from,
-                    base,
-                )? {
-                    n += 1;
-                }
-            }
-            Ok::<_, Error>(n)
-        })?;
+    for id in &due {
+        sent += write_tx(conn, |conn| remind_one(conn, id, today, base))?;
     }
     Ok(sent)
+}
+
+/// The reminders of one session, read again under its lock (it may have changed or been
+/// cancelled since it was found due).
+fn remind_one(conn: &mut DbConnection, id: &str, today: NaiveDate, base: &str) -> Result<usize> {
+    let Some(m) = meeting_rows::lock_meeting(conn, id)? else {
+        return Ok(0);
+    };
+    if m.cancelled_at.is_some() || !reminder_due(m.meeting_date, m.reminder_days, today) {
+        return Ok(0);
+    }
+    let window = m.meeting_date - TimeDelta::days(i64::from(m.reminder_days));
+    let mine: std::collections::HashSet<String> =
+        rows::to_remind(conn, std::slice::from_ref(&m.id))?
+            .into_iter()
+            .filter(|r| r.invited_at.is_some_and(|at| at.date() < window))
+            .map(|r| r.member_id)
+            .collect();
+    if mine.is_empty() {
+        return Ok(0);
+    }
+    let group = group_name(conn, &m.group_id)?;
+    let from = coordinator_of(conn, &m.group_id)?.unwrap_or_else(|| fallback_organizer(&group));
+    let in_group = people::register_members(conn, &m.group_id, m.meeting_date)?;
+    let pays = pays_of(conn, &m, &in_group)?;
+    let mut n = 0;
+    for (_, member) in in_group.iter().filter(|(_, p)| mine.contains(&p.id)) {
+        let Some(email) = member.email.clone() else {
+            continue;
+        };
+        let key = format!("meeting-reminder:{}:{}:{}", m.id, member.id, m.meeting_date);
+        if send(
+            conn,
+            &key,
+            Notice::Reminder,
+            &m,
+            &group,
+            member,
+            &email,
+            pays.get(&member.id),
+            None,
+            &from,
+            base,
+        )? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The coordinator's reminder, from the session's page, to those invited and in the group on its
+/// day who have not replied: at most once a day each.
+pub fn remind_waiting(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    meeting_id: &str,
+    base: &str,
+    today: NaiveDate,
+) -> Result<usize> {
+    actor.require(&[Role::Coordinator, Role::Admin])?;
+    write_tx(conn, |conn| {
+        let m = visible(conn, actor, meeting_id, Access::Write)?;
+        super::refuse_if_cancelled(&m)?;
+        if m.meeting_date < today {
+            return Err(Error::Conflict(
+                "The session has passed, so there is nothing to remind people of.".into(),
+            ));
+        }
+        let waiting: std::collections::HashSet<String> = rows::replies_of_meeting(conn, &m.id)?
+            .into_iter()
+            .filter(|r| r.invited_at.is_some() && r.reply == "none")
+            .map(|r| r.member_id)
+            .collect();
+        let group = group_name(conn, &m.group_id)?;
+        let from = organizer(actor, &group);
+        let in_group = people::register_members(conn, &m.group_id, m.meeting_date)?;
+        let pays = pays_of(conn, &m, &in_group)?;
+        let mut n = 0;
+        for (_, member) in in_group.iter().filter(|(_, p)| waiting.contains(&p.id)) {
+            let Some(email) = member.email.clone() else {
+                continue;
+            };
+            let key = format!("meeting-nudge:{}:{}:{today}", m.id, member.id);
+            if send(
+                conn,
+                &key,
+                Notice::Reminder,
+                &m,
+                &group,
+                member,
+                &email,
+                pays.get(&member.id),
+                None,
+                &from,
+                base,
+            )? {
+                n += 1;
+            }
+        }
+        audit::record(
+            conn,
+            Some(actor),
+            Change::new("meeting.reminded", "meeting", &m.id)
+                .after(serde_json::json!({ "reminded": n })),
+        )?;
+        Ok(n)
+    })
 }
 
 /// How often the reminders are looked for.

@@ -44,6 +44,8 @@ pub struct ReplyView {
     pub access_note: Option<String>,
     pub replied_at: Option<NaiveDateTime>,
     pub invited_at: Option<NaiveDateTime>,
+    /// In the group on the session's day (not archived): only they are reminded.
+    pub in_group: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -94,7 +96,7 @@ mod changes;
 mod notices;
 
 pub use calendars::{calendar_file, feed, has_feed, reset_feed};
-pub use changes::{cancel, changed, reminder_job, send_reminders, REMINDER_EVERY};
+pub use changes::{cancel, changed, remind_waiting, reminder_job, send_reminders, REMINDER_EVERY};
 use notices::{organizer, pays_of, send, Notice};
 pub use notices::{place_words, when_words, would_pay, WouldPay};
 
@@ -110,7 +112,7 @@ pub(super) fn group_name(conn: &mut DbConnection, group_id: &str) -> Result<Stri
         .unwrap_or_default())
 }
 
-fn refuse_if_cancelled(m: &MeetingRow) -> Result<()> {
+pub(super) fn refuse_if_cancelled(m: &MeetingRow) -> Result<()> {
     if m.cancelled_at.is_some() {
         return Err(Error::Conflict(
             "The session is cancelled, so there is nothing to invite people to or reply to.".into(),
@@ -228,23 +230,27 @@ pub fn update(
     id: &str,
     fields: super::meetings::MeetingFields,
     base: &str,
+    today: NaiveDate,
 ) -> Result<MeetingView> {
     write_tx(conn, |conn| {
         db::pay_lock(conn, false)?;
         let (before, mut after) = super::meetings::update_row(conn, actor, id, fields)?;
-        changed(conn, actor, &before, &mut after, base)?;
+        changed(conn, actor, &before, &mut after, base, today)?;
         Ok(MeetingView::from(&after))
     })
 }
 
 pub fn replies(conn: &mut DbConnection, actor: &Actor, meeting_id: &str) -> Result<Vec<ReplyView>> {
+    // Access needs are health-related: for those who arrange the session, not finance.
+    actor.require(&[Role::Coordinator, Role::Admin])?;
     let m = visible(conn, actor, meeting_id, Access::Read)?;
     let in_group = people::register_members(conn, &m.group_id, m.meeting_date)?;
     let mut by_member: HashMap<String, ReplyRow> = rows::replies_of_meeting(conn, &m.id)?
         .into_iter()
         .map(|r| (r.member_id.clone(), r))
         .collect();
-    let view = |member: &MemberRow, r: Option<ReplyRow>| ReplyView {
+    let view = |member: &MemberRow, r: Option<ReplyRow>, in_group: bool| ReplyView {
+        in_group,
         member_id: member.id.clone(),
         name: member.full_name.clone(),
         reply: r
@@ -261,13 +267,13 @@ pub fn replies(conn: &mut DbConnection, actor: &Actor, meeting_id: &str) -> Resu
     };
     let mut out: Vec<ReplyView> = in_group
         .iter()
-        .map(|(_, member)| view(member, by_member.remove(&member.id)))
+        .map(|(_, member)| view(member, by_member.remove(&member.id), true))
         .collect();
     if !by_member.is_empty() {
         let ids: Vec<String> = by_member.keys().cloned().collect();
         for member in people::members_by_ids(conn, &ids)? {
             let r = by_member.remove(&member.id);
-            out.push(view(&member, r));
+            out.push(view(&member, r, false));
         }
     }
     Ok(out)
@@ -344,13 +350,14 @@ fn save(
         access_note: note,
         replied_at: row.replied_at,
         invited_at: row.invited_at,
+        in_group: true,
     };
     audit::record(
         conn,
         actor,
         Change::new("meeting.replied", "meeting", &m.id).after(serde_json::json!({
-            "member_id": member_id, "reply": reply, "access_needs": view.access_needs,
-            "by_link": actor.is_none()
+            // Not the access needs: they are health-related and kept with the reply only.
+            "member_id": member_id, "reply": reply, "by_link": actor.is_none()
         })),
     )?;
     Ok(view)

@@ -235,21 +235,30 @@ pub(super) fn pays_of(
 }
 
 /// Queues a message for everyone invited to `m` who has an email address.
-pub(super) fn tell_invited(
+/// Everyone invited to the session who is not archived, with their email address.
+pub(super) fn invited_people(
     conn: &mut DbConnection,
     m: &MeetingRow,
-    mut build: impl FnMut(&MemberRow, &str) -> (String, crate::mail::Email),
-) -> Result<usize> {
+) -> Result<Vec<(MemberRow, String)>> {
     let invited: Vec<String> = rows::replies_of_meeting(conn, &m.id)?
         .into_iter()
         .filter(|r| r.invited_at.is_some())
         .map(|r| r.member_id)
         .collect();
+    Ok(people::members_by_ids(conn, &invited)?
+        .into_iter()
+        .filter(|p| p.archived_at.is_none())
+        .filter_map(|p| p.email.clone().map(|e| (p, e)))
+        .collect())
+}
+
+pub(super) fn tell_invited(
+    conn: &mut DbConnection,
+    m: &MeetingRow,
+    mut build: impl FnMut(&MemberRow, &str) -> (String, crate::mail::Email),
+) -> Result<usize> {
     let mut n = 0;
-    for member in people::members_by_ids(conn, &invited)? {
-        let Some(email) = member.email.clone() else {
-            continue;
-        };
+    for (member, email) in invited_people(conn, m)? {
         let (key, msg) = build(&member, &email);
         if mail::queue(conn, &key, &msg)? {
             n += 1;
@@ -312,4 +321,12 @@ pub fn would_pay(
         }
     }
     Ok(out)
+}
+
+/// The organiser named when a group has no coordinator account.
+pub(super) fn fallback_organizer(group: &str) -> Person {
+    Person {
+        name: format!("{group} coordinator"),
+        email: "no-reply@coprod".to_string(),
+    }
 }

@@ -27,7 +27,7 @@ pub fn section(ctx: &Ctx, m: &MeetingView, replies: &[ReplyView], errors: &FormE
     let invited = replies.iter().filter(|r| r.invited_at.is_some()).count();
     let waiting = replies
         .iter()
-        .filter(|r| r.invited_at.is_some() && r.reply == Reply::None)
+        .filter(|r| r.in_group && r.invited_at.is_some() && r.reply == Reply::None)
         .count();
     html! {
         h2 id="before" { "Before the session" }
@@ -53,7 +53,8 @@ pub fn section(ctx: &Ctx, m: &MeetingView, replies: &[ReplyView], errors: &FormE
                             tr {
                                 td { (r.name) }
                                 td class="status" {
-                                    @if r.invited_at.is_none() && r.reply == Reply::None { "Not invited" }
+                                    @if !r.in_group { "No longer in the group" }
+                                    @else if r.invited_at.is_none() && r.reply == Reply::None { "Not invited" }
                                     @else { (r.reply.status_words()) }
                                 }
                                 td { (needs_words(r)) }

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use super::staff;
 use crate::config::Settings;
 use crate::db::Database;
-use crate::domain::invitations::Reply;
 use crate::services::invitations::{self};
 use crate::web::{csrf_failed, csrf_ok, error_page, redirect};
 
@@ -84,17 +83,10 @@ pub async fn remind(
         settings.today(),
     );
     let result = db
-        .run(move |c| {
-            let waiting: Vec<String> = invitations::replies(c, &a, &target)?
-                .into_iter()
-                .filter(|r| r.invited_at.is_some() && r.reply == Reply::None)
-                .map(|r| r.member_id)
-                .collect();
-            invitations::invite(c, &a, &target, Some(waiting), None, &base, today)
-        })
+        .run(move |c| invitations::remind_waiting(c, &a, &target, &base, today))
         .await;
     match result {
-        Ok(out) => redirect(&format!("/meetings/{id}?reminded={}#before", out.invited)),
+        Ok(n) => redirect(&format!("/meetings/{id}?reminded={n}#before")),
         Err(e) => super::register::meeting_with_error(&req, &db, actor, id, e).await,
     }
 }

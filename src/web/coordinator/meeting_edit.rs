@@ -86,9 +86,16 @@ pub async fn save(
     let id = path.into_inner();
     let result = match form.read(None) {
         Ok(fields) => {
-            let (a, target, base) = (actor.clone(), id.clone(), settings.public_base());
-            db.run(move |c| crate::services::invitations::update(c, &a, &target, fields, &base))
-                .await
+            let (a, target, base, today) = (
+                actor.clone(),
+                id.clone(),
+                settings.public_base(),
+                settings.today(),
+            );
+            db.run(move |c| {
+                crate::services::invitations::update(c, &a, &target, fields, &base, today)
+            })
+            .await
         }
         Err(errors) => Err(Error::Validation(errors)),
     };
