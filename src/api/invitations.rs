@@ -10,7 +10,6 @@ use super::error::Problem;
 use super::extract::{Json, OptionalJson};
 use crate::config::Settings;
 use crate::db::Database;
-use crate::domain::calendar;
 use crate::services::invitations::{self, Invited, MyMeeting, ReplyInput, ReplyView};
 use crate::services::meetings::MeetingView;
 use crate::services::Actor;
@@ -149,18 +148,7 @@ pub async fn calendar_file(
 ) -> Result<HttpResponse, Problem> {
     let id = path.into_inner();
     let ics = with_conn(&db, move |c| invitations::calendar_file(c, &actor, &id)).await?;
-    Ok(ics_response(ics))
-}
-
-/// A calendar file, to open or save as `session.ics`.
-pub fn ics_response(ics: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(calendar::content_type(calendar::Method::Publish))
-        .insert_header((
-            "Content-Disposition",
-            "attachment; filename=\"session.ics\"",
-        ))
-        .body(ics)
+    Ok(crate::http::download::calendar(ics))
 }
 
 #[derive(Deserialize, ToSchema)]

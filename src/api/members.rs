@@ -205,3 +205,39 @@ pub async fn attendance(
     let items = with_conn(&db, move |c| meetings::of_member(c, &actor, &id)).await?;
     Ok(HttpResponse::Ok().json(crate::services::page::Page::whole(items)))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `json`, the only format for now.
+    pub format: Option<String>,
+}
+
+/// Everything held about a member (UK GDPR article 15): their record, accounts, roles over time,
+/// attendance, replies and access needs, claims and their receipts (listed), payment choices
+/// and their history, adjustments, payment lines and payments, emails sent (subject, date,
+/// status) and the audit events about them. For the member themself (without staff notes) and
+/// admins; logged in the audit trail.
+#[utoipa::path(get, path = "/api/v1/members/{id}/data-export", operation_id = "member_data_export", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path), ExportQuery),
+    responses((status = 200, description = "Everything held about the member, as a JSON file", content_type = "application/json", body = Object),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn data_export(
+    actor: Actor,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    q: web::Query<ExportQuery>,
+) -> Result<HttpResponse, Problem> {
+    if q.format.as_deref().is_some_and(|f| f != "json") {
+        return Err(crate::services::Error::invalid("format", "must be json").into());
+    }
+    let id = path.into_inner();
+    let export = with_conn(&db, move |c| {
+        crate::services::personal::data_export(c, &actor, &id)
+    })
+    .await?;
+    Ok(crate::http::download::json_file(
+        &export.filename(),
+        &export,
+    ))
+}

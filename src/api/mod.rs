@@ -88,6 +88,9 @@ fn sessions_routes(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/members/{id}/archive").route(web::post().to(members::archive)))
         .service(
+            web::resource("/members/{id}/data-export").route(web::get().to(members::data_export)),
+        )
+        .service(
             web::resource("/members/{id}/attendance").route(web::get().to(members::attendance)),
         )
         .service(

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::audit_events;
 use super::DbConnection;
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = audit_events)]
 pub struct AuditRow {
     pub id: String,

@@ -7,7 +7,9 @@ use super::schema::{attendance, expense_claims, meetings};
 use super::DbConnection;
 use crate::domain::records::{AttendanceStatus, CareType, ClaimStatus, ExpenseKind};
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,
+)]
 #[diesel(table_name = meetings, treat_none_as_null = true)]
 pub struct MeetingRow {
     pub id: String,
@@ -30,7 +32,7 @@ pub struct MeetingRow {
     pub cancel_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = attendance, treat_none_as_default_value = false)]
 pub struct AttendanceRow {
     pub id: String,
@@ -45,7 +47,7 @@ pub struct AttendanceRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = expense_claims)]
 pub struct ExpenseRow {
     pub id: String,

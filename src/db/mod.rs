@@ -12,6 +12,7 @@ pub mod meetings;
 pub mod outbox;
 pub mod pay;
 pub mod people;
+pub mod personal;
 pub mod receipts;
 pub mod replies;
 pub mod reports;

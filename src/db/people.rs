@@ -20,7 +20,9 @@ pub struct GroupRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,
+)]
 #[diesel(table_name = members, treat_none_as_null = true)]
 pub struct MemberRow {
     pub id: String,
@@ -39,7 +41,9 @@ pub struct MemberRow {
     pub postal_address: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize,
+)]
 #[diesel(table_name = memberships, treat_none_as_null = true)]
 pub struct MembershipRow {
     pub id: String,

@@ -25,7 +25,7 @@ pub struct ReceiptRow {
 }
 
 /// What is known about a receipt without reading the file.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = receipts)]
 pub struct ReceiptInfo {
     pub id: String,

@@ -8,7 +8,7 @@ use super::meetings::MeetingRow;
 use super::schema::{meeting_replies, meetings, members, reply_tokens};
 use super::DbConnection;
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = meeting_replies)]
 pub struct ReplyRow {
     pub meeting_id: String,

@@ -39,6 +39,26 @@ fn disposition(filename: &str) -> (&'static str, String) {
     )
 }
 
+/// A session's calendar file, to open or save as `session.ics`.
+pub fn calendar(ics: String) -> HttpResponse {
+    attachment(
+        &crate::domain::calendar::content_type(crate::domain::calendar::Method::Publish),
+        "session.ics",
+        ics.into_bytes(),
+    )
+}
+
+/// A JSON file of someone's own data, to save: never cached, never sniffed.
+pub fn json_file<T: serde::Serialize>(filename: &str, value: &T) -> HttpResponse {
+    match serde_json::to_vec_pretty(value) {
+        Ok(bytes) => private_file("application/json", filename, bytes),
+        Err(e) => {
+            tracing::error!(error = %e, "a JSON file could not be written");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
 /// A file sent whole.
 pub fn attachment(content_type: &str, filename: &str, bytes: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()

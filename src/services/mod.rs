@@ -19,6 +19,7 @@ pub mod members;
 pub mod outbox;
 pub mod page;
 pub mod payruns;
+pub mod personal;
 pub mod preferences;
 pub mod rates;
 pub mod receipts;

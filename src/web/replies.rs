@@ -416,7 +416,7 @@ pub async fn my_calendar_file(
         .run(move |c| invitations::calendar_file(c, &a, &id))
         .await
     {
-        Ok(ics) => crate::api::invitations::ics_response(ics),
+        Ok(ics) => crate::http::download::calendar(ics),
         Err(e) => error_page(&req, Some(actor), &e),
     }
 }

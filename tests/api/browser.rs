@@ -385,10 +385,11 @@ impl Browser {
                  window.__wanted = [...new Set(all.map(key))];\
                  window.__reached = new Map();\
                  window.__key = key;\
+                 window.__all = all;\
                  document.addEventListener('focusin', ev => {\
                    const s = getComputedStyle(ev.target);\
-                   window.__reached.set(key(ev.target),\
-                     s.outlineStyle !== 'none' && s.outlineWidth !== '0px' || s.boxShadow !== 'none');\
+                   const shown = s.outlineStyle !== 'none' && s.outlineWidth !== '0px' || s.boxShadow !== 'none';\
+                   window.__reached.set(key(ev.target), window.__reached.get(key(ev.target)) || shown);\
                  }, true);\
                  if (all.length) { all[0].focus({focusVisible: true}); }\
                  return all.length;",
@@ -407,7 +408,10 @@ impl Browser {
             result = self
                 .script(
                     "const missed = window.__wanted.filter(k => !window.__reached.has(k));\
-                     const unseen = [...window.__reached].filter(([k, shown]) => !shown).map(([k]) => k);\
+                     const shows = e => { e.focus({focusVisible: true}); const s = getComputedStyle(e);\
+                       return s.outlineStyle !== 'none' && s.outlineWidth !== '0px' || s.boxShadow !== 'none'; };\
+                     const unseen = [...window.__reached].filter(([k, shown]) => !shown)\
+                       .map(([k]) => k).filter(k => !window.__all.filter(e => window.__key(e) === k).some(shows));\
                      return {missed, unseen};",
                 )
                 .await;

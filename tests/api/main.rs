@@ -33,6 +33,7 @@ mod mail;
 mod member_pages;
 mod ops_db;
 mod payruns;
+mod personal;
 mod portal;
 mod reading;
 mod receipts;

@@ -8,7 +8,7 @@ use crate::db::DbConnection;
 use crate::domain::draft::SourceKind;
 use crate::domain::payrun::AdjustmentKind;
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = adjustments, treat_none_as_default_value = false)]
 pub struct AdjustmentRow {
     pub id: String,

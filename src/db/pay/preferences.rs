@@ -8,7 +8,7 @@ use crate::db::schema::{pay_lines, pay_runs, preferences};
 use crate::db::DbConnection;
 use crate::domain::payrun::{CapPeriod, FeeOption, Method, OverCap};
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = preferences, treat_none_as_default_value = false)]
 pub struct PreferenceRow {
     pub id: String,

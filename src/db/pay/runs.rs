@@ -38,7 +38,7 @@ pub struct PayRunRow {
     pub export_count: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = pay_lines, treat_none_as_default_value = false)]
 pub struct PayLineRow {
     pub id: String,
@@ -62,7 +62,7 @@ pub struct PayLineRow {
     pub explanation: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = payments, treat_none_as_default_value = false)]
 pub struct PaymentRow {
     pub id: String,

@@ -98,6 +98,10 @@ fn details_page(
             (formats_question(errors, f.large_print == "yes", f.easy_read == "yes"))
             div { button type="submit" { "Save my details" } }
         }
+        h2 { "What we hold about you" }
+        p { "You can have a copy of everything we keep about you: your details, your roles, the sessions you came to, "
+            "your claims, your payment choices, your payments and the emails we sent you." }
+        p { a href="/me/data-export" download { "Download everything we hold about you" } " (a file a computer can read, called JSON)" }
         h2 { "Password and devices" }
         ul class="links" {
             li { a href="/account/password" { "Change my password" } }
@@ -167,5 +171,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource("/me/details")
             .route(web::get().to(details))
             .route(web::post().to(save)),
-    );
+    )
+    .service(web::resource("/me/data-export").route(web::get().to(data_export)));
+}
+
+/// The member's copy of everything held about them, to save.
+pub async fn data_export(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
+    let (actor, member_id) = match super::member(&req).await {
+        Ok(m) => m,
+        Err(res) => return res,
+    };
+    let a = actor.clone();
+    match db
+        .run(move |c| crate::services::personal::data_export(c, &a, &member_id))
+        .await
+    {
+        Ok(export) => crate::http::download::json_file(&export.filename(), &export),
+        Err(e) => crate::web::error_page(&req, Some(actor), &e),
+    }
 }
