@@ -132,12 +132,40 @@ async fn a_member_replies_from_the_emailed_link(backend: TestBackend) {
     assert!(cal.contains("SUMMARY:Spring forum"), "{cal}");
     b.sign_out().await;
 
+    // A link that is not one we sent says so, plainly.
+    b.goto(&w.app.url(&format!(
+        "{page}/reply?token=cpl_not-a-link&answer=attending"
+    )))
+    .await;
+    assert!(b.text("h1").await.contains("This link does not work"));
+    b.assert_accessible("a reply link that does not work").await;
+
     b.sign_in(&url, &w.coordinator.email).await;
     b.goto(&w.app.url(&page)).await;
     let proposed = b
         .script("return document.getElementById('s0').value;")
         .await;
     assert_eq!(proposed, json!("apologies"));
+    // Cancelling needs a reason, shown next to the question.
+    b.click(&format!(
+        "main form[action='{page}/cancel'] button[type=submit]"
+    ))
+    .await;
+    assert!(b
+        .text(".error-summary")
+        .await
+        .contains("Say why the session is cancelled"));
+    b.assert_accessible("cancelling without a reason").await;
+    b.fill("#reason", "The library is closed for repairs").await;
+    b.click(&format!(
+        "main form[action='{page}/cancel'] button[type=submit]"
+    ))
+    .await;
+    assert!(b.text("main").await.contains("This session is cancelled"));
+    b.assert_accessible("a cancelled session").await;
+    w.app
+        .delivered_mail("sam@example.org", "Cancelled: Spring forum")
+        .await;
     b.assert_console_clean().await;
     b.quit().await;
 }

@@ -36,7 +36,10 @@ pub fn cancel(
     actor.require(&[Role::Coordinator, Role::Admin])?;
     let reason = reason.trim().to_string();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(Error::invalid("reason", "must be 1 to 500 characters"));
+        return Err(Error::invalid(
+            "reason",
+            "Say why the session is cancelled, in at most 500 characters",
+        ));
     }
     write_tx(conn, |conn| {
         db::pay_lock(conn, false)?;
