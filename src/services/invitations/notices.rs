@@ -280,11 +280,10 @@ pub(super) fn coordinator_of(conn: &mut DbConnection, group_id: &str) -> Result<
 }
 
 /// What attending the whole of a meeting would pay, under the rule that would apply, for an
-/// invitation to say: the fee in words and the preparation rate, if the rule pays preparation.
+/// invitation to say: the fee and the preparation rate, if the rule pays preparation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WouldPay {
     pub fee: Money,
-    pub how: String,
     pub prep_hourly_rate: Option<Money>,
 }
 
@@ -309,12 +308,11 @@ pub fn would_pay(
             date: meeting.meeting_date,
         };
         if let Some(r) = domain_rates::resolve(&cards, &occasion) {
-            let (fee, how) = domain_rates::fee(&r.rule.basis, meeting.duration_minutes);
+            let (fee, _) = domain_rates::fee(&r.rule.basis, meeting.duration_minutes);
             out.insert(
                 member_id.clone(),
                 WouldPay {
                     fee,
-                    how,
                     prep_hourly_rate: r.rule.prep_hourly_rate,
                 },
             );
