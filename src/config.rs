@@ -36,9 +36,22 @@ pub struct OrganisationSettings {
     pub address: String,
     /// How to reach it about a payment (an email address, a phone number, or both), for letters.
     pub contact: String,
+    /// Whom to ask about personal data (its data protection officer); empty: `contact`.
+    pub data_protection_contact: String,
 }
 
 impl OrganisationSettings {
+    /// Whom a member asks about their personal data: the data protection contact, else the
+    /// contact for payments, else the organisation itself.
+    pub fn privacy_contact(&self) -> String {
+        [&self.data_protection_contact, &self.contact, &self.name]
+            .into_iter()
+            .map(|s| s.trim())
+            .find(|s| !s.is_empty())
+            .unwrap_or("the co-production team")
+            .to_string()
+    }
+
     /// The address as lines, blank ones dropped.
     pub fn address_lines(&self) -> Vec<String> {
         self.address

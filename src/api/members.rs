@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::with_conn;
 use super::error::Problem;
 use super::extract::{double_option, Json};
+use crate::config::Settings;
 use crate::db::Database;
 use crate::services::meetings::{self, MemberAttendance};
 use crate::services::members::{self, MemberFields, MemberView};
@@ -209,35 +210,34 @@ pub async fn attendance(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `json`, the only format for now.
+    /// `json` (the default: for a computer) or `pdf` (to read, in the member's formats).
     pub format: Option<String>,
 }
 
 /// Everything held about a member (UK GDPR article 15): their record, accounts, roles over time,
 /// attendance, replies and access needs, claims and their receipts (listed), payment choices
 /// and their history, adjustments, payment lines and payments, emails sent (subject, date,
-/// status) and the audit events about them. For the member themself (without staff notes) and
-/// admins; logged in the audit trail.
+/// status) and the audit events about them. As JSON, or as a PDF to read (large print and Easy
+/// Read as the member prefers). For the member themself (without staff notes) and admins;
+/// logged in the audit trail.
 #[utoipa::path(get, path = "/api/v1/members/{id}/data-export", operation_id = "member_data_export", tag = "members", security(("bearer" = [])),
     params(("id" = String, Path), ExportQuery),
-    responses((status = 200, description = "Everything held about the member, as a JSON file", content_type = "application/json", body = Object),
+    responses((status = 200, description = "Everything held about the member, as a JSON file or a PDF", content((Object = "application/json"), (String = "application/pdf"))),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn data_export(
     actor: Actor,
     db: web::Data<Database>,
+    settings: web::Data<Settings>,
     path: web::Path<String>,
     q: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, Problem> {
-    if q.format.as_deref().is_some_and(|f| f != "json") {
-        return Err(crate::services::Error::invalid("format", "must be json").into());
-    }
-    let id = path.into_inner();
-    let export = with_conn(&db, move |c| {
-        crate::services::personal::data_export(c, &actor, &id)
-    })
-    .await?;
-    Ok(crate::http::download::json_file(
-        &export.filename(),
-        &export,
-    ))
+    let format = q.into_inner().format;
+    Ok(crate::http::download::personal_copy(
+        &db,
+        &settings,
+        actor,
+        path.into_inner(),
+        format.as_deref(),
+    )
+    .await?)
 }

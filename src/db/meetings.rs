@@ -293,3 +293,16 @@ pub fn pending_expenses(
         .limit(limit)
         .load(conn)
 }
+
+/// Titles and dates of meetings by id: (id, title, date).
+pub fn titles_and_dates(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, String, NaiveDate)>> {
+    super::by_chunks(conn, ids, |conn, chunk| {
+        meetings::table
+            .filter(meetings::id.eq_any(chunk))
+            .select((meetings::id, meetings::title, meetings::meeting_date))
+            .load(conn)
+    })
+}

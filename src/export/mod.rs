@@ -9,6 +9,7 @@ pub mod format;
 pub mod letter;
 pub mod payrun;
 pub mod pdf;
+pub mod personal;
 pub mod reports;
 pub mod statement;
 

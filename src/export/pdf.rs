@@ -231,7 +231,11 @@ impl Writer {
     /// Text from `x` wrapped to the right margin, a line at a time.
     fn wrapped(&mut self, x: f32, text: &str, size: f32, bold: bool) {
         let mut line = String::new();
-        for word in text.split_whitespace() {
+        let words: Vec<String> = text
+            .split_whitespace()
+            .flat_map(|w| self.broken(w, size, bold, RIGHT - x))
+            .collect();
+        for word in words {
             let candidate = if line.is_empty() {
                 word.to_string()
             } else {
@@ -240,7 +244,7 @@ impl Writer {
             if self.width(&candidate, size, bold) > RIGHT - x && !line.is_empty() {
                 self.advance(self.line_height(size, 1.45), 0.0);
                 self.text(x, &line, size, bold);
-                line = word.to_string();
+                line = word;
             } else {
                 line = candidate;
             }
@@ -248,6 +252,32 @@ impl Writer {
         if !line.is_empty() {
             self.advance(self.line_height(size, 1.45), 0.0);
             self.text(x, &line, size, bold);
+        }
+    }
+
+    /// A word cut into pieces that each fit `room` millimetres (a long address or reference
+    /// would otherwise run off the page).
+    fn broken(&self, word: &str, size: f32, bold: bool, room: f32) -> Vec<String> {
+        let mut out = vec![String::new()];
+        for c in word.chars() {
+            let last = out.last_mut().expect("one piece at least");
+            last.push(c);
+            if self.width(last, size, bold) > room && last.chars().count() > 1 {
+                last.pop();
+                out.push(c.to_string());
+            }
+        }
+        out
+    }
+
+    /// A record: its title in bold, then each of its facts ("label: value") on a line of its
+    /// own, kept together on a page where it fits.
+    pub fn record(&mut self, title: &str, facts: &[(String, String)], size: f32) {
+        let block = self.line_height(size, 1.5) * (facts.len() + 1) as f32;
+        self.advance(self.line_height(size, 0.6), block.min(HEIGHT / 3.0));
+        self.wrapped(LEFT, title, size, true);
+        for (name, value) in facts {
+            self.fact(&format!("{name}:"), value, size);
         }
     }
 
@@ -316,15 +346,13 @@ impl Writer {
     /// "column: value" on a line of its own.
     fn stacked(&mut self, columns: &[(&str, f32)], rows: &[Vec<String>], size: f32) {
         for row in rows {
-            let block = self.line_height(size, 1.5) * row.len() as f32;
-            self.advance(self.line_height(size, 0.6), block.min(HEIGHT / 3.0));
-            let mut cells = row.iter();
-            if let Some(first) = cells.next() {
-                self.wrapped(LEFT, first, size, true);
-            }
-            for ((name, _), cell) in columns.iter().skip(1).zip(cells) {
-                self.fact(&format!("{name}:"), cell, size);
-            }
+            let facts: Vec<(String, String)> = columns
+                .iter()
+                .skip(1)
+                .zip(row.iter().skip(1))
+                .map(|((name, _), cell)| (name.to_string(), cell.clone()))
+                .collect();
+            self.record(row.first().map_or("", |s| s.as_str()), &facts, size);
         }
     }
 

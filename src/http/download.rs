@@ -89,11 +89,55 @@ where
     F: FnOnce() -> Result<(Vec<u8>, &'static str, String), E> + Send + 'static,
     E: Into<Error> + Send + 'static,
 {
-    let (bytes, content_type, name) = web::block(make)
+    let (bytes, content_type, name) = on_a_thread(make).await?;
+    Ok(attachment(content_type, &name, bytes))
+}
+
+async fn on_a_thread<F, E>(make: F) -> Result<(Vec<u8>, &'static str, String), Error>
+where
+    F: FnOnce() -> Result<(Vec<u8>, &'static str, String), E> + Send + 'static,
+    E: Into<Error> + Send + 'static,
+{
+    web::block(make)
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("making the file failed: {e}")))?
-        .map_err(Into::into)?;
-    Ok(attachment(content_type, &name, bytes))
+        .map_err(Into::into)
+}
+
+/// Everything held about a member, as they asked for it: `json` (the default, for a computer)
+/// or `pdf` (to read, in their formats). Never cached.
+pub async fn personal_copy(
+    db: &Database,
+    settings: &crate::config::Settings,
+    actor: crate::services::Actor,
+    member_id: String,
+    format: Option<&str>,
+) -> Result<HttpResponse, Error> {
+    use crate::services::personal;
+    match format.unwrap_or("json") {
+        "json" => {
+            let export = db
+                .run(move |c| personal::data_export(c, &actor, &member_id))
+                .await?;
+            Ok(json_file(&export.filename(), &export))
+        }
+        "pdf" => {
+            let (name, contact) = (
+                settings.organisation.name.trim().to_string(),
+                settings.organisation.privacy_contact(),
+            );
+            let copy = db
+                .run(move |c| personal::printable(c, &actor, &member_id, &name, &contact))
+                .await?;
+            let (bytes, content_type, name) = on_a_thread(move || {
+                crate::export::personal::write_pdf(&copy)
+                    .map(|b| (b, "application/pdf", copy.filename()))
+            })
+            .await?;
+            Ok(private_file(content_type, &name, bytes))
+        }
+        _ => Err(Error::invalid("format", "must be json or pdf")),
+    }
 }
 
 /// A recorded pay-run export: the workbook whole, the CSV formats streamed.

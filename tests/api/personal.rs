@@ -247,20 +247,48 @@ async fn everything_held_about_a_member_is_in_their_copy(backend: TestBackend) {
     }
     assert_eq!(
         w.app
-            .get_as(&format!("{path}?format=pdf"), &w.member.token)
+            .get_as(&format!("{path}?format=xml"), &w.member.token)
             .await
             .status(),
         422
     );
 
+    // The same copy to read: a PDF that names what the JSON holds, staff notes left out.
+    let res = w
+        .app
+        .get_as(&format!("{path}?format=pdf"), &w.member.token)
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let text = pdf_extract::extract_text_from_mem(&res.bytes().await.unwrap()).unwrap();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        "Everything we hold about you",
+        mine["member"]["full_name"].as_str().unwrap(),
+        "Large print, please",
+        "1 High Street",
+        "ticket.pdf",
+        "Your payment choices",
+        "Payment of £",
+        mine["emails"][0]["subject"].as_str().unwrap(),
+    ] {
+        assert!(flat.contains(said), "{said} in: {flat}");
+    }
+    assert!(!flat.contains("Prefers phone calls"), "{flat}");
+
     // From the member's own page, as a download.
     let v = signed_in_member(&w).await;
     let page = v.open(&w.app.url("/me/details")).await;
-    assert!(
-        page.html.contains("href=\"/me/data-export\""),
-        "{}",
-        page.html
-    );
+    for link in ["/me/data-export", "/me/data-export?format=pdf"] {
+        assert!(
+            page.html.contains(&format!("href=\"{link}\"")),
+            "{link}: {}",
+            page.html
+        );
+    }
+    let pdf = v.open(&w.app.url("/me/data-export?format=pdf")).await;
+    assert_eq!(pdf.status, 200);
     let file = v.open(&w.app.url("/me/data-export")).await;
     assert_eq!(file.status, 200);
     let copy: Value = serde_json::from_str(&file.html).unwrap();

@@ -6,6 +6,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::member;
+use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::formats::Format;
 use crate::services::members::{self, MemberFields, MemberView};
@@ -101,7 +102,8 @@ fn details_page(
         h2 { "What we hold about you" }
         p { "You can have a copy of everything we keep about you: your details, your roles, the sessions you came to, "
             "your claims, your payment choices, your payments and the emails we sent you." }
-        p { a href="/me/data-export" download { "Download everything we hold about you" } " (a file a computer can read, called JSON)" }
+        p { a href="/me/data-export?format=pdf" download { "Download everything we hold about you" } " (a PDF to read or print)" }
+        p { a href="/me/data-export" download { "The same as a file a computer can read" } " (called JSON)" }
         h2 { "Password and devices" }
         ul class="links" {
             li { a href="/account/password" { "Change my password" } }
@@ -175,18 +177,32 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/me/data-export").route(web::get().to(data_export)));
 }
 
-/// The member's copy of everything held about them, to save.
-pub async fn data_export(req: HttpRequest, db: web::Data<Database>) -> HttpResponse {
+/// The member's copy of everything held about them, to save: a PDF to read (`?format=pdf`)
+/// or a JSON file for a computer.
+pub async fn data_export(
+    req: HttpRequest,
+    db: web::Data<Database>,
+    settings: web::Data<Settings>,
+    q: web::Query<ExportAsked>,
+) -> HttpResponse {
     let (actor, member_id) = match super::member(&req).await {
         Ok(m) => m,
         Err(res) => return res,
     };
-    let a = actor.clone();
-    match db
-        .run(move |c| crate::services::personal::data_export(c, &a, &member_id))
-        .await
-    {
-        Ok(export) => crate::http::download::json_file(&export.filename(), &export),
-        Err(e) => crate::web::error_page(&req, Some(actor), &e),
-    }
+    let format = q.into_inner().format;
+    crate::http::download::personal_copy(
+        &db,
+        &settings,
+        actor.clone(),
+        member_id,
+        format.as_deref(),
+    )
+    .await
+    .unwrap_or_else(|e| crate::web::error_page(&req, Some(actor), &e))
+}
+
+/// How the copy is wanted.
+#[derive(Debug, Deserialize)]
+pub struct ExportAsked {
+    format: Option<String>,
 }

@@ -2,6 +2,8 @@
 //! for the member themself and for admins. Staff notes are for staff: a member's own copy leaves
 //! them out.
 
+mod printed;
+
 use serde::Serialize;
 
 use super::actor::{Actor, Role};
@@ -10,6 +12,7 @@ use super::{Error, Result};
 use crate::db::people::{self, MemberRow};
 use crate::db::personal::{self, Held};
 use crate::db::{self, write_tx, DbConnection};
+use crate::export::personal::Copy;
 
 /// The member's record as kept (staff notes only in an admin's copy).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -122,4 +125,37 @@ pub fn data_export(conn: &mut DbConnection, actor: &Actor, member_id: &str) -> R
             held,
         })
     })
+}
+
+/// The same copy as a document to print, in the member's formats, with sessions and groups
+/// named; `organisation` and `contact` say who holds it and whom to ask.
+pub fn printable(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    member_id: &str,
+    organisation: &str,
+    contact: &str,
+) -> Result<Copy> {
+    let export = data_export(conn, actor, member_id)?;
+    let h = &export.held;
+    let mut meeting_ids: Vec<String> = h
+        .attendance
+        .iter()
+        .map(|a| a.meeting_id.clone())
+        .chain(h.meeting_replies.iter().map(|r| r.meeting_id.clone()))
+        .chain(h.expense_claims.iter().map(|c| c.meeting_id.clone()))
+        .collect();
+    meeting_ids.sort();
+    meeting_ids.dedup();
+    let mut group_ids: Vec<String> = h.memberships.iter().map(|m| m.group_id.clone()).collect();
+    group_ids.sort();
+    group_ids.dedup();
+    let names = printed::Names {
+        meetings: crate::db::meetings::titles_and_dates(conn, &meeting_ids)?
+            .into_iter()
+            .map(|(id, title, date)| (id, (title, date)))
+            .collect(),
+        groups: people::group_names(conn, &group_ids)?.into_iter().collect(),
+    };
+    Ok(printed::copy(&export, &names, organisation, contact))
 }
