@@ -258,15 +258,16 @@ impl Writer {
     /// A word cut into pieces that each fit `room` millimetres (a long address or reference
     /// would otherwise run off the page).
     fn broken(&self, word: &str, size: f32, bold: bool, room: f32) -> Vec<String> {
-        let mut out = vec![String::new()];
+        let mut out = Vec::new();
+        let mut piece = String::new();
         for c in word.chars() {
-            let last = out.last_mut().expect("one piece at least");
-            last.push(c);
-            if self.width(last, size, bold) > room && last.chars().count() > 1 {
-                last.pop();
-                out.push(c.to_string());
+            piece.push(c);
+            if self.width(&piece, size, bold) > room && piece.chars().count() > 1 {
+                piece.pop();
+                out.push(std::mem::replace(&mut piece, c.to_string()));
             }
         }
+        out.push(piece);
         out
     }
 
