@@ -241,3 +241,37 @@ pub async fn data_export(
     )
     .await?)
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Erase {
+    /// Why their details are erased (they asked; the retention period passed), for the audit
+    /// trail; at most 500 characters.
+    pub reason: String,
+}
+
+/// Erase a member's personal details (UK GDPR article 17), keeping the books: names, contact
+/// details, needs, notes, receipts' files and email texts go, their account is disabled and
+/// unlinked; amounts, dates and run membership stay under a pseudonym. Admins only. 409 while
+/// money is owed to them or a run not yet paid holds them, saying what to settle first.
+#[utoipa::path(post, path = "/api/v1/members/{id}/erase", operation_id = "erase_member", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = Erase,
+    responses((status = 200, body = crate::services::personal::Erasure),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn erase(
+    actor: Actor,
+    db: web::Data<Database>,
+    path: web::Path<String>,
+    body: Json<Erase>,
+) -> Result<HttpResponse, Problem> {
+    let id = path.into_inner();
+    let reason = body.into_inner().reason;
+    let done = with_conn(&db, move |c| {
+        crate::services::personal::erase(c, Some(&actor), &id, &reason, None)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(done))
+}

@@ -87,6 +87,7 @@ fn sessions_routes(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(members::update)),
         )
         .service(web::resource("/members/{id}/archive").route(web::post().to(members::archive)))
+        .service(web::resource("/members/{id}/erase").route(web::post().to(members::erase)))
         .service(
             web::resource("/members/{id}/data-export").route(web::get().to(members::data_export)),
         )

@@ -33,7 +33,7 @@ RFC 3339 in UTC. Every error is application/problem+json. Lists are `{items, nex
         groups::create, groups::list, groups::get, groups::update,
         groups::add_membership, groups::list_memberships, groups::update_membership,
         members::create, members::list, members::get, members::update, members::archive,
-        members::attendance, members::data_export,
+        members::attendance, members::data_export, members::erase,
         meetings::create, meetings::list, meetings::get, meetings::update,
         meetings::register, meetings::save_register,
         meetings::create_expense, meetings::list_expenses, meetings::approve_expense,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backup;
 pub mod codes;
 pub mod copy;
+pub mod erasure;
 pub mod idempotency;
 pub mod limits;
 pub mod meetings;

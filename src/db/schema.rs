@@ -415,6 +415,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    erasures (member_id) {
+        member_id -> Text,
+        erased_at -> Timestamp,
+        erased_by -> Nullable<Text>,
+        rule -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    retention_runs (run_on) {
+        run_on -> Text,
+        started_at -> Timestamp,
+        removed -> BigInt,
+    }
+}
+
+diesel::joinable!(erasures -> members (member_id));
 diesel::joinable!(accounts -> members (member_id));
 diesel::joinable!(account_groups -> accounts (account_id));
 diesel::joinable!(account_groups -> groups (group_id));
@@ -464,4 +482,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     pay_lines,
     payments,
     pay_claims,
+    erasures,
+    retention_runs,
 );

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod money;
 pub mod password;
 pub mod payrun;
+pub mod personal;
 pub mod periods;
 pub mod rates;
 pub mod reading;

@@ -636,4 +636,15 @@ tables! {
         pay_run_id: String,
         created_at: NaiveDateTime,
     }
+    erasures key(member_id) {
+        member_id: String,
+        erased_at: NaiveDateTime,
+        erased_by: Option<String>,
+        rule: Option<String>,
+    }
+    retention_runs key(run_on) {
+        run_on: String,
+        started_at: NaiveDateTime,
+        removed: i64,
+    }
 }

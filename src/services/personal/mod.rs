@@ -2,7 +2,10 @@
 //! for the member themself and for admins. Staff notes are for staff: a member's own copy leaves
 //! them out.
 
+mod erase;
 mod printed;
+
+pub use erase::{erase, preview, Erasure, Preview, GOES, STAYS};
 
 use serde::Serialize;
 
