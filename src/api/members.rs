@@ -251,8 +251,8 @@ pub struct Erase {
 }
 
 /// Erase a member's personal details (UK GDPR article 17), keeping the books: names, contact
-/// details, needs, notes, receipts' files and email texts go, their account is disabled and
-/// unlinked; amounts, dates and run membership stay under a pseudonym. Admins only. 409 while
+/// details, needs, notes, receipts' files and email texts go, their account is disabled with
+/// no address or password; amounts, dates and run membership stay under a pseudonym. Admins only. 409 while
 /// money is owed to them or a run not yet paid holds them, saying what to settle first.
 #[utoipa::path(post, path = "/api/v1/members/{id}/erase", operation_id = "erase_member", tag = "members", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = Erase,

@@ -184,9 +184,10 @@ pub fn clear_member(
         .execute(conn)
 }
 
-/// Their sign-in accounts: disabled, unlinked, with an address that reaches nobody and no
-/// password; their sessions, emailed links, group grants and failure counts gone. Returns the
-/// accounts' ids and former addresses.
+/// Their sign-in accounts: disabled, with an address that reaches nobody and no password; their
+/// sessions, emailed links, group grants and failure counts gone. (A member's account must name
+/// its member, so it stays tied to the pseudonymous record, which identifies nobody.) Returns
+/// the accounts' ids and former addresses.
 pub fn clear_accounts(
     conn: &mut DbConnection,
     member_id: &str,
@@ -202,7 +203,6 @@ pub fn clear_accounts(
             .set((
                 accounts::email.eq(erased_address(id)),
                 accounts::password_hash.eq(None::<String>),
-                accounts::member_id.eq(None::<String>),
                 accounts::disabled.eq(true),
                 accounts::updated_at.eq(now),
             ))
@@ -227,14 +227,16 @@ pub fn clear_records(
     ids: &Identifiers,
     removed: &mut Removed,
 ) -> QueryResult<()> {
-    removed.replies = diesel::update(meeting_replies::table.filter(meeting_replies::member_id.eq(member_id)))
-        .set((
-            meeting_replies::access_needs.eq(""),
-            meeting_replies::access_note.eq(None::<String>),
-        ))
-        .execute(conn)?;
+    removed.replies =
+        diesel::update(meeting_replies::table.filter(meeting_replies::member_id.eq(member_id)))
+            .set((
+                meeting_replies::access_needs.eq(""),
+                meeting_replies::access_note.eq(None::<String>),
+            ))
+            .execute(conn)?;
     removed.reply_links =
-        diesel::delete(reply_tokens::table.filter(reply_tokens::member_id.eq(member_id))).execute(conn)?;
+        diesel::delete(reply_tokens::table.filter(reply_tokens::member_id.eq(member_id)))
+            .execute(conn)?;
     removed.attendance_notes = diesel::update(
         attendance::table
             .filter(attendance::member_id.eq(member_id))
@@ -276,7 +278,8 @@ pub fn clear_records(
 }
 
 /// What an email whose text was erased says instead.
-pub const ERASED_TEXT: &str = "The text of this message was erased with the personal details it held.";
+pub const ERASED_TEXT: &str =
+    "The text of this message was erased with the personal details it held.";
 pub const ERASED_HTML: &str =
     "<p>The text of this message was erased with the personal details it held.</p>";
 
@@ -290,7 +293,12 @@ pub fn clear_emails(
 ) -> QueryResult<()> {
     let mut q = outbox::table
         .filter(outbox::recipient.eq_any(addresses.to_vec()))
-        .select((outbox::id, outbox::recipient, outbox::subject, outbox::status))
+        .select((
+            outbox::id,
+            outbox::recipient,
+            outbox::subject,
+            outbox::status,
+        ))
         .into_boxed();
     for v in ids.values() {
         let p = containing(v);
@@ -361,9 +369,15 @@ pub fn clear_audit(
             let matches = lower_opt(audit_events::before_json)
                 .like(p.clone())
                 .escape('\\')
-                .or(lower_opt(audit_events::after_json).like(p.clone()).escape('\\'))
+                .or(lower_opt(audit_events::after_json)
+                    .like(p.clone())
+                    .escape('\\'))
                 .or(lower_opt(audit_events::reason).like(p).escape('\\'));
-            q = if i == 0 { q.filter(matches) } else { q.or_filter(matches) };
+            q = if i == 0 {
+                q.filter(matches)
+            } else {
+                q.or_filter(matches)
+            };
         }
         rows.extend(q.load::<Snap>(conn)?);
     }

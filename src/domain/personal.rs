@@ -78,7 +78,9 @@ impl Identifiers {
     }
 
     pub fn mentioned_in(&self, text: &str) -> bool {
-        self.0.iter().any(|n| find_ignoring_case(text, n, 0).is_some())
+        self.0
+            .iter()
+            .any(|n| find_ignoring_case(text, n, 0).is_some())
     }
 
     /// `text` with every identifier, in any case, struck out.
@@ -228,7 +230,10 @@ mod tests {
         assert_eq!(v["role"], "co_chair");
         assert_eq!(v["history"][0]["said"], "[erased] came");
         assert_eq!(v["amount_pence"], 7500);
-        assert_eq!(ids.strike_json("Ann Example, not JSON"), "[erased], not JSON");
+        assert_eq!(
+            ids.strike_json("Ann Example, not JSON"),
+            "[erased], not JSON"
+        );
     }
 
     #[test]
@@ -253,7 +258,10 @@ mod tests {
             Some(d(2027, 3, 1))
         );
         // A role still open: never.
-        assert_eq!(erasure_due(Some(d(2019, 3, 1)), Some(None), created, 6), None);
+        assert_eq!(
+            erasure_due(Some(d(2019, 3, 1)), Some(None), created, 6),
+            None
+        );
         // Neither: from the record's creation.
         assert_eq!(erasure_due(None, None, created, 6), Some(d(2024, 1, 5)));
         assert_eq!(years_after(d(2024, 2, 29), 1), d(2025, 2, 28));

@@ -18,6 +18,7 @@ mod contracts;
 mod coordinator_pages;
 mod demo;
 mod doors;
+mod erasure;
 mod errors;
 mod faults;
 mod finance_pages;

@@ -36,17 +36,27 @@ async fn rows_in(w: &World, table: &'static str, column: &'static str, value: &s
         .await as usize
 }
 
-async fn everything_held_about_a_member_is_in_their_copy(backend: TestBackend) {
-    let w = World::new(backend).await;
-    w.regional_card().await;
-    let admin = w.app.user(Role::Admin).await;
+/// A distinctive name, so a search of every table finds only this member.
+pub const NAME: &str = "Tamsin Quarrington";
+
+/// What `a_year_of_records` made.
+pub struct Year {
+    pub claim: String,
+    pub run: Value,
+}
+
+/// A member with a year of sessions (one with a note naming them), a claim with its receipt,
+/// choices, a reply with an access need, and an approved run that pays them; their record has
+/// every personal field filled in.
+pub async fn a_year_of_records(w: &World) -> Year {
     ok(
         w.app
             .call(
                 reqwest::Method::PATCH,
                 &format!("/api/v1/members/{}", w.member_id),
                 Some(&w.coordinator.token),
-                Some(json!({"communication_needs": "Large print, please", "notes": "Prefers phone calls",
+                Some(json!({"full_name": NAME, "phone": "07700 900123", "payee_reference": "TQ-REF-77",
+                            "communication_needs": "Large print, please", "notes": "Prefers phone calls",
                             "postal_address": "1 High Street\nNorthtown"})),
             )
             .await,
@@ -56,6 +66,18 @@ async fn everything_held_about_a_member_is_in_their_copy(backend: TestBackend) {
     // A session with a claim and its receipt, a reply, choices, and a paid run.
     let today = w.app.settings.today();
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    // A year of sessions; the first with a note that names them.
+    let first = w.meeting(&day(-330), 120, "meeting").await;
+    ok(
+        w.register(
+            &first,
+            json!([{"member_id": w.member_id, "status": "attended", "notes": format!("{NAME} led the discussion")}]),
+        )
+        .await,
+        200,
+    )
+    .await;
+    w.session(&w.member_id, &day(-200), 120).await;
     let meeting = w.session(&w.member_id, &day(-30), 180).await;
     let claim = ok(
         w.app
@@ -119,9 +141,17 @@ async fn everything_held_about_a_member_is_in_their_copy(backend: TestBackend) {
         200,
     )
     .await;
-    let run = w.draft(&day(-35), &day(-25), &day(-20)).await;
+    let run = w.draft(&day(-365), &day(-25), &day(-20)).await;
     ok(w.approve_as(&run, &w.approver.token).await, 200).await;
     w.app.delivered_mail("sam@example.org", "approved").await;
+    Year { claim, run }
+}
+
+async fn everything_held_about_a_member_is_in_their_copy(backend: TestBackend) {
+    let w = World::new(backend).await;
+    w.regional_card().await;
+    let admin = w.app.user(Role::Admin).await;
+    let Year { claim, .. } = a_year_of_records(&w).await;
 
     let path = format!("/api/v1/members/{}/data-export", w.member_id);
     let res = w.app.get_as(&path, &w.member.token).await;

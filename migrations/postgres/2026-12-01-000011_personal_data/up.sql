@@ -15,3 +15,29 @@ CREATE TABLE retention_runs (
     started_at TIMESTAMP NOT NULL,
     removed BIGINT NOT NULL DEFAULT 0
 );
+
+-- Audit events stay append-only, with one exception: erasure may strike personal details out of
+-- an event's snapshots and reason (what it writes then holds "[erased]"). Who, what, when and
+-- about what never change, and no event is ever deleted.
+CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE'
+        AND NEW.id IS NOT DISTINCT FROM OLD.id
+        AND NEW.occurred_at IS NOT DISTINCT FROM OLD.occurred_at
+        AND NEW.actor_id IS NOT DISTINCT FROM OLD.actor_id
+        AND NEW.action IS NOT DISTINCT FROM OLD.action
+        AND NEW.entity_type IS NOT DISTINCT FROM OLD.entity_type
+        AND NEW.entity_id IS NOT DISTINCT FROM OLD.entity_id
+        AND NEW.request_id IS NOT DISTINCT FROM OLD.request_id
+        AND (NEW.before_json IS NOT DISTINCT FROM OLD.before_json
+            OR NEW.before_json LIKE '%[erased]%')
+        AND (NEW.after_json IS NOT DISTINCT FROM OLD.after_json
+            OR NEW.after_json LIKE '%[erased]%')
+        AND (NEW.reason IS NOT DISTINCT FROM OLD.reason
+            OR NEW.reason LIKE '%[erased]%')
+    THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'audit events are append-only';
+END;
+$$ LANGUAGE plpgsql;

@@ -15,3 +15,22 @@ CREATE TABLE retention_runs (
     started_at TIMESTAMP NOT NULL,
     removed BIGINT NOT NULL DEFAULT 0
 );
+
+-- Audit events stay append-only, with one exception: erasure may strike personal details out of
+-- an event's snapshots and reason (what it writes then holds "[erased]"). Who, what, when and
+-- about what never change, and no event is ever deleted.
+DROP TRIGGER audit_events_no_update;
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+WHEN NEW.id IS NOT OLD.id OR NEW.occurred_at IS NOT OLD.occurred_at
+    OR NEW.actor_id IS NOT OLD.actor_id OR NEW.action IS NOT OLD.action
+    OR NEW.entity_type IS NOT OLD.entity_type OR NEW.entity_id IS NOT OLD.entity_id
+    OR NEW.request_id IS NOT OLD.request_id
+    OR (NEW.before_json IS NOT OLD.before_json
+        AND (NEW.before_json IS NULL OR NEW.before_json NOT LIKE '%[erased]%'))
+    OR (NEW.after_json IS NOT OLD.after_json
+        AND (NEW.after_json IS NULL OR NEW.after_json NOT LIKE '%[erased]%'))
+    OR (NEW.reason IS NOT OLD.reason
+        AND (NEW.reason IS NULL OR NEW.reason NOT LIKE '%[erased]%'))
+BEGIN
+    SELECT RAISE(ABORT, 'audit events are append-only');
+END;

@@ -1,6 +1,6 @@
 //! Erasure that keeps the books (UK GDPR article 17, with the six years of payment records HMRC
 //! asks for): a member's names, contact details, needs, notes, receipts' files and email texts
-//! go, their account is disabled and unlinked; amounts, dates and run membership stay under a
+//! go, their account is disabled with no address or password; amounts, dates and run membership stay under a
 //! pseudonym, so every run still adds up. Refused while anything is owed to them or a run not yet
 //! paid holds them, saying what to settle first.
 
@@ -46,7 +46,7 @@ pub const GOES: &[&str] = &[
     "the receipts they sent, files and all",
     "the text of every email sent to them or that names them",
     "their details wherever the audit trail copied them",
-    "their sign-in: the account is disabled, unlinked and left with no password or address",
+    "their sign-in: the account is disabled and left with no password and an address that reaches nobody",
 ];
 
 /// What stays, and why.
@@ -177,7 +177,13 @@ pub fn erase(
         }
         let now = db::now();
         let done = clear(conn, &member, now)?;
-        erasure::record(conn, member_id, now, actor.map(|a| a.account_id.as_str()), rule)?;
+        erasure::record(
+            conn,
+            member_id,
+            now,
+            actor.map(|a| a.account_id.as_str()),
+            rule,
+        )?;
         let why = done.1.strike(reason);
         audit::record(
             conn,
