@@ -22,6 +22,7 @@ pub struct Settings {
     pub expenses: ExpenseSettings,
     pub receipts: ReceiptSettings,
     pub exports: ExportFormatSettings,
+    pub retention: RetentionSettings,
     pub log: LogSettings,
 }
 
@@ -88,6 +89,21 @@ pub struct ExpenseSettings {
     /// A claim whose session was more than this many days before today is late: approving it
     /// needs a reason.
     pub late_after_days: u32,
+}
+
+/// How long personal data is kept (UK GDPR: no longer than needed). `coprod serve` applies these
+/// once a day; `coprod retention --dry-run` lists what they would remove.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// A member's personal details are erased this many years after the later of their last
+    /// payment and the end of their last role (their amounts and dates stay for the books).
+    pub erase_after_years: u32,
+    /// The text of a sent email is emptied this many days after it was sent (its subject, date
+    /// and status stay).
+    pub email_body_days: u32,
+    /// A receipt's file is removed this many years after it was sent (the claim stays).
+    pub receipt_years: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -289,6 +305,15 @@ impl Settings {
             return bad(
                 "organisation.name must name who pays members (letters are signed with it)",
             );
+        }
+        let r = &self.retention;
+        if !(1..=100).contains(&r.erase_after_years) || !(1..=100).contains(&r.receipt_years) {
+            return bad(
+                "retention.erase_after_years and retention.receipt_years must be between 1 and 100",
+            );
+        }
+        if !(1..=36500).contains(&r.email_body_days) {
+            return bad("retention.email_body_days must be between 1 and 36500");
         }
         if self.mail.max_attempts == 0 {
             return bad("mail.max_attempts must be at least 1");

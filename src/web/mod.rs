@@ -14,6 +14,7 @@ pub mod coordinator;
 pub mod downloads;
 pub mod finance;
 pub mod member;
+pub mod privacy;
 pub mod receipts;
 pub mod replies;
 pub mod security;
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(coordinator::routes)
         .configure(finance::routes)
         .configure(admin::routes)
+        .configure(privacy::routes)
         .configure(receipts::routes);
 }
 
@@ -249,6 +251,7 @@ impl Ctx {
                     footer class="site" {
                         p { "coprod pays people fairly for their part in co-production. "
                             "Questions about a payment? Ask your group's coordinator." }
+                        p { a href="/privacy" { "How we use your information" } }
                     }
                 }
             }

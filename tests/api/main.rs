@@ -12,6 +12,7 @@ mod browser;
 mod browser_admin;
 mod browser_finance;
 mod browser_member;
+mod browser_personal;
 mod browser_sessions;
 mod cli;
 mod contracts;

@@ -207,6 +207,7 @@ pub(super) fn send(
             "Questions? Ask your coordinator at {}.",
             from.email
         ))
+        .link("How we use your information", format!("{base}/privacy"))
         .large_print(Formats::from_stored(&member.preferred_formats).large_print());
     let who = Person {
         name: name_of(member),

@@ -6,6 +6,7 @@
 mod account;
 mod accounts;
 mod audit;
+mod erase;
 mod groups;
 mod limits;
 mod mail;
@@ -41,7 +42,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(reference::routes)
         .configure(limits::routes)
         .configure(mail::routes)
-        .configure(audit::routes);
+        .configure(audit::routes)
+        .configure(erase::routes);
 }
 
 /// The signed-in admin, or where to send the browser instead.

@@ -179,6 +179,11 @@ fn member_page(
             h2 { "Archive" }
             p { a href={ "/members/" (m.id) "/archive" } { "Archive this member" } }
         }
+        @if ctx.actor.as_ref().is_some_and(|a| a.is(crate::services::Role::Admin)) && !m.full_name.starts_with("Erased member ") {
+            h2 { "Personal data" }
+            p { a href={ "/members/" (m.id) "/erase" } { "Erase their personal details" } }
+            p { a href={ "/members/" (m.id) "/data-export?format=pdf" } download { "Download everything we hold about them" } " (a PDF, for answering their request)" }
+        }
     };
     ctx.page(status, &name, body)
 }
@@ -188,6 +193,7 @@ pub struct Notice {
     added: Option<String>,
     saved: Option<String>,
     roles: Option<String>,
+    erased: Option<String>,
 }
 
 /// What the member's page shows besides the member: a note of what was just done, or the
@@ -232,10 +238,13 @@ pub async fn member(
         Ok(a) => a,
         Err(res) => return res,
     };
-    let notice = match (&q.added, &q.saved, &q.roles) {
-        (Some(_), _, _) => Some("The member is added."),
-        (_, Some(_), _) => Some("Their details are saved."),
-        (_, _, Some(_)) => Some("Their roles are saved."),
+    let notice = match (&q.added, &q.saved, &q.roles, &q.erased) {
+        (Some(_), _, _, _) => Some("The member is added."),
+        (_, Some(_), _, _) => Some("Their details are saved."),
+        (_, _, Some(_), _) => Some("Their roles are saved."),
+        (_, _, _, Some(_)) => {
+            Some("Their personal details are erased. Their payments stay, under the name shown.")
+        }
         _ => None,
     };
     let add = MemberForm {
