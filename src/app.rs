@@ -118,9 +118,10 @@ impl Application {
             self.db.clone(),
             self.sender.clone(),
             Duration::from_millis(self.settings.mail.poll_interval_ms),
-            vec![crate::services::invitations::reminder_job(
-                self.settings.clone(),
-            )],
+            vec![
+                crate::services::invitations::reminder_job(self.settings.clone()),
+                crate::services::personal::retention::job(self.settings.clone()),
+            ],
         );
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);

@@ -47,6 +47,14 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Apply the retention rules (`[retention]` settings) now: empty old emails' texts, remove old
+    /// receipts, erase the personal details of members whose time is up. Each removal goes in the
+    /// audit trail with its rule. `coprod serve` does this once a day by itself.
+    Retention {
+        /// List what would be removed, and why, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Fill an empty database with a sample advisory group (people, sessions, claims, a paid and a
     /// draft pay run), print demo sign-ins for each role, then serve. Refuses a database that
     /// already has accounts, members or groups.
@@ -143,6 +151,7 @@ fn main() -> ExitCode {
                     },
             } => create_admin(settings, email, password_stdin).await,
             Command::Demo { no_serve } => demo(settings, no_serve).await,
+            Command::Retention { dry_run } => retention(settings, dry_run).await,
             Command::Db {
                 command: DbCommand::Backup { file },
             } => backup(settings, file).await,
@@ -286,6 +295,45 @@ async fn demo(settings: Settings, no_serve: bool) -> CliResult {
     };
     println!("\nServing now; stop with Ctrl-C.");
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// Applies the retention rules now (or lists what they would remove), printing each item.
+async fn retention(settings: Settings, dry_run: bool) -> CliResult {
+    use coprod::services::personal::retention::{self, Rules};
+    let db = open_database(&settings).await?;
+    let (rules, today) = (Rules::from(&settings.retention), settings.today());
+    let report = tokio::task::spawn_blocking(move || {
+        db.migrate()?;
+        let mut conn = db.get()?;
+        let report = if dry_run {
+            retention::due(&mut conn, rules, today)
+        } else {
+            retention::apply(&mut conn, rules, today)
+        };
+        report.map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await??;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    for d in &report.removed {
+        println!(
+            "{verb} {} {} ({}: {})",
+            d.kind.replace('_', " "),
+            d.id,
+            d.rule,
+            d.why
+        );
+    }
+    for d in &report.held {
+        println!("kept for now: member {} ({}: {})", d.id, d.rule, d.why);
+    }
+    println!(
+        "{} {} item(s); {} member(s) due but kept until what is owed to them is settled.{}",
+        if dry_run { "Would remove" } else { "Removed" },
+        report.removed.len(),
+        report.held.len(),
+        if dry_run { " Nothing was changed." } else { "" }
+    );
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod personal;
 pub mod receipts;
 pub mod replies;
 pub mod reports;
+pub mod retention;
 pub mod schema;
 pub mod sessions;
 pub mod url;

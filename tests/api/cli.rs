@@ -35,6 +35,7 @@ fn every_command_has_help() {
         vec!["mail", "--help"],
         vec!["mail", "send-pending", "--help"],
         vec!["demo", "--help"],
+        vec!["retention", "--help"],
         vec!["admin", "create", "--help"],
         vec!["db", "--help"],
         vec!["db", "backup", "--help"],

@@ -40,6 +40,7 @@ mod portal;
 mod reading;
 mod receipts;
 mod records;
+mod retention;
 mod roles;
 mod routes;
 mod schema;

@@ -4,6 +4,7 @@
 
 mod erase;
 mod printed;
+pub mod retention;
 
 pub use erase::{erase, preview, Erasure, Preview, GOES, STAYS};
 
