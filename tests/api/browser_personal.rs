@@ -46,6 +46,13 @@ async fn a_member_downloads_their_copy_and_an_admin_erases_them(backend: TestBac
     // The admin: the member's page links to the confirmation page, which says what to settle.
     b.sign_in(&url, &admin.email).await;
     b.goto(&format!("{url}/members/{id}")).await;
+    b.press(&format!("a[href='/members/{id}/data-export?format=pdf']"))
+        .await;
+    let theirs = pdf_extract::extract_text_from_mem(&b.downloaded("pdf").await).unwrap();
+    assert!(
+        theirs.contains("Prefers phone calls"),
+        "an admin's copy has the staff notes"
+    );
     b.click(&format!("a[href='/members/{id}/erase']")).await;
     let page = b.text("main").await;
     assert!(page.contains("What will go"), "{page}");
