@@ -128,14 +128,21 @@ pub fn owed(conn: &mut DbConnection, member_id: &str) -> QueryResult<Owed> {
     })
 }
 
-/// `%value%` for LIKE, its wildcards escaped with a backslash, in lower case.
+/// `%value%` for LIKE, its wildcards escaped with a backslash.
 fn containing(value: &str) -> String {
     let escaped = value
-        .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
+}
+
+/// The patterns a column is searched with for `value`: in lower case against the column in lower
+/// case (the database lowers only A to Z on SQLite), and as written against the column as it is
+/// (for a name with other capitals, such as "Émile"). Candidates are then checked in Rust,
+/// word by word and in any case, before anything is changed.
+fn patterns(value: &str) -> (String, String) {
+    (containing(&value.to_lowercase()), containing(value))
 }
 
 /// How many rows of each kind an erasure changed or removed.
@@ -256,6 +263,7 @@ pub fn clear_records(
         diesel::update(expense_claims::table.find(id))
             .set((
                 expense_claims::description.eq(None::<String>),
+                expense_claims::receipt_ref.eq(None::<String>),
                 expense_claims::rejection_reason.eq(rejection.as_deref().map(|r| ids.strike(r))),
                 expense_claims::late_reason.eq(late.as_deref().map(|r| ids.strike(r))),
             ))
@@ -274,6 +282,16 @@ pub fn clear_records(
             .execute(conn)?;
     }
     removed.adjustments = reasons.len();
+    // A line's explanation quotes an adjustment's reason.
+    let lines: Vec<(String, String)> = pay_lines::table
+        .filter(pay_lines::member_id.eq(member_id))
+        .select((pay_lines::id, pay_lines::explanation))
+        .load(conn)?;
+    for (id, explanation) in lines.iter().filter(|(_, e)| ids.mentioned_in(e)) {
+        diesel::update(pay_lines::table.find(id))
+            .set(pay_lines::explanation.eq(ids.strike(explanation)))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -291,6 +309,15 @@ pub fn clear_emails(
     ids: &Identifiers,
     removed: &mut Removed,
 ) -> QueryResult<()> {
+    type Mail = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+    );
     let mut q = outbox::table
         .filter(outbox::recipient.eq_any(addresses.to_vec()))
         .select((
@@ -298,19 +325,33 @@ pub fn clear_emails(
             outbox::recipient,
             outbox::subject,
             outbox::status,
+            outbox::body_text,
+            outbox::body_html,
+            outbox::calendar,
         ))
         .into_boxed();
     for v in ids.values() {
-        let p = containing(v);
-        q = q
-            .or_filter(lower_text(outbox::subject).like(p.clone()).escape('\\'))
-            .or_filter(lower_text(outbox::body_text).like(p.clone()).escape('\\'))
-            .or_filter(lower_text(outbox::body_html).like(p.clone()).escape('\\'))
-            .or_filter(lower_opt(outbox::calendar).like(p).escape('\\'));
+        for p in <[String; 2]>::from(patterns(v)) {
+            q = q
+                .or_filter(lower_text(outbox::subject).like(p.clone()).escape('\\'))
+                .or_filter(outbox::subject.like(p.clone()).escape('\\'))
+                .or_filter(lower_text(outbox::body_text).like(p.clone()).escape('\\'))
+                .or_filter(outbox::body_text.like(p.clone()).escape('\\'))
+                .or_filter(lower_opt(outbox::calendar).like(p.clone()).escape('\\'))
+                .or_filter(outbox::calendar.like(p).escape('\\'));
+        }
     }
-    let rows: Vec<(String, String, String, String)> = q.load(conn)?;
-    for (id, recipient, subject, status) in &rows {
+    let rows: Vec<Mail> = q.load(conn)?;
+    let mut changed = 0;
+    for (id, recipient, subject, status, text, html, calendar) in &rows {
         let to_them = addresses.iter().any(|a| a.eq_ignore_ascii_case(recipient));
+        let names_them = ids.mentioned_in(subject)
+            || ids.mentioned_in(text)
+            || ids.mentioned_in(html)
+            || calendar.as_deref().is_some_and(|c| ids.mentioned_in(c));
+        if !to_them && !names_them {
+            continue;
+        }
         let waiting = status == super::outbox::PENDING || status == super::outbox::SENDING;
         diesel::update(outbox::table.find(id))
             .set((
@@ -318,6 +359,7 @@ pub fn clear_emails(
                 outbox::body_text.eq(ERASED_TEXT),
                 outbox::body_html.eq(ERASED_HTML),
                 outbox::calendar.eq(None::<String>),
+                outbox::last_error.eq(None::<String>),
                 outbox::recipient.eq(if to_them {
                     "erased@invalid".to_string()
                 } else {
@@ -330,8 +372,9 @@ pub fn clear_emails(
                 }),
             ))
             .execute(conn)?;
+        changed += 1;
     }
-    removed.emails = rows.len();
+    removed.emails = changed;
     Ok(())
 }
 
@@ -344,55 +387,78 @@ pub fn clear_audit(
     removed: &mut Removed,
 ) -> QueryResult<()> {
     type Snap = (String, Option<String>, Option<String>, Option<String>);
-    let mut rows: Vec<Snap> = super::by_chunks(conn, entities, |conn, chunk| {
+    let select = (
+        audit_events::id,
+        audit_events::before_json,
+        audit_events::after_json,
+        audit_events::reason,
+    );
+    let theirs: Vec<Snap> = super::by_chunks(conn, entities, |conn, chunk| {
         audit_events::table
             .filter(audit_events::entity_id.eq_any(chunk))
-            .select((
-                audit_events::id,
-                audit_events::before_json,
-                audit_events::after_json,
-                audit_events::reason,
-            ))
+            .select(select)
             .load(conn)
     })?;
+    let mut mentions: Vec<Snap> = Vec::new();
     if !ids.values().is_empty() {
-        let mut q = audit_events::table
-            .select((
-                audit_events::id,
-                audit_events::before_json,
-                audit_events::after_json,
-                audit_events::reason,
-            ))
-            .into_boxed();
-        for (i, v) in ids.values().iter().enumerate() {
-            let p = containing(v);
-            let matches = lower_opt(audit_events::before_json)
-                .like(p.clone())
-                .escape('\\')
-                .or(lower_opt(audit_events::after_json)
+        let mut q = audit_events::table.select(select).into_boxed();
+        let mut first = true;
+        for v in ids.values() {
+            for p in <[String; 2]>::from(patterns(v)) {
+                let lowered = lower_opt(audit_events::before_json)
                     .like(p.clone())
-                    .escape('\\'))
-                .or(lower_opt(audit_events::reason).like(p).escape('\\'));
-            q = if i == 0 {
-                q.filter(matches)
-            } else {
-                q.or_filter(matches)
-            };
+                    .escape('\\')
+                    .or(lower_opt(audit_events::after_json)
+                        .like(p.clone())
+                        .escape('\\'))
+                    .or(lower_opt(audit_events::reason).like(p.clone()).escape('\\'))
+                    .or(audit_events::before_json.like(p.clone()).escape('\\'))
+                    .or(audit_events::after_json.like(p.clone()).escape('\\'))
+                    .or(audit_events::reason.like(p).escape('\\'));
+                q = if first {
+                    q.filter(lowered)
+                } else {
+                    q.or_filter(lowered)
+                };
+                first = false;
+            }
         }
-        rows.extend(q.load::<Snap>(conn)?);
+        let own: std::collections::HashSet<&str> = theirs.iter().map(|r| r.0.as_str()).collect();
+        mentions = q
+            .load::<Snap>(conn)?
+            .into_iter()
+            .filter(|(id, b, a, r)| {
+                !own.contains(id.as_str())
+                    && [b, a, r]
+                        .iter()
+                        .any(|t| t.as_deref().is_some_and(|t| ids.mentioned_in(t)))
+            })
+            .collect();
     }
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    rows.dedup_by(|a, b| a.0 == b.0);
-    for (id, before, after, reason) in &rows {
+    let strike = |t: &Option<String>| t.as_deref().map(|r| ids.strike(r));
+    for ((id, before, after, reason), own) in theirs
+        .iter()
+        .map(|r| (r, true))
+        .chain(mentions.iter().map(|r| (r, false)))
+    {
+        let json = |j: &Option<String>| {
+            j.as_deref().map(|j| {
+                if own {
+                    ids.strike_json(j)
+                } else {
+                    ids.strike_mentions_json(j)
+                }
+            })
+        };
         diesel::update(audit_events::table.find(id))
             .set((
-                audit_events::before_json.eq(before.as_deref().map(|j| ids.strike_json(j))),
-                audit_events::after_json.eq(after.as_deref().map(|j| ids.strike_json(j))),
-                audit_events::reason.eq(reason.as_deref().map(|r| ids.strike(r))),
+                audit_events::before_json.eq(json(before)),
+                audit_events::after_json.eq(json(after)),
+                audit_events::reason.eq(strike(reason)),
             ))
             .execute(conn)?;
     }
-    removed.audit_events = rows.len();
+    removed.audit_events = theirs.len() + mentions.len();
     Ok(())
 }
 
@@ -404,14 +470,30 @@ pub fn clear_saved_responses(
     removed: &mut Removed,
 ) -> QueryResult<()> {
     for v in ids.values() {
-        removed.saved_responses += diesel::delete(
-            idempotency_keys::table.filter(
+        let (lowered, written) = patterns(v);
+        let found: Vec<(String, String, Option<String>)> = idempotency_keys::table
+            .filter(
                 lower_opt(idempotency_keys::response_body)
-                    .like(containing(v))
-                    .escape('\\'),
-            ),
-        )
-        .execute(conn)?;
+                    .like(lowered)
+                    .escape('\\')
+                    .or(idempotency_keys::response_body.like(written).escape('\\')),
+            )
+            .select((
+                idempotency_keys::account_id,
+                idempotency_keys::idem_key,
+                idempotency_keys::response_body,
+            ))
+            .load(conn)?;
+        for (account, key, body) in found {
+            if body.as_deref().is_some_and(|b| ids.mentioned_in(b)) {
+                removed.saved_responses += diesel::delete(
+                    idempotency_keys::table
+                        .filter(idempotency_keys::account_id.eq(&account))
+                        .filter(idempotency_keys::idem_key.eq(&key)),
+                )
+                .execute(conn)?;
+            }
+        }
     }
     Ok(())
 }

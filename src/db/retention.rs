@@ -20,14 +20,19 @@ pub const EXPIRED_TEXT: &str =
 pub const EXPIRED_HTML: &str =
     "<p>The text of this message was removed once it was older than our retention rules allow.</p>";
 
-/// Emails sent (or failed for good) before `before` whose text is still there: (id, when).
+/// Emails sent (or failed for good) before `before` whose text is still there: (id, when written).
 pub fn emails_due(
     conn: &mut DbConnection,
     before: NaiveDateTime,
 ) -> QueryResult<Vec<(String, NaiveDateTime)>> {
     outbox::table
         .filter(outbox::status.eq_any([SENT, FAILED]))
-        .filter(outbox::created_at.lt(before))
+        // Counted from when it was sent; one that failed for good, from when it was written.
+        .filter(
+            outbox::sent_at
+                .lt(before)
+                .or(outbox::sent_at.is_null().and(outbox::created_at.lt(before))),
+        )
         .filter(outbox::body_text.ne_all([REMOVED_TEXT, ERASED_TEXT, EXPIRED_TEXT]))
         .select((outbox::id, outbox::created_at))
         .order(outbox::created_at.asc())

@@ -96,29 +96,40 @@ impl Identifiers {
         out
     }
 
-    /// A record's JSON as the audit trail keeps it, with its personal fields erased and every
-    /// identifier struck out of the rest; text that is not JSON is struck out as text.
+    /// A snapshot of one of the person's own records as the audit trail keeps it: its personal
+    /// fields erased whatever they say, and every identifier struck out of the rest. Text that
+    /// is not JSON is struck out as text.
     pub fn strike_json(&self, json: &str) -> String {
+        self.strike_json_as(json, true)
+    }
+
+    /// A snapshot of someone else's record that mentions the person: only the identifiers are
+    /// struck out, so the other person's own details stay.
+    pub fn strike_mentions_json(&self, json: &str) -> String {
+        self.strike_json_as(json, false)
+    }
+
+    fn strike_json_as(&self, json: &str, theirs: bool) -> String {
         match serde_json::from_str::<serde_json::Value>(json) {
             Ok(mut v) => {
-                self.strike_value(&mut v);
+                self.strike_value(&mut v, theirs);
                 v.to_string()
             }
             Err(_) => self.strike(json),
         }
     }
 
-    fn strike_value(&self, v: &mut serde_json::Value) {
+    fn strike_value(&self, v: &mut serde_json::Value, theirs: bool) {
         use serde_json::Value;
         match v {
             Value::String(s) => *s = self.strike(s),
-            Value::Array(items) => items.iter_mut().for_each(|i| self.strike_value(i)),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.strike_value(i, theirs)),
             Value::Object(o) => {
                 for (k, field) in o.iter_mut() {
-                    if PERSONAL_FIELDS.contains(&k.as_str()) && !field.is_null() {
+                    if theirs && PERSONAL_FIELDS.contains(&k.as_str()) && !field.is_null() {
                         *field = Value::String(ERASED.to_string());
                     } else {
-                        self.strike_value(field);
+                        self.strike_value(field, theirs);
                     }
                 }
             }
@@ -127,9 +138,25 @@ impl Identifiers {
     }
 }
 
-/// Where `needle` starts and ends in `text` at or after byte `from`, comparing characters
+/// Where `needle` starts and ends in `text` at or after byte `from`, as a whole word (no letter
+/// or digit just before or after it, so "Sam" is not found in "same"), comparing characters
 /// without regard to case.
 fn find_ignoring_case(text: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
+    let mut at = from;
+    while let Some((start, end)) = find_anywhere(text, needle, at) {
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        if !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric) {
+            return Some((start, end));
+        }
+        at = start + text[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
+/// Where `needle` starts and ends in `text` at or after byte `from`, anywhere, comparing
+/// characters without regard to case.
+fn find_anywhere(text: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
     let wanted: Vec<char> = needle.chars().flat_map(char::to_lowercase).collect();
     if wanted.is_empty() {
         return None;
@@ -218,6 +245,14 @@ mod tests {
         assert!(ids.mentioned_in("northtown"));
         assert!(!ids.mentioned_in("Ann"));
         assert_eq!(ids.strike("ÅNN"), "ÅNN");
+        // Whole words only: a short preferred name is not found inside other words.
+        let sam = Identifiers::new([Some("Sam"), Some("Émile Zola")]);
+        assert_eq!(
+            sam.strike("The same Sam, samples; SAM."),
+            "The same [erased], samples; [erased]."
+        );
+        assert_eq!(sam.strike("émile zola came"), "[erased] came");
+        assert!(!sam.mentioned_in("Samantha"));
     }
 
     #[test]
@@ -234,6 +269,11 @@ mod tests {
             ids.strike_json("Ann Example, not JSON"),
             "[erased], not JSON"
         );
+        // Someone else's record that mentions them keeps its own details.
+        let other = r#"{"full_name":"Bob Other","notes":"came with Ann Example"}"#;
+        let v: serde_json::Value = serde_json::from_str(&ids.strike_mentions_json(other)).unwrap();
+        assert_eq!(v["full_name"], "Bob Other");
+        assert_eq!(v["notes"], "came with [erased]");
     }
 
     #[test]

@@ -188,6 +188,7 @@ pub fn create(
                 "The session was cancelled, so no expenses can be claimed for it.".into(),
             ));
         }
+        crate::services::personal::refuse_if_erased(conn, &input.member_id)?;
         let in_group = people::register_members(conn, &meeting.group_id, meeting.meeting_date)?
             .into_iter()
             .any(|(_, m)| m.id == input.member_id);

@@ -260,6 +260,7 @@ pub fn update(
     }
     write_tx(conn, |conn| {
         let before = people::find_member(conn, id)?.ok_or(Error::NotFound)?;
+        crate::services::personal::refuse_if_erased(conn, id)?;
         let mut row = before.clone();
         apply(&mut row, &fields)?;
         row.updated_at = db::now();

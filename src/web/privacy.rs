@@ -56,7 +56,7 @@ pub async fn privacy(req: HttpRequest, settings: web::Data<Settings>) -> HttpRes
             li { "Payment records (amounts and dates) stay after that, under a reference that does not name you, "
                 "because every pay run must still add up." }
             li { "The text of an email we sent you: " (r.email_body_days) " days after we sent it. "
-                "We keep only its subject, date and whether it arrived." }
+                "We keep only its subject, the address it went to, its date and whether it arrived." }
             li { "Receipts you send with a claim: " (years(r.receipt_years)) " after you send them. The claim stays." }
         }
         h2 { "Your rights" }

@@ -129,7 +129,8 @@ async fn the_audit_trail_is_filtered_paged_and_append_only(backend: TestBackend)
                 .filter(a::after_json.is_not_null())
                 .execute(c);
             let struck = diesel::update(a::audit_events)
-                .set(a::reason.eq(Some("asked by [erased]")))
+                .set(a::after_json.eq(Some(r#"{"full_name":"[erased]"}"#)))
+                .filter(a::after_json.is_not_null())
                 .execute(c);
             (
                 update.is_err(),

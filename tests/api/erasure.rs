@@ -243,6 +243,27 @@ async fn an_erased_member_is_found_nowhere_and_the_books_still_add_up(backend: T
     assert_eq!(event["actor_id"], admin.id.as_str());
     assert_eq!(event["reason"], "[erased] asked us to, by letter");
 
+    // Nothing new is recorded for them.
+    let patch = w
+        .app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/members/{id}"),
+            Some(&admin.token),
+            Some(json!({"full_name": NAME})),
+        )
+        .await;
+    assert_eq!(patch.status(), 409);
+    let adjust = w
+        .app
+        .post_as(
+            "/api/v1/adjustments",
+            Some(&w.finance.token),
+            json!({"member_id": id, "amount": "5.00", "kind": "fee", "reason": "more"}),
+        )
+        .await;
+    assert_eq!(adjust.status(), 409);
+
     // Their account is gone: the token no longer works, the address signs nobody in.
     assert_eq!(
         w.app.get_as("/api/v1/me", &w.member.token).await.status(),

@@ -127,6 +127,26 @@ async fn the_rules_remove_only_what_is_due_once(backend: TestBackend) {
     end_role(&w, &wendy, "2025-07-31").await;
     let old_receipt = receipt(&w, &june, &w.member_id).await;
     let new_receipt = receipt(&w, &june, &w.member_id).await;
+    // Every email so far marked sent (delivery is seen before the outbox row says so).
+    crate::helpers::eventually(
+        "the outbox to be empty",
+        std::time::Duration::from_secs(20),
+        || async {
+            let waiting = w
+                .app
+                .with_db(|c| {
+                    use coprod::db::schema::outbox;
+                    outbox::table
+                        .filter(outbox::status.ne("sent"))
+                        .count()
+                        .get_result::<i64>(c)
+                        .unwrap()
+                })
+                .await;
+            (waiting == 0).then_some(())
+        },
+    )
+    .await;
     // Make the first receipt and every email sent so far old enough.
     let (r, today) = (old_receipt.clone(), w.app.settings.today());
     let old_emails = w
@@ -140,13 +160,20 @@ async fn the_rules_remove_only_what_is_due_once(backend: TestBackend) {
                 .set(receipts::uploaded_at.eq(long_ago))
                 .execute(c)
                 .unwrap();
+            let ten_days_ago = today.and_hms_opt(0, 0, 0).unwrap() - chrono::Duration::days(10);
             diesel::update(outbox::table.filter(outbox::status.eq("sent")))
-                .set(
-                    outbox::created_at
-                        .eq(today.and_hms_opt(0, 0, 0).unwrap() - chrono::Duration::days(10)),
-                )
+                .set((
+                    outbox::created_at.eq(ten_days_ago),
+                    outbox::sent_at.eq(Some(ten_days_ago)),
+                ))
                 .execute(c)
-                .unwrap()
+                .unwrap();
+            // Those whose text is still there (a message with a link lost it once sent).
+            outbox::table
+                .filter(outbox::body_text.ne(coprod::db::outbox::REMOVED_TEXT))
+                .count()
+                .get_result::<i64>(c)
+                .unwrap() as usize
         })
         .await;
     assert!(old_emails > 0);

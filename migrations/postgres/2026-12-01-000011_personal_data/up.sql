@@ -17,7 +17,8 @@ CREATE TABLE retention_runs (
 );
 
 -- Audit events stay append-only, with one exception: erasure may strike personal details out of
--- an event's snapshots and reason (what it writes then holds "[erased]"). Who, what, when and
+-- an event's snapshots and reason (a value that was there is replaced by one that holds
+-- "[erased]"; nothing is added where there was none). Who, what, when and
 -- about what never change, and no event is ever deleted.
 CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
 BEGIN
@@ -30,11 +31,11 @@ BEGIN
         AND NEW.entity_id IS NOT DISTINCT FROM OLD.entity_id
         AND NEW.request_id IS NOT DISTINCT FROM OLD.request_id
         AND (NEW.before_json IS NOT DISTINCT FROM OLD.before_json
-            OR NEW.before_json LIKE '%[erased]%')
+            OR (OLD.before_json IS NOT NULL AND NEW.before_json LIKE '%[erased]%'))
         AND (NEW.after_json IS NOT DISTINCT FROM OLD.after_json
-            OR NEW.after_json LIKE '%[erased]%')
+            OR (OLD.after_json IS NOT NULL AND NEW.after_json LIKE '%[erased]%'))
         AND (NEW.reason IS NOT DISTINCT FROM OLD.reason
-            OR NEW.reason LIKE '%[erased]%')
+            OR (OLD.reason IS NOT NULL AND NEW.reason LIKE '%[erased]%'))
     THEN
         RETURN NEW;
     END IF;

@@ -17,7 +17,8 @@ CREATE TABLE retention_runs (
 );
 
 -- Audit events stay append-only, with one exception: erasure may strike personal details out of
--- an event's snapshots and reason (what it writes then holds "[erased]"). Who, what, when and
+-- an event's snapshots and reason (a value that was there is replaced by one that holds
+-- "[erased]"; nothing is added where there was none). Who, what, when and
 -- about what never change, and no event is ever deleted.
 DROP TRIGGER audit_events_no_update;
 CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
@@ -26,11 +27,11 @@ WHEN NEW.id IS NOT OLD.id OR NEW.occurred_at IS NOT OLD.occurred_at
     OR NEW.entity_type IS NOT OLD.entity_type OR NEW.entity_id IS NOT OLD.entity_id
     OR NEW.request_id IS NOT OLD.request_id
     OR (NEW.before_json IS NOT OLD.before_json
-        AND (NEW.before_json IS NULL OR NEW.before_json NOT LIKE '%[erased]%'))
+        AND (OLD.before_json IS NULL OR NEW.before_json IS NULL OR NEW.before_json NOT LIKE '%[erased]%'))
     OR (NEW.after_json IS NOT OLD.after_json
-        AND (NEW.after_json IS NULL OR NEW.after_json NOT LIKE '%[erased]%'))
+        AND (OLD.after_json IS NULL OR NEW.after_json IS NULL OR NEW.after_json NOT LIKE '%[erased]%'))
     OR (NEW.reason IS NOT OLD.reason
-        AND (NEW.reason IS NULL OR NEW.reason NOT LIKE '%[erased]%'))
+        AND (OLD.reason IS NULL OR NEW.reason IS NULL OR NEW.reason NOT LIKE '%[erased]%'))
 BEGIN
     SELECT RAISE(ABORT, 'audit events are append-only');
 END;

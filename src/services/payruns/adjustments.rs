@@ -77,6 +77,7 @@ pub fn adjust(
         if people::find_member(conn, &new.member_id)?.is_none() {
             return Err(Error::invalid("member_id", "is not a known member"));
         }
+        crate::services::personal::refuse_if_erased(conn, &new.member_id)?;
         if let Some(g) = &new.group_id {
             if people::find_group(conn, g)?.is_none() {
                 return Err(Error::invalid("group_id", "is not a known group"));

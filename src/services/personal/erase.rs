@@ -117,6 +117,20 @@ pub fn to_settle(o: &Owed) -> Vec<String> {
     out
 }
 
+/// Refuses a new record about a member whose details were erased (their record is only kept for
+/// the books). Taken under the shared pay lock, so it never slips in beside an erasure.
+pub fn refuse_if_erased(conn: &mut DbConnection, member_id: &str) -> Result<()> {
+    db::pay_lock(conn, false)?;
+    match erasure::erased_at(conn, member_id)? {
+        Some(_) => Err(Error::Conflict(
+            "this member's details were erased: their record is kept only for the books, and \
+             nothing new can be recorded for them"
+                .into(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// What an erasure of the member would do, or what stands in its way (admins only).
 pub fn preview(conn: &mut DbConnection, actor: &Actor, member_id: &str) -> Result<Preview> {
     actor.require(&[Role::Admin])?;

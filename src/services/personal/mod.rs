@@ -6,7 +6,7 @@ mod erase;
 mod printed;
 pub mod retention;
 
-pub use erase::{erase, preview, Erasure, Preview, GOES, STAYS};
+pub use erase::{erase, preview, refuse_if_erased, Erasure, Preview, GOES, STAYS};
 
 use serde::Serialize;
 

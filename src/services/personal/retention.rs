@@ -125,40 +125,50 @@ pub fn apply(conn: &mut DbConnection, rules: Rules, today: NaiveDate) -> Result<
     write_tx(conn, |conn| {
         let mut report = due(conn, rules, today)?;
         let mut done = Vec::with_capacity(report.removed.len());
-        for d in report.removed.drain(..) {
-            let removed = match d.kind {
-                "email_text" => rows::empty_email(conn, &d.id)? > 0,
-                "receipt" => rows::delete_receipt(conn, &d.id)? > 0,
-                _ => {
-                    let why = format!("{}: {}", d.rule, d.why);
-                    super::erase(conn, None, &d.id, &why, Some("retention.erase_after_years"))?;
-                    done.push(d);
-                    continue;
+        for d in std::mem::take(&mut report.removed) {
+            // Each removal in its own savepoint: one that fails (a member erased by hand a
+            // moment ago) is reported and the rest still go.
+            match write_tx(conn, |conn| remove(conn, &d)) {
+                Ok(true) => done.push(d),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(kind = d.kind, id = %d.id, error = %e, "a retention removal failed; the rest go ahead");
+                    report.held.push(Due {
+                        why: format!("{}; not removed: {e}", d.why),
+                        ..d
+                    });
                 }
-            };
-            if removed {
-                let action = if d.kind == "receipt" {
-                    "receipt.removed"
-                } else {
-                    "email.text_removed"
-                };
-                let entity = if d.kind == "receipt" {
-                    "receipt"
-                } else {
-                    "email"
-                };
-                let why = format!("{}: {}", d.rule, d.why);
-                audit::record(
-                    conn,
-                    None,
-                    Change::new(action, entity, &d.id).reason(Some(&why)),
-                )?;
-                done.push(d);
             }
         }
         report.removed = done;
         Ok(report)
     })
+}
+
+/// Removes one thing the rules say must go, with its audit event; false when it had gone already.
+fn remove(conn: &mut DbConnection, d: &Due) -> Result<bool> {
+    let why = format!("{}: {}", d.rule, d.why);
+    let (action, entity) = match d.kind {
+        "email_text" => ("email.text_removed", "email"),
+        "receipt" => ("receipt.removed", "receipt"),
+        _ => {
+            super::erase(conn, None, &d.id, &why, Some("retention.erase_after_years"))?;
+            return Ok(true);
+        }
+    };
+    let removed = if d.kind == "receipt" {
+        rows::delete_receipt(conn, &d.id)?
+    } else {
+        rows::empty_email(conn, &d.id)?
+    } > 0;
+    if removed {
+        audit::record(
+            conn,
+            None,
+            Change::new(action, entity, &d.id).reason(Some(&why)),
+        )?;
+    }
+    Ok(removed)
 }
 
 /// `apply` once for `today` across every instance: the pass claims the day in the same
