@@ -223,6 +223,8 @@ pub struct ExportQuery {
 #[utoipa::path(get, path = "/api/v1/members/{id}/data-export", operation_id = "member_data_export", tag = "members", security(("bearer" = [])),
     params(("id" = String, Path), ExportQuery),
     responses((status = 200, description = "Everything held about the member, as a JSON file or a PDF", content((Object = "application/json"), (String = "application/pdf"))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn data_export(
     actor: Actor,

@@ -295,12 +295,6 @@ pub fn clear_records(
     Ok(())
 }
 
-/// What an email whose text was erased says instead.
-pub const ERASED_TEXT: &str =
-    "The text of this message was erased with the personal details it held.";
-pub const ERASED_HTML: &str =
-    "<p>The text of this message was erased with the personal details it held.</p>";
-
 /// Emails to their addresses, and any that mention them: the text and calendar part emptied,
 /// the subject struck, their address replaced; one still waiting is not sent.
 pub fn clear_emails(
@@ -356,8 +350,8 @@ pub fn clear_emails(
         diesel::update(outbox::table.find(id))
             .set((
                 outbox::subject.eq(ids.strike(subject)),
-                outbox::body_text.eq(ERASED_TEXT),
-                outbox::body_html.eq(ERASED_HTML),
+                outbox::body_text.eq(super::outbox::ERASED_TEXT),
+                outbox::body_html.eq(super::outbox::ERASED_HTML),
                 outbox::calendar.eq(None::<String>),
                 outbox::last_error.eq(None::<String>),
                 outbox::recipient.eq(if to_them {

@@ -19,6 +19,21 @@ pub const REMOVED_TEXT: &str =
 pub const REMOVED_HTML: &str =
     "<p>This message held a single-use link. Its text was removed once it was sent.</p>";
 
+/// What a message says once its text was erased with the personal details it held.
+pub const ERASED_TEXT: &str =
+    "The text of this message was erased with the personal details it held.";
+pub const ERASED_HTML: &str =
+    "<p>The text of this message was erased with the personal details it held.</p>";
+
+/// What a sent message says once the retention rule removed its text.
+pub const EXPIRED_TEXT: &str =
+    "The text of this message was removed once it was older than our retention rules allow.";
+pub const EXPIRED_HTML: &str =
+    "<p>The text of this message was removed once it was older than our retention rules allow.</p>";
+
+/// Every text that stands in for one removed: a message holding one has nothing left to remove.
+pub const REPLACED_TEXTS: [&str; 3] = [REMOVED_TEXT, ERASED_TEXT, EXPIRED_TEXT];
+
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {

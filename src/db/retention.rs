@@ -6,19 +6,12 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::erasure::ERASED_TEXT;
-use super::outbox::{FAILED, REMOVED_TEXT, SENT};
+use super::outbox::{EXPIRED_HTML, EXPIRED_TEXT, FAILED, REPLACED_TEXTS, SENT};
 use super::pay::APPROVED;
 use super::schema::{
     erasures, members, memberships, outbox, pay_runs, payments, receipts, retention_runs,
 };
 use super::DbConnection;
-
-/// What a sent email says once its text was removed by the retention rule.
-pub const EXPIRED_TEXT: &str =
-    "The text of this message was removed once it was older than our retention rules allow.";
-pub const EXPIRED_HTML: &str =
-    "<p>The text of this message was removed once it was older than our retention rules allow.</p>";
 
 /// Emails sent (or failed for good) before `before` whose text is still there: (id, when written).
 pub fn emails_due(
@@ -33,7 +26,7 @@ pub fn emails_due(
                 .lt(before)
                 .or(outbox::sent_at.is_null().and(outbox::created_at.lt(before))),
         )
-        .filter(outbox::body_text.ne_all([REMOVED_TEXT, ERASED_TEXT, EXPIRED_TEXT]))
+        .filter(outbox::body_text.ne_all(REPLACED_TEXTS))
         .select((outbox::id, outbox::created_at))
         .order(outbox::created_at.asc())
         .load(conn)
@@ -41,11 +34,11 @@ pub fn emails_due(
 
 /// Empties an email's text and calendar part (its subject, date and status stay).
 pub fn empty_email(conn: &mut DbConnection, id: &str) -> QueryResult<usize> {
-    diesel::update(outbox::table.find(id).filter(outbox::body_text.ne_all([
-        REMOVED_TEXT,
-        ERASED_TEXT,
-        EXPIRED_TEXT,
-    ])))
+    diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::body_text.ne_all(REPLACED_TEXTS)),
+    )
     .set((
         outbox::body_text.eq(EXPIRED_TEXT),
         outbox::body_html.eq(EXPIRED_HTML),

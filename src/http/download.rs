@@ -104,6 +104,12 @@ where
         .map_err(Into::into)
 }
 
+/// How a member's copy is asked for in a page's address (`?format=pdf`; none: JSON).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CopyAsked {
+    pub format: Option<String>,
+}
+
 /// Everything held about a member, as they asked for it: `json` (the default, for a computer)
 /// or `pdf` (to read, in their formats). Never cached.
 pub async fn personal_copy(

@@ -3,13 +3,11 @@
 //! a PDF from My details; an admin erases them through the confirmation page, which first says
 //! what to settle; every page checked with axe-core and the keyboard.
 
-use serde_json::json;
-
 use crate::both_backends;
 use crate::browser::Browser;
 use crate::erasure::tables_holding;
 use crate::helpers::{Role, TestBackend};
-use crate::payruns::{ok, s, World};
+use crate::payruns::{s, World};
 use crate::personal::{a_year_of_records, Year, NAME};
 
 async fn a_member_downloads_their_copy_and_an_admin_erases_them(backend: TestBackend) {
@@ -63,17 +61,7 @@ async fn a_member_downloads_their_copy_and_an_admin_erases_them(backend: TestBac
     );
     b.assert_accessible("erasure, with something to settle")
         .await;
-    ok(
-        w.app
-            .post_as(
-                &format!("/api/v1/pay-runs/{}/mark-paid", s(&run["id"])),
-                Some(&w.approver.token),
-                json!({"paid_on": run["payment_date"], "reference": "BACS-1"}),
-            )
-            .await,
-        200,
-    )
-    .await;
+    w.mark_paid(&run).await;
     b.goto(&format!("{url}/members/{id}/erase")).await;
     // Not without the box ticked.
     b.fill("#reason", "They asked us to, by email").await;

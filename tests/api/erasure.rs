@@ -49,7 +49,7 @@ pub async fn tables_holding(w: &World, needle: &str) -> Vec<String> {
 }
 
 /// What the books say about a run: its total, its count, and the sums of its payments and lines.
-async fn books(w: &World, run: &Value) -> (Value, Value, i64, i64) {
+pub async fn books(w: &World, run: &Value) -> (Value, Value, i64, i64) {
     let r = ok(
         w.app
             .get_as(
@@ -111,17 +111,7 @@ async fn an_erased_member_is_found_nowhere_and_the_books_still_add_up(backend: T
     let detail = problem["detail"].as_str().unwrap();
     assert!(detail.contains(&s(&run["id"])), "{detail}");
     assert!(detail.contains("mark it paid"), "{detail}");
-    ok(
-        w.app
-            .post_as(
-                &format!("/api/v1/pay-runs/{}/mark-paid", s(&run["id"])),
-                Some(&w.approver.token),
-                json!({"paid_on": run["payment_date"], "reference": "BACS-1"}),
-            )
-            .await,
-        200,
-    )
-    .await;
+    w.mark_paid(&run).await;
 
     // Bad input and other roles.
     for body in [
@@ -144,6 +134,18 @@ async fn an_erased_member_is_found_nowhere_and_the_books_still_add_up(backend: T
             .await
             .status();
         assert_eq!(status, 403);
+    }
+    // The pages are for admins too.
+    let coordinator = crate::member_pages::signed_in(&w, &w.coordinator.email).await;
+    for page in [
+        format!("/members/{id}/erase"),
+        format!("/members/{id}/data-export?format=pdf"),
+    ] {
+        assert_eq!(
+            coordinator.open(&w.app.url(&page)).await.status,
+            403,
+            "{page}"
+        );
     }
     let status = w
         .app

@@ -210,6 +210,21 @@ impl World {
             .await
     }
 
+    /// Finance marks the approved run paid on its payment date.
+    pub async fn mark_paid(&self, run: &Value) {
+        ok(
+            self.app
+                .post_as(
+                    &format!("/api/v1/pay-runs/{}/mark-paid", s(&run["id"])),
+                    Some(&self.approver.token),
+                    json!({"paid_on": run["payment_date"], "reference": "BACS-1"}),
+                )
+                .await,
+            200,
+        )
+        .await;
+    }
+
     pub async fn lines(&self, run: &Value) -> Vec<Value> {
         let body = ok(
             self.app

@@ -91,20 +91,14 @@ pub async fn a_year_of_records(w: &World) -> Year {
     )
     .await;
     let claim = s(&claim["id"]);
-    let upload = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(b"%PDF-1.4 a parking ticket".to_vec())
-            .file_name("ticket.pdf")
-            .mime_str("application/pdf")
-            .unwrap(),
-    );
-    let res = reqwest::Client::new()
-        .post(w.app.url(&format!("/api/v1/expenses/{claim}/receipts")))
-        .bearer_auth(&w.coordinator.token)
-        .multipart(upload)
-        .send()
-        .await
-        .unwrap();
+    let res = crate::receipts::upload(
+        w,
+        &claim,
+        &w.coordinator.token,
+        "ticket.pdf",
+        b"%PDF-1.4 a parking ticket",
+    )
+    .await;
     assert_eq!(res.status(), 201);
     ok(
         w.app

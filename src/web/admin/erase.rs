@@ -21,18 +21,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/members/{id}/data-export").route(web::get().to(data_export)));
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ExportAsked {
-    format: Option<String>,
-}
-
 /// A member's copy of everything held about them, for an admin answering their request.
 pub async fn data_export(
     req: HttpRequest,
     db: web::Data<Database>,
     settings: web::Data<crate::config::Settings>,
     path: web::Path<String>,
-    q: web::Query<ExportAsked>,
+    q: web::Query<crate::http::download::CopyAsked>,
 ) -> HttpResponse {
     let actor = match admin(&req).await {
         Ok(a) => a,

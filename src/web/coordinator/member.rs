@@ -179,7 +179,7 @@ fn member_page(
             h2 { "Archive" }
             p { a href={ "/members/" (m.id) "/archive" } { "Archive this member" } }
         }
-        @if ctx.actor.as_ref().is_some_and(|a| a.is(crate::services::Role::Admin)) && !m.full_name.starts_with("Erased member ") {
+        @if ctx.actor.as_ref().is_some_and(|a| a.is(crate::services::Role::Admin)) && m.full_name != crate::domain::personal::pseudonym(&m.id) {
             h2 { "Personal data" }
             p { a href={ "/members/" (m.id) "/erase" } { "Erase their personal details" } }
             p { a href={ "/members/" (m.id) "/data-export?format=pdf" } download { "Download everything we hold about them" } " (a PDF, for answering their request)" }

@@ -183,7 +183,7 @@ pub async fn data_export(
     req: HttpRequest,
     db: web::Data<Database>,
     settings: web::Data<Settings>,
-    q: web::Query<ExportAsked>,
+    q: web::Query<crate::http::download::CopyAsked>,
 ) -> HttpResponse {
     let (actor, member_id) = match super::member(&req).await {
         Ok(m) => m,
@@ -199,10 +199,4 @@ pub async fn data_export(
     )
     .await
     .unwrap_or_else(|e| crate::web::error_page(&req, Some(actor), &e))
-}
-
-/// How the copy is wanted.
-#[derive(Debug, Deserialize)]
-pub struct ExportAsked {
-    format: Option<String>,
 }
