@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, TimeDelta};
 
 use super::notices::{
-    coordinator_of, event, fallback_organizer, organizer, pays_of, send, tell_invited, Notice,
+    coordinator_of, event, fallback_organizer, organizer, send, tell_invited, Mailing, Notice,
 };
 use super::{group_name, name_of};
 use crate::db::meetings::{self as meeting_rows, MeetingRow};
@@ -144,7 +144,7 @@ pub fn changed(
     let group = group_name(conn, &after.group_id)?;
     let from = organizer(actor, &group);
     let in_group = people::register_members(conn, &after.group_id, after.meeting_date)?;
-    let pays = pays_of(conn, after, &in_group)?;
+    let mailing = Mailing::new(conn, after, group, from, &in_group, base)?;
     for (member, email) in invited {
         let key = format!(
             "meeting-update:{}:{}:{}",
@@ -152,16 +152,11 @@ pub fn changed(
         );
         send(
             conn,
+            &mailing,
             &key,
             Notice::Update(&words),
-            after,
-            &group,
             &member,
             &email,
-            pays.get(&member.id),
-            None,
-            &from,
-            base,
         )?;
     }
     Ok(())
@@ -207,26 +202,14 @@ fn remind_one(conn: &mut DbConnection, id: &str, today: NaiveDate, base: &str) -
     let group = group_name(conn, &m.group_id)?;
     let from = coordinator_of(conn, &m.group_id)?.unwrap_or_else(|| fallback_organizer(&group));
     let in_group = people::register_members(conn, &m.group_id, m.meeting_date)?;
-    let pays = pays_of(conn, &m, &in_group)?;
+    let mailing = Mailing::new(conn, &m, group, from, &in_group, base)?;
     let mut n = 0;
     for (_, member) in in_group.iter().filter(|(_, p)| mine.contains(&p.id)) {
         let Some(email) = member.email.clone() else {
             continue;
         };
         let key = format!("meeting-reminder:{}:{}:{}", m.id, member.id, m.meeting_date);
-        if send(
-            conn,
-            &key,
-            Notice::Reminder,
-            &m,
-            &group,
-            member,
-            &email,
-            pays.get(&member.id),
-            None,
-            &from,
-            base,
-        )? {
+        if send(conn, &mailing, &key, Notice::Reminder, member, &email)? {
             n += 1;
         }
     }
@@ -259,26 +242,14 @@ pub fn remind_waiting(
         let group = group_name(conn, &m.group_id)?;
         let from = organizer(actor, &group);
         let in_group = people::register_members(conn, &m.group_id, m.meeting_date)?;
-        let pays = pays_of(conn, &m, &in_group)?;
+        let mailing = Mailing::new(conn, &m, group, from, &in_group, base)?;
         let mut n = 0;
         for (_, member) in in_group.iter().filter(|(_, p)| waiting.contains(&p.id)) {
             let Some(email) = member.email.clone() else {
                 continue;
             };
             let key = format!("meeting-nudge:{}:{}:{today}", m.id, member.id);
-            if send(
-                conn,
-                &key,
-                Notice::Reminder,
-                &m,
-                &group,
-                member,
-                &email,
-                pays.get(&member.id),
-                None,
-                &from,
-                base,
-            )? {
+            if send(conn, &mailing, &key, Notice::Reminder, member, &email)? {
                 n += 1;
             }
         }

@@ -97,7 +97,7 @@ mod notices;
 
 pub use calendars::{calendar_file, feed, has_feed, reset_feed};
 pub use changes::{cancel, changed, remind_waiting, reminder_job, send_reminders, REMINDER_EVERY};
-use notices::{organizer, pays_of, send, Notice};
+use notices::{organizer, send, Notice};
 pub use notices::{place_words, when_words, would_pay, WouldPay};
 
 pub(super) fn name_of(m: &MemberRow) -> String {
@@ -174,8 +174,9 @@ pub fn invite(
             in_group.retain(|(_, p)| ids.contains(&p.id));
         }
         let group = group_name(conn, &m.group_id)?;
-        let pays = pays_of(conn, &m, &in_group)?;
         let from = organizer(actor, &group);
+        let mut mailing = notices::Mailing::new(conn, &m, group, from, &in_group, base)?;
+        mailing.message = message.as_deref();
         let mut out = Invited {
             invited: 0,
             without_email: Vec::new(),
@@ -191,19 +192,7 @@ pub fn invite(
                 "meeting-invitation:{}:{}:{}:{today}",
                 m.id, member.id, m.calendar_sequence
             );
-            if send(
-                conn,
-                &key,
-                Notice::Invitation,
-                &m,
-                &group,
-                member,
-                &email,
-                pays.get(&member.id),
-                message.as_deref(),
-                &from,
-                base,
-            )? {
+            if send(conn, &mailing, &key, Notice::Invitation, member, &email)? {
                 out.invited += 1;
             }
         }

@@ -136,22 +136,58 @@ pub(super) enum Notice<'a> {
     Update(&'a [String]),
 }
 
+/// What every message about one session to its group shares: the session, the group's name,
+/// who it is from, what it pays each person, the coordinator's message and the portal's address.
+pub(super) struct Mailing<'a> {
+    pub m: &'a MeetingRow,
+    pub group: String,
+    pub from: Person,
+    pub pays: HashMap<String, WouldPay>,
+    pub message: Option<&'a str>,
+    pub base: &'a str,
+}
+
+impl<'a> Mailing<'a> {
+    /// The messages about `m` to some of `in_group`, from `from`.
+    pub fn new(
+        conn: &mut DbConnection,
+        m: &'a MeetingRow,
+        group: String,
+        from: Person,
+        in_group: &[(people::MembershipRow, MemberRow)],
+        base: &'a str,
+    ) -> Result<Mailing<'a>> {
+        Ok(Mailing {
+            pays: pays_of(conn, m, in_group)?,
+            m,
+            group,
+            from,
+            message: None,
+            base,
+        })
+    }
+}
+
 /// Builds and queues one message with its calendar file, and stores its reply link when it was
 /// queued (a message already sent under the same key sends nothing and stores nothing).
-#[allow(clippy::too_many_arguments)]
 pub(super) fn send(
     conn: &mut DbConnection,
+    mailing: &Mailing<'_>,
     key: &str,
     notice: Notice<'_>,
-    m: &MeetingRow,
-    group: &str,
     member: &MemberRow,
     email: &str,
-    pays: Option<&WouldPay>,
-    message: Option<&str>,
-    from: &Person,
-    base: &str,
 ) -> Result<bool> {
+    let Mailing {
+        m,
+        group,
+        from,
+        message,
+        base,
+        ..
+    } = mailing;
+    let (m, base, message) = (*m, *base, *message);
+    let pays = mailing.pays.get(&member.id);
     let (link, token) = new_link(m, &member.id, base);
     let answer = |r: Reply| format!("{link}&answer={}", r.as_str());
     let day = m.meeting_date.format("%A %-d %B").to_string();
@@ -223,7 +259,7 @@ pub(super) fn send(
 }
 
 /// The role each member has in the group on the session's day, for what it pays.
-pub(super) fn pays_of(
+fn pays_of(
     conn: &mut DbConnection,
     m: &MeetingRow,
     in_group: &[(people::MembershipRow, MemberRow)],
