@@ -172,6 +172,11 @@ async fn an_erased_member_is_found_nowhere_and_the_books_still_add_up(backend: T
     .await;
     let pseudonym = s(&done["pseudonym"]);
     assert!(pseudonym.starts_with("Erased member "), "{done}");
+    let when = s(&done["erased_at"]);
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&when).is_ok(),
+        "an RFC 3339 instant: {when}"
+    );
     assert!(done["removed"]["receipts"].as_u64().unwrap() >= 1, "{done}");
     assert!(done["removed"]["emails"].as_u64().unwrap() >= 1, "{done}");
     // Once.

@@ -21,7 +21,8 @@ pub struct Erasure {
     pub member_id: String,
     /// The name the member's record is known by from now on.
     pub pseudonym: String,
-    pub erased_at: NaiveDateTime,
+    /// When, as RFC 3339 in UTC.
+    pub erased_at: String,
     /// How many rows of each kind were changed or removed.
     pub removed: Removed,
 }
@@ -257,7 +258,7 @@ fn clear(
         Erasure {
             member_id: id.to_string(),
             pseudonym: name,
-            erased_at: now,
+            erased_at: audit::instant(now),
             removed,
         },
         identifiers,
