@@ -125,6 +125,9 @@ pub struct AuthSettings {
     pub max_failures_per_address: u64,
     pub max_failures_per_account_address: u64,
     pub max_failures_per_account: u64,
+    /// How long an instance may answer from its memory of who a token belongs to; 0 turns the
+    /// memory off. Another instance's logout or account change is seen within this long.
+    pub actor_cache_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -314,6 +317,9 @@ impl Settings {
         }
         if !(1..=36500).contains(&r.email_body_days) {
             return bad("retention.email_body_days must be between 1 and 36500");
+        }
+        if self.auth.actor_cache_seconds > 30 {
+            return bad("auth.actor_cache_seconds must be between 0 and 30");
         }
         if self.mail.max_attempts == 0 {
             return bad("mail.max_attempts must be at least 1");

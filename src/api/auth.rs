@@ -34,7 +34,7 @@ impl FromRequest for Actor {
                     "Sign in first: send Authorization: Bearer <token>.".into(),
                 ))
             })?;
-            db.run(move |conn| auth::authenticate(conn, &policy, &token, request_id))
+            auth::actor_of_token(&db, policy.into_inner(), token, request_id)
                 .await
                 .map_err(Problem::from)
         })

@@ -82,7 +82,7 @@ pub async fn idempotency(
         return pass(req, next).await;
     };
     // Keys belong to an account: without a valid sign-in the handler answers 401 as usual.
-    let Some(actor) = signed_in(&req, &db, &policy).await else {
+    let Some(actor) = signed_in(&req, &db, policy.into_inner()).await else {
         return pass(req, next).await;
     };
     let hash = match request_hash(&mut req).await {
@@ -115,7 +115,11 @@ async fn pass(
 }
 
 /// The account of the request's bearer token, if it is a live one.
-async fn signed_in(req: &ServiceRequest, db: &Database, policy: &Policy) -> Option<Actor> {
+async fn signed_in(
+    req: &ServiceRequest,
+    db: &Database,
+    policy: std::sync::Arc<Policy>,
+) -> Option<Actor> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -126,8 +130,7 @@ async fn signed_in(req: &ServiceRequest, db: &Database, policy: &Policy) -> Opti
         })
         .map(|t| t.trim().to_string())?;
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    let policy = policy.clone();
-    db.run(move |c| auth::authenticate(c, &policy, &token, request_id))
+    auth::actor_of_token(db, policy, token, request_id)
         .await
         .ok()
 }

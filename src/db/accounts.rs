@@ -67,10 +67,14 @@ pub fn find_by_member(conn: &mut DbConnection, member_id: &str) -> QueryResult<O
 }
 
 pub fn update(conn: &mut DbConnection, id: &str, changes: &AccountChanges) -> QueryResult<()> {
-    diesel::update(accounts::table.find(id))
+    let updated = diesel::update(accounts::table.find(id))
         .set(changes)
         .execute(conn)
-        .map(|_| ())
+        .map(|_| ());
+    if changes.role.is_some() || changes.disabled.is_some() || changes.password_hash.is_some() {
+        super::actors::changed();
+    }
+    updated
 }
 
 /// Accounts ordered by id (creation order), after `cursor`, at most `limit`.
@@ -128,6 +132,7 @@ pub fn set_groups(
     account_id: &str,
     group_ids: &[String],
 ) -> QueryResult<()> {
+    super::actors::changed();
     diesel::delete(account_groups::table.filter(account_groups::account_id.eq(account_id)))
         .execute(conn)?;
     let rows: Vec<_> = group_ids
@@ -144,6 +149,7 @@ pub fn set_groups(
             .values(&rows)
             .execute(c))?;
     }
+    super::actors::changed();
     Ok(())
 }
 

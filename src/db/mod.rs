@@ -2,6 +2,7 @@
 //! and one module per table group with its rows and queries. Nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod actors;
 pub mod audit;
 pub mod backup;
 pub mod codes;
@@ -20,6 +21,7 @@ pub mod reports;
 pub mod retention;
 pub mod schema;
 pub mod sessions;
+mod sqlite;
 pub mod url;
 
 use std::path::Path;
@@ -99,6 +101,7 @@ impl Database {
     /// Opens the database named by `raw_url`, checking it can be reached before anything else happens.
     pub fn connect(raw_url: &str, pool_size: u32, timeout: Duration) -> Result<Database, DbError> {
         let url = DatabaseUrl::parse(raw_url)?;
+        sqlite::install();
         let (backend, conn_url, default_size) = match &url {
             DatabaseUrl::Sqlite(path) => {
                 prepare_sqlite_folder(path)?;
@@ -260,22 +263,26 @@ where
         DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c),
     }
     .map_err(E::from)?;
-    match f(conn) {
+    let result = match f(conn) {
         Ok(value) => {
             if let Err(commit_err) =
                 <Tm as TransactionManager<DbConnection>>::commit_transaction(conn)
             {
                 let _ = <Tm as TransactionManager<DbConnection>>::rollback_transaction(conn);
-                return Err(commit_err.into());
+                Err(commit_err.into())
+            } else {
+                Ok(value)
             }
-            Ok(value)
         }
-        Err(e) => {
-            <Tm as TransactionManager<DbConnection>>::rollback_transaction(conn)
-                .map_err(E::from)?;
-            Err(e)
-        }
-    }
+        Err(e) => match <Tm as TransactionManager<DbConnection>>::rollback_transaction(conn) {
+            Ok(()) => Err(e),
+            Err(rollback_err) => Err(E::from(rollback_err)),
+        },
+    };
+    // What was remembered of sessions and accounts this transaction changed is stale once more,
+    // now that the change is visible to every reader.
+    actors::transaction_ended();
+    result
 }
 
 /// The key of the pay lock: approvals hold it exclusively, changes to what approval prices

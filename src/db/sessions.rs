@@ -33,14 +33,6 @@ pub fn insert(conn: &mut DbConnection, row: &SessionRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<SessionRow>> {
-    sessions::table
-        .filter(sessions::token_hash.eq(hash))
-        .select(SessionRow::as_select())
-        .first(conn)
-        .optional()
-}
-
 pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<()> {
     diesel::update(sessions::table.find(id))
         .set(sessions::last_used_at.eq(at))
@@ -49,13 +41,15 @@ pub fn touch(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResul
 }
 
 pub fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
+    let ended = diesel::update(
         sessions::table
             .find(id)
             .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(Some(at)))
-    .execute(conn)
+    .execute(conn);
+    super::actors::changed();
+    ended
 }
 
 /// Revokes an account's live rows of `kinds`, except `keep`; returns how many.
@@ -71,9 +65,11 @@ pub fn revoke_all(
         .filter(sessions::kind.eq_any(kinds))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::id.ne(keep.unwrap_or("")));
-    diesel::update(target)
+    let ended = diesel::update(target)
         .set(sessions::revoked_at.eq(Some(at)))
-        .execute(conn)
+        .execute(conn);
+    super::actors::changed();
+    ended
 }
 
 /// An account's API tokens that are neither revoked nor expired, newest first.

@@ -30,10 +30,13 @@ pub fn new_token(prefix: &str) -> (SecretString, String) {
 }
 
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    use std::fmt::Write;
+    let digest = Sha256::digest(token.as_bytes());
+    let mut hex = String::with_capacity(2 * digest.len());
+    for b in digest {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 fn argon2() -> Argon2<'static> {

@@ -384,9 +384,7 @@ pub async fn reset(
             let session = signed.token.expose_secret().to_string();
             let actor = match req.app_data::<web::Data<Policy>>() {
                 Some(policy) => {
-                    let (policy, token) = (policy.clone(), session.clone());
-                    db_for_page
-                        .run(move |c| auth::authenticate(c, &policy, &token, None))
+                    auth::actor_of_token(&db_for_page, policy.clone().into_inner(), session.clone(), None)
                         .await
                         .ok()
                 }

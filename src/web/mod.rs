@@ -139,7 +139,7 @@ pub async fn signed_in(req: &HttpRequest) -> Option<Actor> {
     let db = req.app_data::<web::Data<Database>>()?.clone();
     let policy = req.app_data::<web::Data<Policy>>()?.clone();
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    db.run(move |conn| auth::authenticate(conn, &policy, &token, request_id))
+    auth::actor_of_token(&db, policy.into_inner(), token, request_id)
         .await
         .ok()
 }

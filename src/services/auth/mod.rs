@@ -20,6 +20,7 @@ use super::audit::{self, instant, Change};
 use super::{secrets, Error, Result};
 use crate::config::AuthSettings;
 use crate::db::accounts::{self as account_rows, AccountChanges, AccountRow};
+use crate::db::actors::{self, ActorRow};
 use crate::db::people;
 use crate::db::sessions::{self as rows, SessionRow};
 use crate::db::{self, write_tx, Database, DbConnection};
@@ -44,6 +45,8 @@ pub struct Policy {
     pub max_per_address: i64,
     pub max_per_account_address: i64,
     pub max_per_account: i64,
+    /// How long this instance trusts its memory of a token's actor (`auth.actor_cache_seconds`).
+    pub actor_memory: std::time::Duration,
     /// `server.public_url` without a trailing slash, for links in emails.
     pub base_url: String,
 }
@@ -65,6 +68,7 @@ impl Policy {
             max_per_account_address: i64::try_from(auth.max_failures_per_account_address)
                 .unwrap_or(i64::MAX),
             max_per_account: i64::try_from(auth.max_failures_per_account).unwrap_or(i64::MAX),
+            actor_memory: std::time::Duration::from_secs(auth.actor_cache_seconds),
             base_url: base_url.trim_end_matches('/').to_string(),
         }
     }
@@ -209,50 +213,88 @@ fn start_session(
 }
 
 /// The actor behind a bearer token, or 401. Sessions end at their lifetime or when idle too long;
-/// API tokens at their expiry; both when revoked or when the account is disabled.
+/// API tokens at their expiry; both when revoked or when the account is disabled. One statement
+/// reads the session, its account and its groups; a session's last use is written at most once a
+/// minute. The answer is remembered for `auth.actor_cache_seconds` (see `remembered`).
 pub fn authenticate(
     conn: &mut DbConnection,
     policy: &Policy,
     token: &str,
     request_id: Option<String>,
 ) -> Result<Actor> {
-    let unauthorized = || {
-        Error::Unauthorized(
-            "Your session has ended or the token is not valid. Please sign in again.".into(),
-        )
-    };
-    if !(token.starts_with(secrets::SESSION_PREFIX) || token.starts_with(secrets::API_TOKEN_PREFIX))
-    {
+    if !token_shaped(token) {
         return Err(unauthorized());
     }
-    let session =
-        rows::find_by_hash(conn, &secrets::hash_token(token))?.ok_or_else(unauthorized)?;
+    let hash = secrets::hash_token(token);
+    let generation = actors::generation();
+    let mut row = actors::by_token_hash(conn, &hash)?.ok_or_else(unauthorized)?;
     let now = db::now();
-    let idle_over =
-        session.kind == rows::SESSION && session.last_used_at + policy.session_idle <= now;
-    if session.revoked_at.is_some() || session.expires_at <= now || idle_over {
+    if !live(&row, policy, now) {
         return Err(unauthorized());
     }
-    let account = account_rows::find(conn, &session.account_id)?.ok_or_else(unauthorized)?;
-    if account.disabled {
-        return Err(unauthorized());
-    }
+    let session = &row.session;
     if session.last_used_at == session.created_at || now - session.last_used_at >= TOUCH_EVERY {
         write_tx(conn, |c| rows::touch(c, &session.id, now))?;
+        row.session.last_used_at = now;
     }
-    let group_ids = account_rows::group_ids_of(conn, std::slice::from_ref(&account.id))?
-        .into_iter()
-        .map(|(_, g)| g)
-        .collect();
-    Ok(Actor {
-        account_id: account.id,
-        email: account.email,
-        role: account.role,
-        member_id: account.member_id,
-        group_ids,
-        session_id: session.id,
+    actors::remember(&hash, &row, generation, policy.actor_memory);
+    Ok(actor_from(row, request_id))
+}
+
+/// The actor behind a bearer token as this instance checked it less than
+/// `auth.actor_cache_seconds` ago, without the database; `None` means ask it (`authenticate`).
+/// Whatever this instance does to end a session or narrow an account is seen at once; what
+/// another instance does, within that many seconds.
+pub fn remembered(policy: &Policy, token: &str, request_id: Option<String>) -> Option<Actor> {
+    if !token_shaped(token) {
+        return None;
+    }
+    let row = actors::remembered(&secrets::hash_token(token), policy.actor_memory)?;
+    live(&row, policy, db::now()).then(|| actor_from(row, request_id))
+}
+
+/// The actor of a token, from memory or else from the database on the blocking pool.
+pub async fn actor_of_token(
+    db: &Database,
+    policy: std::sync::Arc<Policy>,
+    token: String,
+    request_id: Option<String>,
+) -> Result<Actor> {
+    if let Some(actor) = remembered(&policy, &token, request_id.clone()) {
+        return Ok(actor);
+    }
+    db.run(move |conn| authenticate(conn, &policy, &token, request_id))
+        .await
+}
+
+fn unauthorized() -> Error {
+    Error::Unauthorized(
+        "Your session has ended or the token is not valid. Please sign in again.".into(),
+    )
+}
+
+fn token_shaped(token: &str) -> bool {
+    token.starts_with(secrets::SESSION_PREFIX) || token.starts_with(secrets::API_TOKEN_PREFIX)
+}
+
+/// Not revoked, not expired, not idle too long, and the account not disabled.
+fn live(row: &ActorRow, policy: &Policy, now: chrono::NaiveDateTime) -> bool {
+    let session = &row.session;
+    let idle_over =
+        session.kind == rows::SESSION && session.last_used_at + policy.session_idle <= now;
+    session.revoked_at.is_none() && session.expires_at > now && !idle_over && !row.disabled
+}
+
+fn actor_from(row: ActorRow, request_id: Option<String>) -> Actor {
+    Actor {
+        account_id: row.session.account_id,
+        email: row.email,
+        role: row.role,
+        member_id: row.member_id,
+        group_ids: row.group_ids,
+        session_id: row.session.id,
         request_id,
-    })
+    }
 }
 
 /// Ends the session (or API token) the request came with.
