@@ -5,8 +5,9 @@
 //! with a coordinator and 30 members who accept emailed invitations, six past meetings paid by an
 //! approved run, and four meetings of this month waiting for their registers. Then, per backend:
 //!
-//! 1. the ceiling: `GET /health` alone at the same concurrency, and one typical authenticated read
-//!    alone (a member reading their payments), and the ratio of the two throughputs;
+//! 1. the ceiling: `GET /health` alone at the same concurrency, then the cheapest authenticated
+//!    read (`GET /api/v1/me`) and one typical one (a member reading their payments), each alone,
+//!    and the ratios of their throughputs to health's;
 //! 2. the mixed workload, each client picking its next step at random and sending it at once:
 //!    60% members reading their payments and sessions, 25% coordinators saving registers (and now
 //!    and then scheduling a meeting), 10% coordinators and finance reading registers and run
@@ -572,6 +573,7 @@ async fn seed(api: &Api, db: &Database, settings: &Settings) -> World {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Op {
     Health,
+    AloneMe,
     AloneRead,
     MemberPayments,
     MemberSessions,
@@ -589,6 +591,7 @@ impl Op {
     fn who(self) -> &'static str {
         match self {
             Op::Health => "anyone: process up",
+            Op::AloneMe => "member: who am I, alone",
             Op::AloneRead => "member: own payments, alone",
             Op::MemberPayments => "member: own payments",
             Op::MemberSessions => "member: own sessions",
@@ -605,6 +608,7 @@ impl Op {
     fn endpoint(self) -> &'static str {
         match self {
             Op::Health => "GET /health",
+            Op::AloneMe => "GET /api/v1/me",
             Op::AloneRead | Op::MemberPayments => "GET /api/v1/members/{id}/payments",
             Op::MemberSessions => "GET /api/v1/members/{id}/attendance",
             Op::SaveRegister => "PUT /api/v1/meetings/{id}/attendance",
@@ -829,7 +833,10 @@ async fn single_client(world: Arc<World>, api: Api, deadline: Instant, seed: u64
         } else {
             let group = pick(&mut rng, &world.groups);
             let m = pick(&mut rng, &group.members);
-            let path = format!("/api/v1/members/{}/payments", m.id);
+            let path = match op {
+                Op::AloneMe => "/api/v1/me".to_string(),
+                _ => format!("/api/v1/members/{}/payments", m.id),
+            };
             api.request(reqwest::Method::GET, &path, Some(&m.token), None)
         };
         stats.call(op, req).await;
@@ -1018,9 +1025,14 @@ async fn run(backend: Backend, args: &Args) -> bool {
             .unwrap_or_else(|_| "unknown".into()),
     );
 
-    // The ceiling: the cheapest request, then one typical authenticated read, each alone.
+    // The ceiling: the cheapest request, then the cheapest authenticated read and one typical
+    // one, each alone.
     let (mut health, health_time) = phase(args.clients, args.ceiling_seconds, |deadline, seed| {
         single_client(world.clone(), api.clone(), deadline, seed, Op::Health)
+    })
+    .await;
+    let (mut me, me_time) = phase(args.clients, args.ceiling_seconds, |deadline, seed| {
+        single_client(world.clone(), api.clone(), deadline, seed, Op::AloneMe)
     })
     .await;
     let (mut alone, alone_time) = phase(args.clients, args.ceiling_seconds, |deadline, seed| {
@@ -1033,14 +1045,28 @@ async fn run(backend: Backend, args: &Args) -> bool {
     );
     println!("{HEADER}");
     table(&mut health, health_time, false);
+    table(&mut me, me_time, false);
     table(&mut alone, alone_time, false);
-    let health_rate =
-        health.latencies.get(&Op::Health).map_or(0, Vec::len) as f64 / health_time.as_secs_f64();
-    let alone_rate =
-        alone.latencies.get(&Op::AloneRead).map_or(0, Vec::len) as f64 / alone_time.as_secs_f64();
+    let rate = |stats: &Stats, op: Op, time: Duration| {
+        stats.latencies.get(&op).map_or(0, Vec::len) as f64 / time.as_secs_f64()
+    };
+    let health_rate = rate(&health, Op::Health, health_time);
+    let me_rate = rate(&me, Op::AloneMe, me_time);
+    let alone_rate = rate(&alone, Op::AloneRead, alone_time);
+    let ratio = |r: f64| {
+        if health_rate > 0.0 {
+            r / health_rate
+        } else {
+            0.0
+        }
+    };
     println!(
-        "\nAuthenticated read / health throughput: **{:.2}** ({alone_rate:.0} vs {health_rate:.0} requests per second)\n",
-        if health_rate > 0.0 { alone_rate / health_rate } else { 0.0 }
+        "\n`GET /api/v1/me` / health throughput: **{:.2}** ({me_rate:.0} vs {health_rate:.0} requests per second; goal at least 0.35)  ",
+        ratio(me_rate)
+    );
+    println!(
+        "Member's payments / health throughput: **{:.2}** ({alone_rate:.0} vs {health_rate:.0} requests per second; goal at least 0.15)\n",
+        ratio(alone_rate)
     );
 
     // The mixed workload.
@@ -1055,15 +1081,22 @@ async fn run(backend: Backend, args: &Args) -> bool {
     );
     println!("{HEADER}");
     table(&mut mixed, mixed_time, true);
+    let mut all: Vec<u32> = mixed.latencies.values().flatten().copied().collect();
+    all.sort_unstable();
+    println!(
+        "\nMixed throughput: **{:.0} requests per second**, p99 {:.0} ms (goal: p99 under 500 ms)",
+        all.len() as f64 / mixed_time.as_secs_f64(),
+        percentile(&all, 0.99),
+    );
 
-    let mut failed = health.failed() + alone.failed() + mixed.failed();
+    let mut failed = health.failed() + me.failed() + alone.failed() + mixed.failed();
     let (log_errors, log_lines) = log_problems(&log_path);
     println!();
     if failed == 0 {
         println!("Failed requests: none.");
     } else {
         println!("Failed requests: {failed}");
-        for all in [&health, &alone, &mixed] {
+        for all in [&health, &me, &alone, &mixed] {
             for ((op, status), n) in &all.failures {
                 let status = if *status == 0 {
                     "no answer".to_string()

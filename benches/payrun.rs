@@ -3,6 +3,9 @@
 //! a tenth donating. Reports the time to draft, the statements run and the peak memory, for 500,
 //! 1,000 and 2,000 members so the growth can be seen to be linear and the query count fixed.
 //!
+//! "store / calculate" is the whole draft (calculating, then writing every line and payment)
+//! over the calculation alone: what storing costs on top, per backend.
+//!
 //! `cargo bench --bench payrun` (SQLite in a temporary folder). With COPROD_TEST_POSTGRES_URL set,
 //! PostgreSQL too. `-- 2000` runs one size only.
 
@@ -269,12 +272,13 @@ fn bench(label: &str, url: &str, members: usize) {
     let recalc = recalculated.elapsed();
     assert_eq!(again.total, run.total, "recalculating changes nothing");
     println!(
-        "{label:<8} {members:>5} members {:>6} attendance | calculate {:>5.0} ms, {} statements | draft and store {:>5.0} ms, {:>3} statements | recalculate {:>5.0} ms | {:>6} lines {:>5} payments, total £{} | peak RSS +{} MiB",
+        "{label:<8} {members:>5} members {:>6} attendance | calculate {:>5.0} ms, {} statements | draft and store {:>5.0} ms, {:>3} statements | store / calculate {:.1}× | recalculate {:>5.0} ms | {:>6} lines {:>5} payments, total £{} | peak RSS +{} MiB",
         members * MEETINGS,
         calc.as_secs_f64() * 1000.0,
         calc_queries,
         elapsed.as_secs_f64() * 1000.0,
         queries,
+        elapsed.as_secs_f64() / calc.as_secs_f64().max(1e-9),
         recalc.as_secs_f64() * 1000.0,
         run.line_count,
         run.payment_count,

@@ -50,6 +50,23 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<AccountRow>
         .optional()
 }
 
+/// An account and, for a member's account, its member record: one statement.
+pub fn find_with_member(
+    conn: &mut DbConnection,
+    id: &str,
+) -> QueryResult<Option<(AccountRow, Option<super::people::MemberRow>)>> {
+    use super::schema::members;
+    accounts::table
+        .left_join(members::table)
+        .filter(accounts::id.eq(id))
+        .select((
+            AccountRow::as_select(),
+            Option::<super::people::MemberRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()
+}
+
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<AccountRow>> {
     accounts::table
         .filter(accounts::email.eq(email))

@@ -231,7 +231,11 @@ mod tests {
         let before = memory.generation();
         memory.remember("t1", &row("s1"), before, ttl);
         assert_eq!(memory.remembered("t1", ttl), Some(row("s1")));
-        assert_eq!(memory.remembered("t1", Duration::ZERO), None, "0 turns it off");
+        assert_eq!(
+            memory.remembered("t1", Duration::ZERO),
+            None,
+            "0 turns it off"
+        );
         assert_eq!(memory.remembered("t9", ttl), None);
 
         // A load that began before a change is not remembered: it may have read the old rows.
@@ -264,7 +268,10 @@ mod tests {
         let changed_at = generation();
         assert!(changed_at > start);
         transaction_ended();
-        assert!(generation() > changed_at, "bumped again when the transaction ended");
+        assert!(
+            generation() > changed_at,
+            "bumped again when the transaction ended"
+        );
         // Other tests may bump it too; the flag itself is spent.
         assert!(!CHANGED_IN_TX.with(Cell::get));
     }

@@ -368,12 +368,15 @@ pub(crate) fn first_line(s: &str) -> String {
 }
 
 /// Per-connection settings. SQLite: busy_timeout first (so the rest wait for a lock instead of
-/// failing), then write-ahead logging, NORMAL sync (safe with WAL) and foreign keys.
+/// failing), then write-ahead logging, NORMAL sync (safe with WAL), foreign keys, and a page cache
+/// of 16 MiB (SQLite's default of 2 MiB spills a pay run's tens of thousands of lines to the log
+/// half-way through its transaction).
 fn configure(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
     match conn {
         DbConnection::Sqlite(c) => c.batch_execute(
             "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+             PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA cache_size = -16384;",
         ),
         DbConnection::Pg(c) => c.batch_execute("SET TIME ZONE 'UTC'"),
     }

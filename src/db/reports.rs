@@ -136,18 +136,29 @@ pub fn runs_paid_between(
         .load(conn)
 }
 
-/// A page of one run's payments that the filter's method and group take, after `after` (a
-/// position): a seek on the (run, position) key, so every page costs the same.
-pub fn run_payments(
+/// A page of the payments of every approved run paid between the filter's dates that its method
+/// and group take, in (payment date, run, position) order after `after`: one statement per page
+/// whatever the number of runs.
+pub fn payments_between(
     conn: &mut DbConnection,
-    run_id: &str,
     filter: &PaymentFilter,
-    after: Option<i32>,
+    after: Option<&PaymentCursor>,
     limit: i64,
-) -> QueryResult<Vec<PaymentRow>> {
+) -> QueryResult<Vec<(RunRow, PaymentRow)>> {
     let mut q = payments::table
-        .filter(payments::pay_run_id.eq(run_id))
-        .select(PaymentRow::as_select())
+        .inner_join(pay_runs::table)
+        .filter(pay_runs::status.eq_any(APPROVED))
+        .filter(pay_runs::payment_date.between(filter.from, filter.to))
+        .select((
+            (
+                pay_runs::id,
+                pay_runs::payment_date,
+                pay_runs::status,
+                pay_runs::paid_on,
+                pay_runs::group_id,
+            ),
+            PaymentRow::as_select(),
+        ))
         .into_boxed();
     if let Some(m) = &filter.method {
         q = q.filter(payments::method.eq(*m));
@@ -160,10 +171,24 @@ pub fn run_payments(
                 .filter(pay_lines::group_id.eq(g.clone())),
         ));
     }
-    if let Some(p) = after {
-        q = q.filter(payments::position.gt(p));
+    if let Some((d, run, position)) = after {
+        q = q.filter(
+            pay_runs::payment_date
+                .gt(*d)
+                .or(pay_runs::payment_date.eq(*d).and(
+                    pay_runs::id.gt(run.clone()).or(pay_runs::id
+                        .eq(run.clone())
+                        .and(payments::position.gt(*position))),
+                )),
+        );
     }
-    q.order(payments::position.asc()).limit(limit).load(conn)
+    q.order((
+        pay_runs::payment_date.asc(),
+        pay_runs::id.asc(),
+        payments::position.asc(),
+    ))
+    .limit(limit)
+    .load(conn)
 }
 
 /// A line as a per-member report counts it: (member, kind, disposition, method, pence, source

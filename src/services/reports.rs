@@ -157,7 +157,7 @@ fn report_payment(run: &RunRow, p: &PaymentRow, names: &Names) -> ReportPayment 
 }
 
 /// Walks the payments the filter takes in (payment date, run, position) order from `start`
-/// (exclusive), run by run and a page at a time, until `each` answers false.
+/// (exclusive), a page of every run's payments at a time (two statements a page), until `each` answers false.
 fn walk(
     conn: &mut DbConnection,
     filter: &PaymentFilter,
@@ -165,29 +165,27 @@ fn walk(
     page_size: i64,
     mut each: impl FnMut(&ReportPayment, PaymentCursor) -> Result<bool>,
 ) -> Result<()> {
-    let runs = q::runs_paid_between(conn, filter.from, filter.to)?;
-    for run in &runs {
-        let mut after = match start {
-            Some((d, id, pos)) if (run.1, &run.0) == (*d, id) => Some(*pos),
-            Some((d, id, _)) if (run.1, &run.0) < (*d, id) => continue,
-            _ => None,
-        };
-        loop {
-            let page = q::run_payments(conn, &run.0, filter, after, page_size)?;
-            let names = names_of(conn, &page)?;
-            for p in &page {
-                let cursor = (run.1, run.0.clone(), p.position);
-                if !each(&report_payment(run, p, &names), cursor)? {
-                    return Ok(());
-                }
+    let mut after = start.cloned();
+    loop {
+        let (runs, page): (Vec<RunRow>, Vec<PaymentRow>) =
+            q::payments_between(conn, filter, after.as_ref(), page_size)?
+                .into_iter()
+                .unzip();
+        let names = names_of(conn, &page)?;
+        for (run, p) in runs.iter().zip(&page) {
+            let cursor = (run.1, run.0.clone(), p.position);
+            if !each(&report_payment(run, p, &names), cursor)? {
+                return Ok(());
             }
-            if i64::try_from(page.len()).unwrap_or(0) < page_size {
-                break;
-            }
-            after = page.last().map(|p| p.position);
         }
+        if i64::try_from(page.len()).unwrap_or(0) < page_size {
+            return Ok(());
+        }
+        after = runs
+            .last()
+            .zip(page.last())
+            .map(|(run, p)| (run.1, run.0.clone(), p.position));
     }
-    Ok(())
 }
 
 /// Every payment the filter takes, a page at a time.

@@ -383,11 +383,14 @@ pub async fn reset(
             // The page is shown as the person now signed in, with their navigation.
             let session = signed.token.expose_secret().to_string();
             let actor = match req.app_data::<web::Data<Policy>>() {
-                Some(policy) => {
-                    auth::actor_of_token(&db_for_page, policy.clone().into_inner(), session.clone(), None)
-                        .await
-                        .ok()
-                }
+                Some(policy) => auth::actor_of_token(
+                    &db_for_page,
+                    policy.clone().into_inner(),
+                    session.clone(),
+                    None,
+                )
+                .await
+                .ok(),
                 None => None,
             };
             let ctx = Ctx::new(&req, actor);

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod actor_memory;
 mod admin_pages;
 mod audit;
 mod browser;
@@ -17,6 +18,7 @@ mod browser_sessions;
 mod cli;
 mod contracts;
 mod coordinator_pages;
+mod costs;
 mod demo;
 mod doors;
 mod erasure;

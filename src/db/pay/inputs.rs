@@ -210,7 +210,12 @@ pub fn open_balances(
                 .and(pay_claims::source_id.eq(pay_lines::id))),
         )
         .filter(pay_claims::source_id.is_null())
-        .filter(pay_lines::disposition.eq(Disposition::CarriedForward))
+        // Written out, not bound, so both backends use the partial index of carried lines
+        // (`pay_lines_carried`) instead of reading every line ever drafted.
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "pay_lines.disposition = '{}'",
+            Disposition::CarriedForward.as_str()
+        )))
         .filter(pay_runs::status.eq_any(APPROVED))
         .select((PayLineRow::as_select(), pay_runs::payment_date))
         .into_boxed();

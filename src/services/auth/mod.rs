@@ -21,7 +21,6 @@ use super::{secrets, Error, Result};
 use crate::config::AuthSettings;
 use crate::db::accounts::{self as account_rows, AccountChanges, AccountRow};
 use crate::db::actors::{self, ActorRow};
-use crate::db::people;
 use crate::db::sessions::{self as rows, SessionRow};
 use crate::db::{self, write_tx, Database, DbConnection};
 use crate::domain::EmailAddress;
@@ -340,18 +339,18 @@ pub struct MemberSummary {
     pub communication_needs: Option<String>,
 }
 
+/// One statement: the account with its member; the groups are the actor's, read with the session.
 pub fn me(conn: &mut DbConnection, actor: &Actor) -> Result<Me> {
-    let account = accounts::get(conn, actor, &actor.account_id)?;
-    let member = match &actor.member_id {
-        Some(id) => people::find_member(conn, id)?.map(|m| MemberSummary {
-            id: m.id,
-            full_name: m.full_name,
-            preferred_name: m.preferred_name,
-            email: m.email,
-            phone: m.phone,
-            communication_needs: m.communication_needs,
-        }),
-        None => None,
-    };
+    let (row, member) =
+        account_rows::find_with_member(conn, &actor.account_id)?.ok_or(Error::NotFound)?;
+    let account = AccountView::new(&row, actor.group_ids.clone());
+    let member = member.map(|m| MemberSummary {
+        id: m.id,
+        full_name: m.full_name,
+        preferred_name: m.preferred_name,
+        email: m.email,
+        phone: m.phone,
+        communication_needs: m.communication_needs,
+    });
     Ok(Me { account, member })
 }

@@ -41,7 +41,8 @@ pub fn of_member(
     member_id: &str,
     page: &PageRequest,
 ) -> Result<Page<MemberRunView>> {
-    if people::find_member(conn, member_id)?.is_none() {
+    // A member's own record exists (their account names it); anyone else's is looked up.
+    if !actor.is_member(member_id) && people::find_member(conn, member_id)?.is_none() {
         return Err(Error::NotFound);
     }
     scope::member(conn, actor, member_id, Access::Read)?;
