@@ -89,7 +89,7 @@ pub fn update(conn: &mut DbConnection, id: &str, changes: &AccountChanges) -> Qu
         .execute(conn)
         .map(|_| ());
     if changes.role.is_some() || changes.disabled.is_some() || changes.password_hash.is_some() {
-        super::actors::changed();
+        super::revocations::changed();
     }
     updated
 }
@@ -149,7 +149,7 @@ pub fn set_groups(
     account_id: &str,
     group_ids: &[String],
 ) -> QueryResult<()> {
-    super::actors::changed();
+    super::revocations::changed();
     diesel::delete(account_groups::table.filter(account_groups::account_id.eq(account_id)))
         .execute(conn)?;
     let rows: Vec<_> = group_ids
@@ -166,7 +166,7 @@ pub fn set_groups(
             .values(&rows)
             .execute(c))?;
     }
-    super::actors::changed();
+    super::revocations::changed();
     Ok(())
 }
 

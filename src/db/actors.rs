@@ -4,17 +4,13 @@
 //! coordinates. `by_token_hash` reads all three in one statement. `remembered` answers from memory
 //! for up to the configured number of seconds (`auth.actor_cache_seconds`) without a connection.
 //!
-//! Forgetting is what makes it safe. Every function of the data layer that can end a session or
-//! change what an account may do (revoking sessions, changing or disabling an account, setting a
-//! coordinator's groups, erasing a member) calls `changed()`, which makes everything remembered in
-//! this process stale at once, and marks the thread so that `db::write_tx` makes it stale again
-//! when its transaction commits (a request that read the old rows just before the commit cannot
-//! then remember them). Another instance learns of the change when its memory of that token ages
-//! out: the documented bound of `auth.actor_cache_seconds`.
+//! Forgetting is what makes it safe: what is remembered carries the generation of
+//! `db::revocations` it was loaded under, and every change that can end a session or narrow an
+//! account bumps that generation (at once, and again when its transaction ends), so everything
+//! remembered in this process goes stale together. Another instance learns of the change when its
+//! memory of that token ages out: the documented bound of `auth.actor_cache_seconds`.
 
-use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -22,7 +18,7 @@ use diesel::prelude::*;
 
 use super::schema::{account_groups, accounts, sessions};
 use super::sessions::SessionRow;
-use super::DbConnection;
+use super::{revocations, DbConnection};
 use crate::domain::Role;
 
 /// A session or API token with what its account may do.
@@ -87,48 +83,41 @@ struct Remembered {
     generation: u64,
 }
 
-/// Remembered rows by token hash, and the generation they were loaded under.
+/// Remembered rows by token hash, with the generation they were loaded under.
 struct Memory {
     rows: Mutex<Option<HashMap<String, Remembered>>>,
-    /// Bumped by every change that may end a session or narrow an account; what was remembered
-    /// under an older generation is stale.
-    generation: AtomicU64,
 }
 
 impl Memory {
     const fn new() -> Memory {
         Memory {
             rows: Mutex::new(None),
-            generation: AtomicU64::new(0),
         }
     }
 
-    fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
-    }
-
-    fn bump(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn remembered(&self, hash: &str, ttl: Duration) -> Option<ActorRow> {
+    fn remembered(&self, hash: &str, ttl: Duration, generation_now: u64) -> Option<ActorRow> {
         if ttl.is_zero() {
             return None;
         }
-        let now = self.generation();
         let rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
         let found = rows.as_ref()?.get(hash)?;
-        (found.generation == now && found.at.elapsed() < ttl).then(|| found.row.clone())
+        (found.generation == generation_now && found.at.elapsed() < ttl).then(|| found.row.clone())
     }
 
-    fn remember(&self, hash: &str, row: &ActorRow, generation_before: u64, ttl: Duration) {
+    fn remember(
+        &self,
+        hash: &str,
+        row: &ActorRow,
+        ttl: Duration,
+        generation_before: u64,
+        generation_now: impl FnOnce() -> u64,
+    ) {
         if ttl.is_zero() {
             return;
         }
         let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
-        // Checked under the lock, so a change cannot slip in between the check and the insert
-        // unnoticed: `remembered` compares generations too.
-        if self.generation() != generation_before {
+        // A change since the row was read: it may be out of date.
+        if generation_now() != generation_before {
             return;
         }
         let map = rows.get_or_insert_with(HashMap::new);
@@ -145,8 +134,7 @@ impl Memory {
         );
     }
 
-    fn forget_all(&self) {
-        self.bump();
+    fn clear(&self) {
         *self.rows.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 }
@@ -154,46 +142,28 @@ impl Memory {
 /// The one memory of this process (this instance).
 static MEMORY: Memory = Memory::new();
 
-thread_local! {
-    /// This thread changed sessions or accounts in a transaction not yet ended.
-    static CHANGED_IN_TX: Cell<bool> = const { Cell::new(false) };
-}
-
 /// The generation now: read it before loading a row, and give it to `remember`.
 pub fn generation() -> u64 {
-    MEMORY.generation()
+    revocations::generation()
 }
 
 /// What is remembered of the token of `hash`, if it was remembered less than `ttl` ago and
 /// nothing has changed since. A `ttl` of zero remembers nothing.
 pub fn remembered(hash: &str, ttl: Duration) -> Option<ActorRow> {
-    MEMORY.remembered(hash, ttl)
+    MEMORY.remembered(hash, ttl, revocations::generation())
 }
 
 /// Remembers `row` for the token of `hash`, unless something changed since `generation_before`
 /// was read (the row may then be out of date).
 pub fn remember(hash: &str, row: &ActorRow, generation_before: u64, ttl: Duration) {
-    MEMORY.remember(hash, row, generation_before, ttl);
-}
-
-/// Something that may end a session or narrow an account was just written: nothing remembered is
-/// trusted any more, now and again when the surrounding transaction (if any) ends.
-pub fn changed() {
-    MEMORY.bump();
-    CHANGED_IN_TX.with(|c| c.set(true));
-}
-
-/// Called by `write_tx` when its outermost transaction has ended (committed or not).
-pub(crate) fn transaction_ended() {
-    if CHANGED_IN_TX.with(|c| c.replace(false)) {
-        MEMORY.bump();
-    }
+    MEMORY.remember(hash, row, ttl, generation_before, revocations::generation);
 }
 
 /// Forgets everything remembered: for tests that move a session's times in the database
 /// themselves, as another instance would.
 pub fn forget_all() {
-    MEMORY.forget_all();
+    revocations::bump();
+    MEMORY.clear();
 }
 
 #[cfg(test)]
@@ -228,51 +198,31 @@ mod tests {
     fn a_change_makes_what_was_remembered_stale_and_a_late_load_is_not_kept() {
         let memory = Memory::new();
         let ttl = Duration::from_secs(60);
-        let before = memory.generation();
-        memory.remember("t1", &row("s1"), before, ttl);
-        assert_eq!(memory.remembered("t1", ttl), Some(row("s1")));
+        memory.remember("t1", &row("s1"), ttl, 1, || 1);
+        assert_eq!(memory.remembered("t1", ttl, 1), Some(row("s1")));
         assert_eq!(
-            memory.remembered("t1", Duration::ZERO),
+            memory.remembered("t1", Duration::ZERO, 1),
             None,
             "0 turns it off"
         );
-        assert_eq!(memory.remembered("t9", ttl), None);
-
+        assert_eq!(memory.remembered("t9", ttl, 1), None);
+        // After a change (generation 2) what was remembered under 1 is stale.
+        assert_eq!(memory.remembered("t1", ttl, 2), None);
         // A load that began before a change is not remembered: it may have read the old rows.
-        let during = memory.generation();
-        memory.bump();
-        assert_eq!(memory.remembered("t1", ttl), None);
-        memory.remember("t2", &row("s2"), during, ttl);
-        assert_eq!(memory.remembered("t2", ttl), None);
-
-        let after = memory.generation();
-        memory.remember("t3", &row("s3"), after, ttl);
-        assert_eq!(memory.remembered("t3", ttl), Some(row("s3")));
-        memory.forget_all();
-        assert_eq!(memory.remembered("t3", ttl), None);
+        memory.remember("t2", &row("s2"), ttl, 1, || 2);
+        assert_eq!(memory.remembered("t2", ttl, 2), None);
+        memory.remember("t3", &row("s3"), ttl, 2, || 2);
+        assert_eq!(memory.remembered("t3", ttl, 2), Some(row("s3")));
+        memory.clear();
+        assert_eq!(memory.remembered("t3", ttl, 2), None);
     }
 
     #[test]
     fn what_was_remembered_ages_out() {
         let memory = Memory::new();
         let ttl = Duration::from_millis(20);
-        memory.remember("t", &row("s"), memory.generation(), ttl);
+        memory.remember("t", &row("s"), ttl, 7, || 7);
         std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(memory.remembered("t", ttl), None);
-    }
-
-    #[test]
-    fn the_end_of_a_changing_transaction_changes_the_generation_again() {
-        let start = generation();
-        changed();
-        let changed_at = generation();
-        assert!(changed_at > start);
-        transaction_ended();
-        assert!(
-            generation() > changed_at,
-            "bumped again when the transaction ended"
-        );
-        // Other tests may bump it too; the flag itself is spent.
-        assert!(!CHANGED_IN_TX.with(Cell::get));
+        assert_eq!(memory.remembered("t", ttl, 7), None);
     }
 }

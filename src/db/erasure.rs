@@ -205,7 +205,7 @@ pub fn clear_accounts(
         .filter(accounts::member_id.eq(member_id))
         .select((accounts::id, accounts::email))
         .load(conn)?;
-    super::actors::changed();
+    super::revocations::changed();
     for (id, email) in &held {
         diesel::update(accounts::table.find(id))
             .set((

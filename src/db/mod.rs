@@ -19,10 +19,12 @@ pub mod receipts;
 pub mod replies;
 pub mod reports;
 pub mod retention;
+pub mod revocations;
 pub mod schema;
 pub mod sessions;
 mod sqlite;
 pub mod url;
+mod writer;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,6 +97,8 @@ pub struct Database {
     pool: DbPool,
     backend: Backend,
     queries: Arc<AtomicU64>,
+    /// SQLite's writers take turns on this (see `writer`); none for PostgreSQL.
+    writer: Option<Arc<writer::WriterLock>>,
 }
 
 impl Database {
@@ -145,6 +149,7 @@ impl Database {
             .build(ConnectionManager::new(conn_url))?;
         Ok(Database {
             pool,
+            writer: (backend == Backend::Sqlite).then(Arc::default),
             backend,
             queries,
         })
@@ -175,6 +180,7 @@ impl Database {
     {
         let db = self.clone();
         match tokio::task::spawn_blocking(move || {
+            let _working = writer::Working::on(db.writer.clone());
             let mut conn = db.get()?;
             f(&mut conn)
         })
@@ -256,6 +262,8 @@ where
     if already_in_tx {
         return conn.transaction(f);
     }
+    // SQLite's writers of this process queue for their turn here rather than in busy_timeout.
+    let _turn = matches!(conn, DbConnection::Sqlite(_)).then(writer::Turn::take);
     match conn {
         DbConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
@@ -281,7 +289,7 @@ where
     };
     // What was remembered of sessions and accounts this transaction changed is stale once more,
     // now that the change is visible to every reader.
-    actors::transaction_ended();
+    revocations::transaction_ended();
     result
 }
 

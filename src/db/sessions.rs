@@ -48,7 +48,7 @@ pub fn revoke(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> QueryResu
     )
     .set(sessions::revoked_at.eq(Some(at)))
     .execute(conn);
-    super::actors::changed();
+    super::revocations::changed();
     ended
 }
 
@@ -68,7 +68,7 @@ pub fn revoke_all(
     let ended = diesel::update(target)
         .set(sessions::revoked_at.eq(Some(at)))
         .execute(conn);
-    super::actors::changed();
+    super::revocations::changed();
     ended
 }
 
