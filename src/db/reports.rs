@@ -117,6 +117,21 @@ pub type RunRow = (
 );
 
 /// Approved runs with a payment date in `from..=to`, in (payment date, id) order.
+/// The columns of a `RunRow`.
+const RUN_COLUMNS: (
+    pay_runs::id,
+    pay_runs::payment_date,
+    pay_runs::status,
+    pay_runs::paid_on,
+    pay_runs::group_id,
+) = (
+    pay_runs::id,
+    pay_runs::payment_date,
+    pay_runs::status,
+    pay_runs::paid_on,
+    pay_runs::group_id,
+);
+
 pub fn runs_paid_between(
     conn: &mut DbConnection,
     from: NaiveDate,
@@ -125,13 +140,7 @@ pub fn runs_paid_between(
     pay_runs::table
         .filter(pay_runs::status.eq_any(APPROVED))
         .filter(pay_runs::payment_date.between(from, to))
-        .select((
-            pay_runs::id,
-            pay_runs::payment_date,
-            pay_runs::status,
-            pay_runs::paid_on,
-            pay_runs::group_id,
-        ))
+        .select(RUN_COLUMNS)
         .order((pay_runs::payment_date.asc(), pay_runs::id.asc()))
         .load(conn)
 }
@@ -149,16 +158,7 @@ pub fn payments_between(
         .inner_join(pay_runs::table)
         .filter(pay_runs::status.eq_any(APPROVED))
         .filter(pay_runs::payment_date.between(filter.from, filter.to))
-        .select((
-            (
-                pay_runs::id,
-                pay_runs::payment_date,
-                pay_runs::status,
-                pay_runs::paid_on,
-                pay_runs::group_id,
-            ),
-            PaymentRow::as_select(),
-        ))
+        .select((RUN_COLUMNS, PaymentRow::as_select()))
         .into_boxed();
     if let Some(m) = &filter.method {
         q = q.filter(payments::method.eq(*m));

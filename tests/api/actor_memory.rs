@@ -26,6 +26,20 @@ async fn refused_within(app: &TestApp, token: &str, bound: Duration) -> Duration
     started.elapsed()
 }
 
+/// Ends every session of `account` straight in the database, as another process would: no
+/// server of this process hears of it.
+async fn end_sessions_in_the_database(app: &TestApp, account: &str) {
+    let account = account.to_string();
+    app.with_db(move |c| {
+        use coprod::db::schema::sessions::dsl as s;
+        diesel::update(s::sessions.filter(s::account_id.eq(&account)))
+            .set(s::revoked_at.eq(Some(coprod::db::now())))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+}
+
 async fn two_instances_forget_a_sign_out_within_the_bound(backend: TestBackend) {
     let a = spawn_app_with(backend.clone(), |s| {
         s.auth.actor_cache_seconds = MEMORY_SECONDS;
@@ -60,15 +74,7 @@ async fn two_instances_forget_a_sign_out_within_the_bound(backend: TestBackend) 
     let token = a.token(&user.email, PASSWORD).await;
     assert_eq!(me(&a, &token).await, 200);
     assert_eq!(me(&b, &token).await, 200);
-    let account = user.id.clone();
-    a.with_db(move |c| {
-        use coprod::db::schema::sessions::dsl as s;
-        diesel::update(s::sessions.filter(s::account_id.eq(&account)))
-            .set(s::revoked_at.eq(Some(coprod::db::now())))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    end_sessions_in_the_database(&a, &user.id).await;
     let took_a = refused_within(&a, &token, bound).await;
     let took_b = refused_within(&b, &token, bound).await;
     assert!(
@@ -87,15 +93,7 @@ async fn two_instances_forget_a_sign_out_within_the_bound(backend: TestBackend) 
     };
     let token = a.token(&user.email, PASSWORD).await;
     assert_eq!(me(&c, &token).await, 200);
-    let account = user.id.clone();
-    c.with_db(move |conn| {
-        use coprod::db::schema::sessions::dsl as s;
-        diesel::update(s::sessions.filter(s::account_id.eq(&account)))
-            .set(s::revoked_at.eq(Some(coprod::db::now())))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
+    end_sessions_in_the_database(&c, &user.id).await;
     assert_eq!(me(&c, &token).await, 401, "no memory: at once");
 }
 

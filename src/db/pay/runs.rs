@@ -234,41 +234,32 @@ fn references_exist(
     let distinct = |ids: &mut dyn Iterator<Item = &String>| -> Vec<String> {
         ids.collect::<BTreeSet<_>>().into_iter().cloned().collect()
     };
-    let ids = distinct(
-        &mut lines
+    // Each kind: the distinct ids named, and how many of them the table holds.
+    macro_rules! all_exist {
+        ($table:ident, $ids:expr) => {{
+            let ids = distinct(&mut $ids);
+            if !ids.is_empty() {
+                let found = $table::table
+                    .filter($table::id.eq_any(&ids))
+                    .count()
+                    .get_result(c)?;
+                missing(stringify!($table), ids.len(), found)?;
+            }
+        }};
+    }
+    all_exist!(
+        members,
+        lines
             .iter()
             .map(|l| &l.member_id)
-            .chain(pays.iter().map(|p| &p.member_id)),
+            .chain(pays.iter().map(|p| &p.member_id))
     );
-    let found = members::table
-        .filter(members::id.eq_any(&ids))
-        .count()
-        .get_result(c)?;
-    missing("members", ids.len(), found)?;
-    let ids = distinct(&mut lines.iter().filter_map(|l| l.group_id.as_ref()));
-    if !ids.is_empty() {
-        let found = groups::table
-            .filter(groups::id.eq_any(&ids))
-            .count()
-            .get_result(c)?;
-        missing("groups", ids.len(), found)?;
-    }
-    let ids = distinct(&mut lines.iter().filter_map(|l| l.meeting_id.as_ref()));
-    if !ids.is_empty() {
-        let found = meetings::table
-            .filter(meetings::id.eq_any(&ids))
-            .count()
-            .get_result(c)?;
-        missing("meetings", ids.len(), found)?;
-    }
-    let ids = distinct(&mut lines.iter().filter_map(|l| l.rate_card_id.as_ref()));
-    if !ids.is_empty() {
-        let found = rate_cards::table
-            .filter(rate_cards::id.eq_any(&ids))
-            .count()
-            .get_result(c)?;
-        missing("rate_cards", ids.len(), found)?;
-    }
+    all_exist!(groups, lines.iter().filter_map(|l| l.group_id.as_ref()));
+    all_exist!(meetings, lines.iter().filter_map(|l| l.meeting_id.as_ref()));
+    all_exist!(
+        rate_cards,
+        lines.iter().filter_map(|l| l.rate_card_id.as_ref())
+    );
     Ok(())
 }
 
